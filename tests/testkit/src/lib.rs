@@ -70,12 +70,7 @@ impl Moto {
     }
 
     pub async fn sdk_config_in(&self, region: &str) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(test_credentials())
-            .load()
-            .await
+        sdk_config_at(&self.endpoint(), region).await
     }
 
     /// Environment variables that make a child process (the catup binary, a bootstrap) use
@@ -113,6 +108,17 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// SDK configuration for an endpoint (an emulator, or a closed port to provoke failures),
+/// with static test credentials and nothing read from the caller's environment or profiles.
+pub async fn sdk_config_at(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint)
+        .credentials_provider(test_credentials())
+        .load()
+        .await
 }
 
 /// Static credentials moto accepts.

@@ -1,0 +1,3 @@
+//! catup: deploys the Cat Upload stack to AWS in one command, idempotently.
+
+pub mod policies;
