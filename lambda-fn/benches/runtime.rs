@@ -180,17 +180,13 @@ async fn in_process_requests() {
     })
     .await;
     let get = || http::Request::get("/?limit=1000").body(Vec::new()).unwrap();
-    let mut listed = 0;
     let get_us = median_us(15, || async {
         let response = app.handle(get()).await;
         assert_eq!(response.status(), 200);
-        listed = serde_json::from_str::<serde_json::Value>(response.body()).unwrap()["images"]
-            .as_array()
-            .unwrap()
-            .len();
     })
     .await;
-    assert_eq!(listed, GALLERY_IMAGES);
+    let page: serde_json::Value = serde_json::from_str(app.handle(get()).await.body()).unwrap();
+    assert_eq!(page["images"].as_array().unwrap().len(), GALLERY_IMAGES);
 
     // The same GET with the SDK's presigner in place of ours: what the difference buys.
     let listing = s3
