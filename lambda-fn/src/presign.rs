@@ -124,18 +124,18 @@ impl Presigner {
         let date_time = amz_date_time(now);
         let date = &date_time[..8];
         let scope = format!("{date}/{}/{SERVICE}/aws4_request", self.region);
-        let credential = format!("{}/{scope}", credentials.access_key_id());
-
+        // Encoded once: each appears in both the canonical query and the URL.
+        let credential = encode(&format!("{}/{scope}", credentials.access_key_id()));
         let (host, scheme, path) = self.location(request.bucket, request.key);
         let signed_headers = signed_header_names(request.headers);
+        let signed_headers_encoded = encode(&signed_headers);
 
         // The canonical query string, in SigV4's sorted order, which is fixed for these keys:
         // X-Amz-Algorithm < -Credential < -Date < -Expires < -Security-Token < -SignedHeaders < x-id.
         let mut query = String::with_capacity(512);
         let _ = write!(
             query,
-            "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={}&X-Amz-Date={date_time}&X-Amz-Expires={}",
-            encode(&credential),
+            "X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential}&X-Amz-Date={date_time}&X-Amz-Expires={}",
             request.expires_in
         );
         let token = credentials.session_token().map(encode);
@@ -144,8 +144,7 @@ impl Presigner {
         }
         let _ = write!(
             query,
-            "&X-Amz-SignedHeaders={}&x-id={}",
-            encode(&signed_headers),
+            "&X-Amz-SignedHeaders={signed_headers_encoded}&x-id={}",
             request.method.operation()
         );
 
@@ -167,12 +166,11 @@ impl Presigner {
         let mut url = String::with_capacity(query.len() + path.len() + 128);
         let _ = write!(
             url,
-            "{scheme}://{host}{path}?x-id={}&X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={}\
-             &X-Amz-Date={date_time}&X-Amz-Expires={}&X-Amz-SignedHeaders={}&X-Amz-Signature={signature}",
+            "{scheme}://{host}{path}?x-id={}&X-Amz-Algorithm={ALGORITHM}&X-Amz-Credential={credential}\
+             &X-Amz-Date={date_time}&X-Amz-Expires={}&X-Amz-SignedHeaders={signed_headers_encoded}\
+             &X-Amz-Signature={signature}",
             request.method.operation(),
-            encode(&credential),
             request.expires_in,
-            encode(&signed_headers),
         );
         if let Some(token) = &token {
             let _ = write!(url, "&X-Amz-Security-Token={token}");
