@@ -26,6 +26,16 @@ fn post(body: Value) -> Request<Vec<u8>> {
         .unwrap()
 }
 
+/// The keys of a gallery page, in the order given.
+fn keys_of(page: &Value) -> Vec<&str> {
+    page["images"]
+        .as_array()
+        .expect("images array")
+        .iter()
+        .map(|image| image["key"].as_str().expect("key"))
+        .collect()
+}
+
 async fn images_bucket(moto: &Moto) -> (aws_config::SdkConfig, aws_sdk_s3::Client, String) {
     let sdk = moto.sdk_config().await;
     let s3 = aws_sdk_s3::Client::from_conf(
@@ -122,13 +132,7 @@ async fn objects_outside_images_prefix_are_never_listed() {
             .unwrap();
     }
     let (_, gallery) = json(&app(&sdk, &bucket).handle(get("")).await);
-    let keys: Vec<&str> = gallery["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["key"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, ["images/0000000000001-a.png"]);
+    assert_eq!(keys_of(&gallery), ["images/0000000000001-a.png"]);
 }
 
 #[tokio::test]
@@ -174,7 +178,7 @@ async fn fifteen_hundred_images_page_newest_first_exactly_once() {
             pages += 1;
             let images = page["images"].as_array().unwrap();
             assert!(images.len() <= limit);
-            seen.extend(images.iter().map(|i| i["key"].as_str().unwrap().to_owned()));
+            seen.extend(keys_of(&page).into_iter().map(str::to_owned));
             match page.get("next").and_then(Value::as_str) {
                 Some(cursor) => {
                     assert_eq!(images.len(), limit, "only the last page is short");
@@ -189,12 +193,7 @@ async fn fifteen_hundred_images_page_newest_first_exactly_once() {
     }
     // Default limit: the newest 100.
     let (_, page) = json(&app.handle(get("")).await);
-    let first_page: Vec<&str> = page["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["key"].as_str().unwrap())
-        .collect();
+    let first_page = keys_of(&page);
     assert_eq!(
         first_page,
         newest_first[..100]

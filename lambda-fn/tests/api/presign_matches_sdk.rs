@@ -83,6 +83,16 @@ struct Case {
     token: Option<&'static str>,
 }
 
+impl Case {
+    fn presigning_config(&self) -> PresigningConfig {
+        PresigningConfig::builder()
+            .start_time(self.time)
+            .expires_in(Duration::from_secs(self.expires))
+            .build()
+            .unwrap()
+    }
+}
+
 /// A deterministic spread over every dimension (a full cartesian product is 36k cases).
 fn cases() -> Vec<Case> {
     let times = times();
@@ -111,13 +121,7 @@ async fn presigned_put_urls_are_byte_identical_to_the_sdk() {
             .key(case.key)
             .content_type(case.content_type)
             .set_content_length(case.size)
-            .presigned(
-                PresigningConfig::builder()
-                    .start_time(case.time)
-                    .expires_in(Duration::from_secs(case.expires))
-                    .build()
-                    .unwrap(),
-            )
+            .presigned(case.presigning_config())
             .await
             .unwrap();
         let length = case.size.map(|s| s.to_string());
@@ -168,13 +172,7 @@ async fn presigned_get_urls_are_byte_identical_to_the_sdk() {
             .get_object()
             .bucket("imgs-bucket")
             .key(case.key)
-            .presigned(
-                PresigningConfig::builder()
-                    .start_time(case.time)
-                    .expires_in(Duration::from_secs(case.expires))
-                    .build()
-                    .unwrap(),
-            )
+            .presigned(case.presigning_config())
             .await
             .unwrap();
         let url = ours(case.region, case.endpoint).presign(
