@@ -127,7 +127,7 @@ impl Presigner {
         // Encoded once: each appears in both the canonical query and the URL.
         let credential = encode(&format!("{}/{scope}", credentials.access_key_id()));
         let (host, scheme, path) = self.location(request.bucket, request.key);
-        let signed_headers = signed_header_names(request.headers);
+        let (canonical_headers, signed_headers) = canonical_headers(request.headers, &host);
         let signed_headers_encoded = encode(&signed_headers);
 
         // The canonical query string, in SigV4's sorted order, which is fixed for these keys:
@@ -150,8 +150,10 @@ impl Presigner {
 
         let mut canonical = String::with_capacity(768);
         let _ = write!(canonical, "{}\n{path}\n{query}\n", request.method.verb());
-        write_canonical_headers(&mut canonical, request.headers, &host);
-        let _ = write!(canonical, "\n{signed_headers}\nUNSIGNED-PAYLOAD");
+        let _ = write!(
+            canonical,
+            "{canonical_headers}\n{signed_headers}\nUNSIGNED-PAYLOAD"
+        );
 
         let mut string_to_sign = String::with_capacity(160);
         let _ = write!(
@@ -246,21 +248,22 @@ fn amz_date_time(t: OffsetDateTime) -> String {
     )
 }
 
-/// `content-length;content-type;host`: the request's headers plus host, sorted.
-fn signed_header_names(headers: &[(&str, &str)]) -> String {
-    let mut names: Vec<&str> = headers.iter().map(|(name, _)| *name).collect();
-    names.push("host");
-    names.sort_unstable();
-    names.join(";")
-}
-
-fn write_canonical_headers(out: &mut String, headers: &[(&str, &str)], host: &str) {
+/// The canonical header block (`name:value` lines) and the signed-header list
+/// (`content-length;content-type;host`): the request's headers plus host, sorted once.
+fn canonical_headers(headers: &[(&str, &str)], host: &str) -> (String, String) {
     let mut all: Vec<(&str, &str)> = headers.to_vec();
     all.push(("host", host));
     all.sort_unstable_by_key(|(name, _)| *name);
+    let mut block = String::with_capacity(128);
+    let mut names = String::with_capacity(48);
     for (name, value) in all {
-        let _ = writeln!(out, "{name}:{}", value.trim());
+        let _ = writeln!(block, "{name}:{}", value.trim());
+        if !names.is_empty() {
+            names.push(';');
+        }
+        names.push_str(name);
     }
+    (block, names)
 }
 
 #[cfg(test)]
