@@ -1,3 +1,12 @@
 //! catup: deploys the Cat Upload stack to AWS in one command, idempotently.
 
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod output;
+pub mod package;
+pub mod plan;
 pub mod policies;
+pub mod region;
+pub mod resources;
+pub mod stack;

@@ -1,13 +1,46 @@
+use std::process::ExitCode;
+
 use clap::Parser;
+use tracing_subscriber::EnvFilter;
 
-/// Deploy the Cat Upload stack (S3 website, private images bucket, Rust Lambda behind a
-/// Function URL) to AWS in one command, and remove it with another.
-#[derive(Debug, Parser)]
-#[command(name = "catup", version)]
-struct Cli {}
+use catup::cli::{Cli, Command};
+use catup::commands::{deploy, status, teardown};
 
-fn main() {
-    Cli::parse();
-    // The deploy, status and teardown commands arrive with the deployer.
-    let _ = <Cli as clap::CommandFactory>::command().print_help();
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("start the async runtime");
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Deploy(args) => deploy::run(&cli.global, args).await,
+            Command::Status => status::run(&cli.global).await,
+            Command::Teardown(args) => teardown::run(&cli.global, args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            // One line: the context chain joined by ": ".
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Warnings only by default; -v shows catup's steps and the SDK's retries, -vv everything.
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,catup=debug,aws_smithy_runtime::client::retries=debug,aws_smithy_runtime::client::orchestrator=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose > 0)
+        .init();
 }

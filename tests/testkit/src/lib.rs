@@ -4,6 +4,9 @@
 //! the real AWS SDK, never a mock of the SDK. Each test starts its own, so tests are isolated
 //! and can run side by side; the process is killed when the fixture is dropped.
 
+pub mod elf;
+pub mod recorder;
+
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

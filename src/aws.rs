@@ -1,0 +1,193 @@
+//! One `SdkConfig` from the standard chain, the clients built from it, and the error helpers
+//! every resource uses (one-line reasons, "not found" as a value).
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::region::Region;
+
+/// Where the AWS configuration comes from, beyond the standard chain.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Clients for every service the stack uses, all from one configuration.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    pub s3: aws_sdk_s3::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub region: Region,
+    /// The endpoint override (an emulator), if any.
+    pub endpoint_url: Option<String>,
+}
+
+impl Aws {
+    /// Loads the configuration, checks that a region and credentials are there (one-line
+    /// errors that say how to set them), and builds the clients. Makes no AWS call.
+    pub async fn connect(options: &ConnectOptions) -> anyhow::Result<Aws> {
+        let config = load_config(options).await;
+        let region = match config.region() {
+            Some(region) => Region::parse(region.as_ref())?,
+            None => anyhow::bail!(
+                "no AWS region: pass --region, set AWS_REGION, or add a region to your profile (aws configure)"
+            ),
+        };
+        check_credentials(&config).await?;
+        Ok(Aws::from_config(&config, region))
+    }
+
+    pub fn from_config(config: &SdkConfig, region: Region) -> Aws {
+        let endpoint_url = config.endpoint_url().map(str::to_owned);
+        // Emulators serve buckets under the path, not as virtual hosts.
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(endpoint_url.is_some())
+            .build();
+        Aws {
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            region,
+            endpoint_url,
+        }
+    }
+
+    /// The account id of the caller (STS GetCallerIdentity); also the first call that proves
+    /// the endpoint answers and the credentials are accepted.
+    pub async fn account_id(&self) -> anyhow::Result<String> {
+        let identity = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .or_fail(|| "read the AWS account id (sts GetCallerIdentity)".into())?;
+        identity
+            .account
+            .context("sts GetCallerIdentity returned no account id")
+    }
+}
+
+async fn load_config(options: &ConnectOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(90))
+                .build(),
+        );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+async fn check_credentials(config: &SdkConfig) -> anyhow::Result<()> {
+    const HOW: &str = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure` or `aws sso login`, or pass --profile";
+    let Some(provider) = config.credentials_provider() else {
+        anyhow::bail!("no AWS credentials: {HOW}");
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(anyhow!("no AWS credentials ({}): {HOW}", innermost(&e))),
+    }
+}
+
+/// The deepest message of an error chain: the one that says what actually happened.
+fn innermost(err: &(dyn StdError + 'static)) -> String {
+    let mut current = err;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
+
+/// One line that says why an AWS call failed.
+pub fn reason<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            match (e.code(), e.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_owned(),
+                _ => format!("HTTP {}", service.raw().status().as_u16()),
+            }
+        }
+        SdkError::DispatchFailure(_) => {
+            format!("cannot reach the AWS endpoint ({})", innermost(err))
+        }
+        SdkError::TimeoutError(_) => "timed out waiting for AWS".to_owned(),
+        _ => DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// AWS said the thing does not exist: HTTP 404, or a not-found code (CloudWatch Logs answers
+/// 400 with ResourceNotFoundException).
+pub fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::ServiceError(service) => {
+            service.raw().status().as_u16() == 404
+                || matches!(
+                    service.err().code(),
+                    Some("ResourceNotFoundException" | "NoSuchEntity" | "NotFound")
+                )
+        }
+        _ => false,
+    }
+}
+
+/// The error code of a service error, if any.
+pub fn error_code<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+pub trait SdkResultExt<T> {
+    /// The error as "what: reason", on one line.
+    fn or_fail(self, what: impl FnOnce() -> String) -> anyhow::Result<T>;
+    /// `Ok(None)` when AWS says it does not exist; other errors as in `or_fail`.
+    fn or_absent(self, what: impl FnOnce() -> String) -> anyhow::Result<Option<T>>;
+}
+
+impl<T, E> SdkResultExt<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    fn or_fail(self, what: impl FnOnce() -> String) -> anyhow::Result<T> {
+        self.map_err(|e| anyhow!("{}: {}", what(), reason(&e)))
+    }
+
+    fn or_absent(self, what: impl FnOnce() -> String) -> anyhow::Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(anyhow!("{}: {}", what(), reason(&e))),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Command-line types only (clap). Validation that needs no AWS call happens in `stack`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deploy the Cat Upload stack (S3 website, private images bucket, Rust Lambda behind a
+/// Function URL) to AWS in one command, and remove it with another.
+#[derive(Debug, Parser)]
+#[command(name = "catup", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Stack name: 3-24 lower-case letters, digits and '-'. Several stacks can live side by
+    /// side in one account.
+    #[arg(long, global = true, env = "CATUP_STACK", default_value = crate::stack::DEFAULT_STACK)]
+    pub stack: String,
+    /// AWS region (default: the standard chain: AWS_REGION, the profile's region).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config (default: AWS_PROFILE or "default").
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator such as moto_server); same as
+    /// AWS_ENDPOINT_URL.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Print one JSON object on stdout instead of text (progress still goes to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log AWS calls and retries to stderr (-vv for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Use this bucket for the website instead of <stack>-site-<account>-<region>.
+    #[arg(long, global = true)]
+    pub site_bucket: Option<String>,
+    /// Use this bucket for images instead of <stack>-images-<account>-<region>.
+    #[arg(long, global = true)]
+    pub images_bucket: Option<String>,
+    /// Run the function with this existing role; catup then creates and deletes no role
+    /// (for lab accounts that cannot create roles).
+    #[arg(long, global = true)]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create what is missing, fix what differs, then upload the site and its config.js.
+    Deploy(DeployArgs),
+    /// Print the Function URL, the website URL and the state of every resource.
+    Status,
+    /// Delete everything this stack owns (buckets are emptied first).
+    Teardown(TeardownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Deploy this prebuilt x86_64 Linux binary instead of building lambda-fn.
+    #[arg(long)]
+    pub bootstrap: Option<PathBuf>,
+    /// Folder of the static site (default: the frontend/ folder of catup's source tree).
+    #[arg(long)]
+    pub frontend: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TeardownArgs {
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}

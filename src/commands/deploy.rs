@@ -1,0 +1,145 @@
+//! `catup deploy`: observe everything, refuse what is not ours, then close the gaps in
+//! dependency order (independent resources concurrently), and upload the site last with a
+//! config.js that holds the real Function URL.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::{default_frontend, Context, Desired, Observed, SOURCE_TREE};
+use crate::cli::{DeployArgs, GlobalArgs};
+use crate::output::{emit, DeployReport};
+use crate::package::{self, Package};
+use crate::plan::{Kind, Outcome};
+use crate::resources::{
+    function, function_url, images_bucket, log_group, role, site_bucket, site_files,
+};
+
+pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitCode> {
+    // Local inputs first: a bad folder or binary fails before any AWS call.
+    let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
+    let frontend = site_files::load_frontend(&frontend_dir)?;
+    if let Some(path) = &args.bootstrap {
+        anyhow::ensure!(path.is_file(), "--bootstrap {}: no such file", path.display());
+    } else {
+        eprintln!("  ... building lambda-fn (cargo build --profile lambda)");
+    }
+    let package = package(args.bootstrap.clone()).await?;
+    let ctx = Context::open(global).await?;
+    let report = deploy(&ctx, &package, frontend).await?;
+    emit(&report, global.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds lambda-fn (or takes the given binary), checks and zips it, off the async runtime.
+pub async fn package(bootstrap: Option<PathBuf>) -> anyhow::Result<Package> {
+    tokio::task::spawn_blocking(move || {
+        let binary = match bootstrap {
+            Some(path) => path,
+            None => {
+                let tree = Path::new(SOURCE_TREE);
+                anyhow::ensure!(
+                    tree.join("lambda-fn").is_dir(),
+                    "catup's source tree is not at {SOURCE_TREE}: pass --bootstrap PATH (a bootstrap built for x86_64 Linux)"
+                );
+                package::build_bootstrap(tree)?
+            }
+        };
+        Ok(package::package_file(&binary)?)
+    })
+    .await
+    .context("packaging task")?
+}
+
+pub async fn deploy(
+    ctx: &Context,
+    package: &Package,
+    frontend: Vec<site_files::SiteFile>,
+) -> anyhow::Result<DeployReport> {
+    let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
+    let desired = Desired::of(stack)?;
+    let observed = Observed::read(aws, stack).await?;
+    observed.check_deployable(&desired)?;
+
+    // Independent of each other: both buckets, the log group and the role.
+    let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());
+    let site_change = site_bucket::diff(&desired.site, observed.site.as_ref());
+    let log_change = log_group::diff(&desired.log_group, observed.log_group.as_ref());
+    tokio::try_join!(
+        async {
+            let outcome = images_bucket::apply(
+                aws,
+                &desired.images,
+                observed.images.as_ref(),
+                &images_change,
+            )
+            .await?;
+            reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
+            anyhow::Ok(())
+        },
+        async {
+            let outcome =
+                site_bucket::apply(aws, &desired.site, observed.site.as_ref(), &site_change)
+                    .await?;
+            reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
+            anyhow::Ok(())
+        },
+        async {
+            let outcome = log_group::apply(
+                aws,
+                &desired.log_group,
+                observed.log_group.as_ref(),
+                &log_change,
+            )
+            .await?;
+            reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
+            anyhow::Ok(())
+        },
+        async {
+            match &desired.role {
+                Some(d) => {
+                    let change = role::diff(d, observed.role.as_ref());
+                    let outcome = role::apply(aws, d, &change).await?;
+                    reporter.resource(Kind::Role, &d.name, &outcome);
+                }
+                None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
+            }
+            anyhow::Ok(())
+        },
+    )?;
+
+    // The function needs its role; the URL needs the function; config.js needs the URL.
+    let change = function::diff(
+        &desired.function,
+        Some(&package.code_sha256),
+        observed.function.as_ref(),
+    );
+    let outcome = function::apply(aws, &desired.function, package, &change, reporter).await?;
+    reporter.resource(Kind::Function, &stack.function_name, &outcome);
+
+    let change = function_url::diff(&desired.url, observed.url.as_ref());
+    let (outcome, function_url) =
+        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change).await?;
+    reporter.resource(Kind::FunctionUrl, &function_url, &outcome);
+
+    let mut files = frontend;
+    files.push(site_files::config_js(&function_url));
+    let outcome = site_files::apply(aws, &stack.site_bucket, &files, &observed.site_etags).await?;
+    reporter.resource(Kind::SiteFiles, &format!("{} files", files.len()), &outcome);
+
+    let resources = reporter.lines();
+    Ok(DeployReport {
+        stack: stack.name.as_str().to_owned(),
+        region: stack.region.to_string(),
+        website_url: stack.website_url(),
+        function_url,
+        site_bucket: stack.site_bucket.clone(),
+        images_bucket: stack.images_bucket.clone(),
+        function_name: stack.function_name.clone(),
+        changed: resources
+            .iter()
+            .any(|l| l.state != "unchanged" && l.state != "external"),
+        resources,
+    })
+}

@@ -1,0 +1,191 @@
+//! The commands: each decides the order and concurrency of the resources; the resources
+//! themselves know how to read, compare, change and delete.
+
+pub mod deploy;
+pub mod status;
+pub mod teardown;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::aws::{Aws, ConnectOptions};
+use crate::cli::GlobalArgs;
+use crate::output::Reporter;
+use crate::resources::{
+    function, function_url, images_bucket, log_group, role, site_bucket, site_files,
+};
+use crate::stack::{Overrides, Stack, StackName};
+
+/// Exit codes beyond 0 (success) and 1 (error); clap uses 2 for bad usage.
+pub const EXIT_NOT_DEPLOYED: u8 = 3;
+pub const EXIT_DRIFTED: u8 = 4;
+
+/// Where catup's own source tree was at build time: the default frontend/ and the
+/// lambda-fn package to build.
+pub const SOURCE_TREE: &str = env!("CARGO_MANIFEST_DIR");
+
+pub fn default_frontend() -> PathBuf {
+    PathBuf::from(SOURCE_TREE).join("frontend")
+}
+
+/// A connected command: clients, the stack's names, and the reporter.
+pub struct Context {
+    pub aws: Aws,
+    pub stack: Stack,
+    pub reporter: Reporter,
+}
+
+impl Context {
+    /// Validates the names (before any AWS call), connects, and reads the account id.
+    pub async fn open(global: &GlobalArgs) -> anyhow::Result<Context> {
+        let name = StackName::parse(&global.stack)?;
+        let overrides = Overrides {
+            site_bucket: global.site_bucket.clone(),
+            images_bucket: global.images_bucket.clone(),
+            role_arn: global.role_arn.clone(),
+        };
+        for bucket in overrides.site_bucket.iter().chain(&overrides.images_bucket) {
+            crate::stack::validate_bucket_name(bucket)?;
+        }
+        if let Some(arn) = &overrides.role_arn {
+            validate_role_arn(arn)?;
+        }
+        let aws = Aws::connect(&ConnectOptions {
+            region: global.region.clone(),
+            profile: global.profile.clone(),
+            endpoint_url: global.endpoint_url.clone(),
+        })
+        .await?;
+        let account_id = aws.account_id().await?;
+        let stack = Stack::new(name, aws.region.clone(), &account_id, &overrides)?;
+        Ok(Context {
+            aws,
+            stack,
+            reporter: Reporter::new(global.json),
+        })
+    }
+}
+
+fn validate_role_arn(arn: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > "role/".len();
+    anyhow::ensure!(
+        valid,
+        "invalid --role-arn '{arn}': expected arn:aws:iam::<12-digit account>:role/<name>"
+    );
+    Ok(())
+}
+
+/// The desired state of every resource, derived from the stack alone.
+pub struct Desired {
+    pub images: images_bucket::Desired,
+    pub site: site_bucket::Desired,
+    pub log_group: log_group::Desired,
+    pub role: Option<role::Desired>,
+    pub function: function::Desired,
+    pub url: function_url::Desired,
+}
+
+impl Desired {
+    pub fn of(stack: &Stack) -> anyhow::Result<Desired> {
+        Ok(Desired {
+            images: images_bucket::desired(stack)?,
+            site: site_bucket::desired(stack)?,
+            log_group: log_group::desired(stack),
+            role: role::desired(stack)?,
+            function: function::desired(stack),
+            url: function_url::desired(stack),
+        })
+    }
+}
+
+/// The actual state of every resource, read concurrently.
+pub struct Observed {
+    pub images: Option<images_bucket::Actual>,
+    pub site: Option<site_bucket::Actual>,
+    pub log_group: Option<log_group::Actual>,
+    pub role: Option<role::Actual>,
+    pub function: Option<function::Actual>,
+    pub url: Option<function_url::Actual>,
+    pub site_etags: HashMap<String, String>,
+}
+
+impl Observed {
+    pub async fn read(aws: &Aws, stack: &Stack) -> anyhow::Result<Observed> {
+        let (images, site, log_group, role, function, url, site_etags) = tokio::try_join!(
+            images_bucket::describe(aws, &stack.images_bucket),
+            site_bucket::describe(aws, &stack.site_bucket),
+            log_group::describe(aws, &stack.log_group),
+            async {
+                match &stack.role_name {
+                    Some(name) => role::describe(aws, name).await,
+                    None => Ok(None),
+                }
+            },
+            function::describe(aws, &stack.function_name),
+            function_url::describe(aws, &stack.function_name),
+            site_files::describe(aws, &stack.site_bucket),
+        )?;
+        Ok(Observed {
+            images,
+            site,
+            log_group,
+            role,
+            function,
+            url,
+            site_etags,
+        })
+    }
+
+    /// Deploy changes nothing of a resource with one of our names that another owns.
+    pub fn check_deployable(&self, desired: &Desired) -> anyhow::Result<()> {
+        if let Some(a) = &self.images {
+            images_bucket::check_owner(&desired.images, a)?;
+        }
+        if let Some(a) = &self.site {
+            site_bucket::check_owner(&desired.site, a)?;
+        }
+        if let Some(a) = &self.log_group {
+            log_group::check_owner(&desired.log_group, a)?;
+        }
+        if let (Some(d), Some(a)) = (&desired.role, &self.role) {
+            role::check_owner(d, a)?;
+        }
+        if let Some(a) = &self.function {
+            function::check_owner(&desired.function, a)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn exit(code: u8) -> ExitCode {
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        assert!(validate_role_arn("arn:aws:iam::123456789012:role/LabRole").is_ok());
+        assert!(validate_role_arn("arn:aws:iam::123456789012:role/path/LabRole").is_ok());
+        for bad in [
+            "LabRole",
+            "arn:aws:iam::123:role/LabRole",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::123456789012:user/me",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            let err = validate_role_arn(bad).unwrap_err().to_string();
+            assert!(err.contains("--role-arn"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! `catup teardown`: delete everything the stack owns, and nothing it does not. Every
+//! resource is checked before the first deletion, so a refusal leaves nothing half-deleted.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::bail;
+
+use super::{Context, Observed};
+use crate::cli::{GlobalArgs, TeardownArgs};
+use crate::output::{emit, TeardownReport};
+use crate::plan::{Foreign, Kind, Outcome, Ownership};
+use crate::resources::{bucket, function, function_url, log_group, role};
+use crate::stack::Stack;
+
+pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(global).await?;
+    let report = teardown(&ctx, args.yes).await?;
+    emit(&report, global.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn nothing_exists(o: &Observed) -> bool {
+    o.images.is_none()
+        && o.site.is_none()
+        && o.log_group.is_none()
+        && o.role.is_none()
+        && o.function.is_none()
+        && o.url.is_none()
+}
+
+/// Refuses (naming it) any resource with one of our names that lacks our tag.
+fn check_deletable(stack: &Stack, o: &Observed) -> Result<(), Foreign> {
+    let name = stack.name.as_str();
+    if let Some(a) = &o.images {
+        a.basics
+            .check_deletable(Kind::ImagesBucket, &stack.images_bucket, name)?;
+    }
+    if let Some(a) = &o.site {
+        a.basics
+            .check_deletable(Kind::SiteBucket, &stack.site_bucket, name)?;
+    }
+    let owned = |kind: Kind, resource: &str, tag: Option<&str>| match Ownership::of(tag, name) {
+        Ownership::Ours => Ok(()),
+        other => Err(Foreign::new(kind, resource, name, &other)),
+    };
+    if let (Some(a), Some(role_name)) = (&o.role, &stack.role_name) {
+        owned(Kind::Role, role_name, a.stack_tag.as_deref())?;
+    }
+    if let Some(a) = &o.function {
+        owned(Kind::Function, &stack.function_name, a.stack_tag.as_deref())?;
+    }
+    if let Some(a) = &o.log_group {
+        owned(Kind::LogGroup, &stack.log_group, a.stack_tag.as_deref())?;
+    }
+    Ok(())
+}
+
+fn confirm(stack: &Stack) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!("teardown deletes stack '{}' and every image in it: pass --yes to confirm (stdin is not a terminal)", stack.name.as_str());
+    }
+    eprint!(
+        "Delete stack '{}' in {} (function, role, log group, buckets {} and {} with all their objects)? [y/N] ",
+        stack.name.as_str(),
+        stack.region,
+        stack.site_bucket,
+        stack.images_bucket
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        bail!("teardown cancelled: nothing was deleted");
+    }
+    Ok(())
+}
+
+pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport> {
+    let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
+    let observed = Observed::read(aws, stack).await?;
+    let report = |deleted_anything| TeardownReport {
+        stack: stack.name.as_str().to_owned(),
+        region: stack.region.to_string(),
+        deleted_anything,
+        resources: reporter.lines(),
+    };
+    if nothing_exists(&observed) {
+        return Ok(report(false));
+    }
+    check_deletable(stack, &observed)?;
+    if !yes {
+        confirm(stack)?;
+    }
+
+    let emptied = |kind: Kind, name: &str, exists: bool| {
+        let name = name.to_owned();
+        async move {
+            let outcome = if exists {
+                let objects = bucket::empty_and_delete(aws, &name).await?;
+                if objects > 0 {
+                    reporter.note(format!(
+                        "{kind} {name}: deleted {objects} objects and versions"
+                    ));
+                }
+                Outcome::Deleted
+            } else {
+                Outcome::Absent
+            };
+            reporter.resource(kind, &name, &outcome);
+            anyhow::Ok(())
+        }
+    };
+    tokio::try_join!(
+        async {
+            // The URL and its permissions first, so the URL stops answering before anything else goes.
+            let outcome =
+                function_url::delete(aws, &stack.function_name, observed.url.as_ref()).await?;
+            reporter.resource(Kind::FunctionUrl, &stack.function_name, &outcome);
+            let outcome = function::delete(aws, &stack.function_name).await?;
+            reporter.resource(Kind::Function, &stack.function_name, &outcome);
+            anyhow::Ok(())
+        },
+        async {
+            match &stack.role_name {
+                Some(name) => {
+                    let outcome = role::delete(aws, name).await?;
+                    reporter.resource(Kind::Role, name, &outcome);
+                }
+                None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
+            }
+            anyhow::Ok(())
+        },
+        async {
+            let outcome = log_group::delete(aws, &stack.log_group).await?;
+            reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
+            anyhow::Ok(())
+        },
+        emptied(
+            Kind::ImagesBucket,
+            &stack.images_bucket,
+            observed.images.is_some()
+        ),
+        emptied(
+            Kind::SiteBucket,
+            &stack.site_bucket,
+            observed.site.is_some()
+        ),
+    )?;
+    Ok(report(true))
+}

@@ -1,0 +1,237 @@
+//! What commands print: progress on stderr as it happens, and one report at the end on stdout,
+//! as text or as one JSON object (`--json`). Every report is both Serialize and Display.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::plan::{Kind, Outcome, State};
+
+/// One resource in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceLine {
+    pub kind: Kind,
+    pub name: String,
+    /// created / updated / unchanged / deleted / absent / external, or for status
+    /// ok / missing / drifted / external.
+    pub state: &'static str,
+    pub detail: Option<String>,
+}
+
+impl ResourceLine {
+    pub fn from_outcome(kind: Kind, name: &str, outcome: &Outcome) -> ResourceLine {
+        ResourceLine {
+            kind,
+            name: name.to_owned(),
+            state: outcome.word(),
+            detail: outcome.detail().map(str::to_owned),
+        }
+    }
+
+    pub fn from_state(kind: Kind, name: &str, state: &State) -> ResourceLine {
+        ResourceLine {
+            kind,
+            name: name.to_owned(),
+            state: state.word(),
+            detail: state.detail().map(str::to_owned),
+        }
+    }
+}
+
+impl fmt::Display for ResourceLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:>9}  {:<13} {}",
+            self.state,
+            self.kind.to_string(),
+            self.name
+        )?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects resource lines as commands finish them and prints progress. Shared by the
+/// concurrent reconcilers (`&Reporter` is Sync).
+pub struct Reporter {
+    json: bool,
+    lines: Mutex<Vec<ResourceLine>>,
+}
+
+impl Reporter {
+    pub fn new(json: bool) -> Reporter {
+        Reporter {
+            json,
+            lines: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
+    /// A progress note, on stderr so that stdout stays the report.
+    pub fn note(&self, message: impl fmt::Display) {
+        let _ = writeln!(std::io::stderr().lock(), "  ... {message}");
+    }
+
+    /// Records a finished resource and prints its line: on stdout in text mode (the lines are
+    /// the report), on stderr with --json (stdout is the JSON object).
+    pub fn resource(&self, kind: Kind, name: &str, outcome: &Outcome) {
+        let line = ResourceLine::from_outcome(kind, name, outcome);
+        if self.json {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        } else {
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }
+        self.lines.lock().expect("reporter lock").push(line);
+    }
+
+    /// The recorded lines, in the stack's resource order.
+    pub fn lines(&self) -> Vec<ResourceLine> {
+        let mut lines = self.lines.lock().expect("reporter lock").clone();
+        lines.sort_by_key(|l| l.kind);
+        lines
+    }
+}
+
+/// Prints a report: JSON on stdout, or its text form.
+pub fn emit<T: Serialize + fmt::Display>(report: &T, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{report}")?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeployReport {
+    pub stack: String,
+    pub region: String,
+    pub website_url: String,
+    pub function_url: String,
+    pub site_bucket: String,
+    pub images_bucket: String,
+    pub function_name: String,
+    pub changed: bool,
+    pub resources: Vec<ResourceLine>,
+}
+
+impl fmt::Display for DeployReport {
+    /// The resource lines were printed as they finished; this is the summary after them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f)?;
+        writeln!(f, "Website URL:  {}", self.website_url)?;
+        writeln!(f, "Function URL: {}", self.function_url)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    pub stack: String,
+    pub region: String,
+    /// Every resource exists.
+    pub deployed: bool,
+    /// Deployed and nothing drifted.
+    pub in_sync: bool,
+    pub function_url: Option<String>,
+    pub website_url: String,
+    pub site_bucket: String,
+    pub images_bucket: String,
+    pub function_name: String,
+    /// `None` with `--role-arn` (the role is not this stack's).
+    pub role_name: Option<String>,
+    pub resources: Vec<ResourceLine>,
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The Function URL alone on the first line, for `$(catup status | head -1)`.
+        match &self.function_url {
+            Some(url) => writeln!(f, "{url}")?,
+            None => writeln!(
+                f,
+                "no Function URL: stack '{}' is not deployed (run catup deploy)",
+                self.stack
+            )?,
+        }
+        writeln!(f, "Website URL:  {}", self.website_url)?;
+        writeln!(f, "Stack:        {} ({})", self.stack, self.region)?;
+        for line in &self.resources {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeardownReport {
+    pub stack: String,
+    pub region: String,
+    /// False when there was nothing to delete.
+    pub deleted_anything: bool,
+    pub resources: Vec<ResourceLine>,
+}
+
+impl fmt::Display for TeardownReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.deleted_anything {
+            writeln!(f, "stack '{}' removed from {}", self.stack, self.region)
+        } else {
+            writeln!(
+                f,
+                "nothing to do: stack '{}' has no resources in {}",
+                self.stack, self.region
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_lines_read_as_sentences() {
+        let line =
+            ResourceLine::from_outcome(Kind::ImagesBucket, "b", &Outcome::Updated("cors".into()));
+        assert_eq!(line.to_string(), "  updated  images bucket b (cors)");
+        let line = ResourceLine::from_state(Kind::Function, "f", &State::Ok);
+        assert_eq!(line.to_string(), "       ok  function      f");
+        let json = serde_json::to_value(&line).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "function", "name": "f", "state": "ok", "detail": null})
+        );
+    }
+
+    #[test]
+    fn status_puts_the_function_url_alone_on_the_first_line() {
+        let report = StatusReport {
+            stack: "s".into(),
+            region: "us-east-1".into(),
+            deployed: true,
+            in_sync: true,
+            function_url: Some("https://u.lambda-url.us-east-1.on.aws/".into()),
+            website_url: "http://w/".into(),
+            site_bucket: "sb".into(),
+            images_bucket: "ib".into(),
+            function_name: "s-api".into(),
+            role_name: Some("s-api-role".into()),
+            resources: vec![],
+        };
+        let text = report.to_string();
+        assert_eq!(
+            text.lines().next(),
+            Some("https://u.lambda-url.us-east-1.on.aws/")
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! Packaging the function: bootstrap binary checks and the deterministic zip.
+//!
+//! The zip is byte-identical for the same binary, so its SHA-256 equals the CodeSha256 Lambda
+//! reports for deployed code and a redeploy of an unchanged binary can be skipped.
+
+mod elf;
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, System, ZipWriter};
+
+pub use elf::{check_bootstrap, ElfInfo};
+
+/// Amazon Linux 2023's glibc (the `provided.al2023` runtime): the newest the binary may need.
+pub const MAX_GLIBC: (u32, u32) = (2, 34);
+
+/// The one file a custom-runtime zip must hold; Lambda runs it.
+const ENTRY_NAME: &str = "bootstrap";
+
+const TARGET_HINT: &str = "pass the bootstrap built for x86_64-unknown-linux-gnu";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    #[error("cannot read {path}: {reason}")]
+    Read {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+    /// A check of the binary failed; says which file.
+    #[error("{path}: {reason}")]
+    Bootstrap {
+        path: PathBuf,
+        reason: Box<PackageError>,
+    },
+    #[error("the bootstrap file is empty; {TARGET_HINT}")]
+    Empty,
+    #[error("the bootstrap is not a Linux executable (ELF); {TARGET_HINT}")]
+    NotElf,
+    #[error("the bootstrap is a 32-bit ELF; Lambda needs a 64-bit binary: {TARGET_HINT}")]
+    Not64Bit,
+    #[error("the bootstrap is a big-endian ELF; {TARGET_HINT}")]
+    BigEndian,
+    #[error("the bootstrap is built for {arch}, but the function runs on x86_64; {TARGET_HINT}")]
+    WrongArchitecture { arch: String },
+    #[error(
+        "the bootstrap is {kind}, not an executable; pass the linked binary (target/.../bootstrap)"
+    )]
+    NotExecutable { kind: String },
+    #[error(
+        "the bootstrap needs GLIBC_{major}.{minor}, but Lambda's provided.al2023 has glibc {}.{}; \
+         rebuild with `cargo zigbuild --target x86_64-unknown-linux-gnu.2.34` (or pass such a --bootstrap)",
+        MAX_GLIBC.0,
+        MAX_GLIBC.1
+    )]
+    GlibcTooNew { major: u32, minor: u32 },
+    #[error("the bootstrap is a damaged ELF file ({reason}); rebuild it")]
+    Malformed { reason: String },
+    #[error("cannot write the function zip: {reason}")]
+    Zip { reason: String },
+    #[error("cargo was not found; install Rust (https://rustup.rs) or pass --bootstrap PATH")]
+    CargoNotFound,
+    #[error("cannot run cargo: {reason}")]
+    CargoSpawn { reason: std::io::Error },
+    #[error("building lambda-fn failed (cargo {status}); see cargo's output above")]
+    BuildFailed { status: std::process::ExitStatus },
+    #[error("cargo built lambda-fn but reported no `bootstrap` executable; pass --bootstrap PATH")]
+    NoExecutable,
+}
+
+/// A checked, zipped bootstrap, ready for Lambda's `ZipFile`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    pub zip: Vec<u8>,
+    /// Base64 SHA-256 of `zip`, comparable with the function's `CodeSha256`.
+    pub code_sha256: String,
+    pub binary_bytes: u64,
+    pub max_glibc: Option<(u32, u32)>,
+}
+
+/// Reads the file, checks it, zips it. Errors name the path.
+pub fn package_file(path: &Path) -> Result<Package, PackageError> {
+    let bytes = std::fs::read(path).map_err(|reason| PackageError::Read {
+        path: path.to_owned(),
+        reason,
+    })?;
+    let info = check_bootstrap(&bytes).map_err(|reason| PackageError::Bootstrap {
+        path: path.to_owned(),
+        reason: Box::new(reason),
+    })?;
+    let zip = zip_bootstrap(&bytes)?;
+    Ok(Package {
+        code_sha256: code_sha256(&zip),
+        zip,
+        binary_bytes: bytes.len() as u64,
+        max_glibc: info.max_glibc,
+    })
+}
+
+/// Deterministic zip: one entry named exactly `bootstrap`, unix mode 0o755 (regular file),
+/// deflate, fixed timestamp (1980-01-01 00:00:00, zip's epoch), no extra fields that vary
+/// between runs, so the same binary always gives byte-identical zip bytes and the same SHA-256.
+pub fn zip_bootstrap(bytes: &[u8]) -> Result<Vec<u8>, PackageError> {
+    let zip_error = |e: &dyn std::fmt::Display| PackageError::Zip {
+        reason: e.to_string(),
+    };
+    // Every field pinned: the defaults follow the clock and the host OS.
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(9))
+        .last_modified_time(DateTime::default())
+        .system(System::Unix)
+        .unix_permissions(0o755);
+    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() / 2)));
+    writer
+        .start_file(ENTRY_NAME, options)
+        .map_err(|e| zip_error(&e))?;
+    writer.write_all(bytes).map_err(|e| zip_error(&e))?;
+    let cursor = writer.finish().map_err(|e| zip_error(&e))?;
+    Ok(cursor.into_inner())
+}
+
+/// What Lambda reports as CodeSha256: base64 (standard, padded) of the SHA-256 of the zip bytes.
+pub fn code_sha256(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+/// Builds lambda-fn's `bootstrap` binary with the size-optimised `lambda` profile and returns
+/// the executable's path (taken from cargo's JSON messages, so CARGO_TARGET_DIR is respected).
+/// cargo's progress goes to the user's terminal.
+pub fn build_bootstrap(workspace: &Path) -> Result<PathBuf, PackageError> {
+    let output = Command::new("cargo")
+        .args([
+            "build",
+            "--profile",
+            "lambda",
+            "-p",
+            "lambda-fn",
+            "--bin",
+            "bootstrap",
+            "--message-format=json-render-diagnostics",
+        ])
+        .current_dir(workspace)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|reason| match reason.kind() {
+            std::io::ErrorKind::NotFound => PackageError::CargoNotFound,
+            _ => PackageError::CargoSpawn { reason },
+        })?;
+    if !output.status.success() {
+        return Err(PackageError::BuildFailed {
+            status: output.status,
+        });
+    }
+    executable_from_cargo_messages(&String::from_utf8_lossy(&output.stdout))
+        .ok_or(PackageError::NoExecutable)
+}
+
+/// The `executable` of the last `compiler-artifact` message for target `bootstrap`.
+fn executable_from_cargo_messages(stdout: &str) -> Option<PathBuf> {
+    stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == ENTRY_NAME)
+        .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+        .last()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use catup_testkit::elf::{build, ElfSpec};
+
+    use super::*;
+
+    fn read_back(zip: &[u8]) -> (String, Option<u32>, CompressionMethod, Vec<u8>, usize) {
+        let mut archive = zip::ZipArchive::new(Cursor::new(zip)).expect("zip reads back");
+        let count = archive.len();
+        let mut entry = archive.by_index(0).expect("first entry");
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).expect("entry content");
+        (
+            entry.name().to_owned(),
+            entry.unix_mode(),
+            entry.compression(),
+            content,
+            count,
+        )
+    }
+
+    #[test]
+    fn zip_is_deterministic() {
+        let binary = build(&ElfSpec::x86_64_needing(&[(2, 17)]));
+        let first = zip_bootstrap(&binary).unwrap();
+        let second = zip_bootstrap(&binary).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(code_sha256(&first), code_sha256(&second));
+    }
+
+    #[test]
+    fn zip_holds_one_executable_bootstrap() {
+        let binary = build(&ElfSpec::x86_64_needing(&[(2, 17)]));
+        let zip = zip_bootstrap(&binary).unwrap();
+        let (name, mode, method, content, count) = read_back(&zip);
+        assert_eq!(count, 1);
+        assert_eq!(name, "bootstrap");
+        // zip 9 reports the full st_mode: regular file (0o100000) plus rwxr-xr-x.
+        assert_eq!(mode, Some(0o100_755));
+        assert_eq!(method, CompressionMethod::Deflated);
+        assert_eq!(content, binary);
+    }
+
+    #[test]
+    fn zip_has_fixed_timestamp_and_no_extra_fields() {
+        let zip = zip_bootstrap(b"some binary").unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(&zip[..])).unwrap();
+        let entry = archive.by_index(0).unwrap();
+        assert_eq!(entry.last_modified(), Some(DateTime::default()));
+        assert_eq!(entry.extra_data().map(<[u8]>::len).unwrap_or(0), 0);
+        // Local header: extra field length (offset 28) is zero too.
+        assert_eq!(&zip[..4], b"PK\x03\x04");
+        assert_eq!(u16::from_le_bytes([zip[28], zip[29]]), 0);
+    }
+
+    #[test]
+    fn different_input_gives_different_sha() {
+        let a = zip_bootstrap(b"binary one").unwrap();
+        let b = zip_bootstrap(b"binary two").unwrap();
+        assert_ne!(code_sha256(&a), code_sha256(&b));
+    }
+
+    #[test]
+    fn code_sha256_matches_known_vector() {
+        // SHA-256("abc") from FIPS 180-2, base64 encoded.
+        assert_eq!(
+            code_sha256(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
+    }
+
+    #[test]
+    fn package_file_checks_and_zips() {
+        let dir = std::env::temp_dir().join(format!("catup-package-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bootstrap");
+        let binary = build(&ElfSpec::x86_64_needing(&[(2, 17), (2, 28)]));
+        std::fs::write(&path, &binary).unwrap();
+        let package = package_file(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(package.binary_bytes, binary.len() as u64);
+        assert_eq!(package.max_glibc, Some((2, 28)));
+        assert_eq!(package.zip, zip_bootstrap(&binary).unwrap());
+        assert_eq!(package.code_sha256, code_sha256(&package.zip));
+    }
+
+    #[test]
+    fn package_file_names_a_missing_path() {
+        let path = Path::new("/nonexistent/catup-test/bootstrap");
+        let err = package_file(path).unwrap_err();
+        assert!(matches!(err, PackageError::Read { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("/nonexistent/catup-test/bootstrap"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn package_file_names_the_path_of_a_bad_binary() {
+        let dir = std::env::temp_dir().join(format!("catup-package-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bootstrap");
+        std::fs::write(&path, "#!/bin/sh\necho hi\n").unwrap();
+        let err = package_file(&path).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let message = err.to_string();
+        assert!(message.contains(&*path.to_string_lossy()), "{message}");
+        assert!(
+            message.contains("not a Linux executable (ELF)"),
+            "{message}"
+        );
+    }
+
+    // Adapted from real `cargo build --message-format=json` output: a build script, its run,
+    // lambda-fn's library and the binary we want, then build-finished.
+    const CARGO_MESSAGES: &str = r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#proc-macro2@1.0.107","manifest_path":"/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/proc-macro2-1.0.107/Cargo.toml","target":{"kind":["custom-build"],"crate_types":["bin"],"name":"build-script-build","src_path":"/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/proc-macro2-1.0.107/build.rs","edition":"2021","doc":false,"doctest":false,"test":false},"profile":{"opt_level":"0","debuginfo":0,"debug_assertions":true,"overflow_checks":true,"test":false},"features":["default","proc-macro"],"filenames":["/work/main/target/lambda/build/proc-macro2-79172649b29143f8/build-script-build"],"executable":null,"fresh":true}
+{"reason":"build-script-executed","package_id":"registry+https://github.com/rust-lang/crates.io-index#proc-macro2@1.0.107","linked_libs":[],"linked_paths":[],"cfgs":["wrap_proc_macro"],"env":[],"out_dir":"/work/main/target/lambda/build/proc-macro2-5b05bf489c8ea578/out"}
+{"reason":"compiler-artifact","package_id":"path+file:///work/main/lambda-fn#lambda-fn@0.1.0","manifest_path":"/work/main/lambda-fn/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"lambda_fn","src_path":"/work/main/lambda-fn/src/lib.rs","edition":"2021","doc":true,"doctest":true,"test":true},"profile":{"opt_level":"s","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/work/main/target/lambda/liblambda_fn.rlib","/work/main/target/lambda/deps/liblambda_fn-877ace2c6463000e.rmeta"],"executable":null,"fresh":false}
+{"reason":"compiler-artifact","package_id":"path+file:///work/main/lambda-fn#lambda-fn@0.1.0","manifest_path":"/work/main/lambda-fn/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"bootstrap","src_path":"/work/main/lambda-fn/src/main.rs","edition":"2021","doc":true,"doctest":false,"test":true},"profile":{"opt_level":"s","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/work/main/target/lambda/bootstrap"],"executable":"/work/main/target/lambda/bootstrap","fresh":false}
+{"reason":"build-finished","success":true}
+"#;
+
+    #[test]
+    fn finds_the_bootstrap_executable_in_cargo_messages() {
+        assert_eq!(
+            executable_from_cargo_messages(CARGO_MESSAGES),
+            Some(PathBuf::from("/work/main/target/lambda/bootstrap"))
+        );
+    }
+
+    #[test]
+    fn no_bootstrap_artifact_gives_none() {
+        let without: String = CARGO_MESSAGES
+            .lines()
+            .filter(|l| !l.contains(r#""name":"bootstrap""#))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(executable_from_cargo_messages(&without), None);
+        assert_eq!(executable_from_cargo_messages(""), None);
+        assert_eq!(
+            executable_from_cargo_messages("Compiling lambda-fn\nnot json\n"),
+            None
+        );
+    }
+}

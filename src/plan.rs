@@ -1,0 +1,256 @@
+//! The pure vocabulary of reconciling: what a resource needs (`Change`), what a command did
+//! (`Outcome`), and whose a resource is (`Ownership`).
+
+use std::fmt;
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// The resources of a stack, in the order commands report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    ImagesBucket,
+    SiteBucket,
+    LogGroup,
+    Role,
+    Function,
+    FunctionUrl,
+    SiteFiles,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::ImagesBucket => "images bucket",
+            Kind::SiteBucket => "site bucket",
+            Kind::LogGroup => "log group",
+            Kind::Role => "role",
+            Kind::Function => "function",
+            Kind::FunctionUrl => "function url",
+            Kind::SiteFiles => "site files",
+        })
+    }
+}
+
+/// What closes the gap between desired and actual.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    /// It exists, but these aspects differ (e.g. "cors", "tags").
+    Update(Vec<String>),
+    InSync,
+}
+
+impl Change {
+    /// `InSync` when nothing differs, else `Update` with the differing aspects.
+    pub fn from_differences(differences: Vec<String>) -> Change {
+        if differences.is_empty() {
+            Change::InSync
+        } else {
+            Change::Update(differences)
+        }
+    }
+
+    /// From (aspect, differs) pairs, in the order the aspects are applied.
+    pub fn from_checks(checks: &[(&str, bool)]) -> Change {
+        Change::from_differences(
+            checks
+                .iter()
+                .filter(|(_, differs)| *differs)
+                .map(|(aspect, _)| (*aspect).to_owned())
+                .collect(),
+        )
+    }
+
+    pub fn differs(&self, aspect: &str) -> bool {
+        match self {
+            Change::Create => true,
+            Change::Update(aspects) => aspects.iter().any(|a| a == aspect),
+            Change::InSync => false,
+        }
+    }
+
+    /// The outcome of applying this change successfully.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Change::Create => Outcome::Created,
+            Change::Update(aspects) => Outcome::Updated(aspects.join(", ")),
+            Change::InSync => Outcome::Unchanged,
+        }
+    }
+
+    /// The state `status` reports for this change.
+    pub fn state(&self) -> State {
+        match self {
+            Change::Create => State::Missing,
+            Change::Update(aspects) => State::Drifted(aspects.join(", ")),
+            Change::InSync => State::Ok,
+        }
+    }
+}
+
+/// What a command did to one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated(String),
+    Unchanged,
+    Deleted,
+    /// Teardown found nothing to delete.
+    Absent,
+    /// Not ours to manage (a `--role-arn` role).
+    External,
+}
+
+impl Outcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated(_) => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Deleted => "deleted",
+            Outcome::Absent => "absent",
+            Outcome::External => "external",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Outcome::Updated(what) => Some(what),
+            _ => None,
+        }
+    }
+
+    pub fn is_mutation(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Created | Outcome::Updated(_) | Outcome::Deleted
+        )
+    }
+}
+
+/// What `status` sees of one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Ok,
+    Missing,
+    Drifted(String),
+    /// Managed outside catup (a `--role-arn` role).
+    External,
+}
+
+impl State {
+    pub fn word(&self) -> &'static str {
+        match self {
+            State::Ok => "ok",
+            State::Missing => "missing",
+            State::Drifted(_) => "drifted",
+            State::External => "external",
+        }
+    }
+
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            State::Drifted(what) => Some(what),
+            _ => None,
+        }
+    }
+}
+
+/// Whose a resource is, from its `catup:stack` tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    Ours,
+    Untagged,
+    OtherStack(String),
+}
+
+impl Ownership {
+    pub fn of(tag: Option<&str>, stack: &str) -> Ownership {
+        match tag {
+            Some(t) if t == stack => Ownership::Ours,
+            Some(t) => Ownership::OtherStack(t.to_owned()),
+            None => Ownership::Untagged,
+        }
+    }
+}
+
+/// A resource with one of this stack's names that this stack does not own: catup changes
+/// and deletes nothing of it.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{kind} {name} exists but does not belong to stack '{stack}' ({why}); delete or rename it, or use another --stack{hint}")]
+pub struct Foreign {
+    pub kind: Kind,
+    pub name: String,
+    pub stack: String,
+    pub why: String,
+    pub hint: &'static str,
+}
+
+impl Foreign {
+    pub fn new(kind: Kind, name: &str, stack: &str, owner: &Ownership) -> Foreign {
+        let why = match owner {
+            Ownership::OtherStack(other) => format!("it is tagged catup:stack={other}"),
+            _ => "it has no catup:stack tag".to_owned(),
+        };
+        let hint = match kind {
+            Kind::ImagesBucket => " or --images-bucket",
+            Kind::SiteBucket => " or --site-bucket",
+            Kind::Role => " or --role-arn",
+            _ => "",
+        };
+        Foreign {
+            kind,
+            name: name.to_owned(),
+            stack: stack.to_owned(),
+            why,
+            hint,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_maps_to_outcome_and_state() {
+        let cases = [
+            (Change::Create, Outcome::Created, State::Missing),
+            (
+                Change::from_checks(&[("tags", false), ("cors", true), ("policy", true)]),
+                Outcome::Updated("cors, policy".into()),
+                State::Drifted("cors, policy".into()),
+            ),
+            (Change::InSync, Outcome::Unchanged, State::Ok),
+        ];
+        for (change, outcome, state) in cases {
+            assert_eq!(change.outcome(), outcome);
+            assert_eq!(change.state(), state);
+        }
+        assert_eq!(Change::from_differences(vec![]), Change::InSync);
+        assert_eq!(Change::from_checks(&[("a", false)]), Change::InSync);
+    }
+
+    #[test]
+    fn differs_is_true_for_every_aspect_of_a_create() {
+        assert!(Change::Create.differs("cors"));
+        assert!(Change::Update(vec!["cors".into()]).differs("cors"));
+        assert!(!Change::Update(vec!["cors".into()]).differs("tags"));
+        assert!(!Change::InSync.differs("cors"));
+    }
+
+    #[test]
+    fn ownership_and_refusal_message() {
+        assert_eq!(Ownership::of(Some("a"), "a"), Ownership::Ours);
+        assert_eq!(Ownership::of(None, "a"), Ownership::Untagged);
+        let other = Ownership::of(Some("b"), "a");
+        assert_eq!(other, Ownership::OtherStack("b".into()));
+        let msg = Foreign::new(Kind::ImagesBucket, "img", "a", &other).to_string();
+        assert!(msg.contains("images bucket img") && msg.contains("catup:stack=b"));
+        assert!(msg.contains("--images-bucket"), "{msg}");
+        let msg = Foreign::new(Kind::Function, "a-api", "a", &Ownership::Untagged).to_string();
+        assert!(msg.contains("no catup:stack tag"), "{msg}");
+    }
+}

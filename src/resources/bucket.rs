@@ -1,0 +1,297 @@
+//! What both buckets share: existence, the stack tag, creation in the region, public access
+//! block flags, and emptying every version before deletion.
+
+use anyhow::{anyhow, bail};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, Tag, Tagging,
+};
+
+use crate::aws::{error_code, reason, Aws, SdkResultExt};
+use crate::plan::{Foreign, Kind, Ownership};
+use crate::stack::STACK_TAG;
+
+/// The four public access block flags, in S3's order: BlockPublicAcls, IgnorePublicAcls,
+/// BlockPublicPolicy, RestrictPublicBuckets.
+pub type PublicAccessFlags = [bool; 4];
+
+/// Whose an existing bucket is and whether adopting it would be safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basics {
+    pub tags: Vec<(String, String)>,
+    /// No object or version: a bucket a killed deploy created before it could tag it.
+    pub empty: bool,
+}
+
+impl Basics {
+    pub fn ownership(&self, stack: &str) -> Ownership {
+        let tag = self.tags.iter().find(|(k, _)| k == STACK_TAG);
+        Ownership::of(tag.map(|(_, v)| v.as_str()), stack)
+    }
+
+    /// Deploy manages the bucket if it is ours, or untagged and empty (created by an
+    /// interrupted deploy: S3 cannot create and tag in one call).
+    pub fn check_deployable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
+        match self.ownership(stack) {
+            Ownership::Ours => Ok(()),
+            Ownership::Untagged if self.empty => Ok(()),
+            other => Err(Foreign::new(kind, name, stack, &other)),
+        }
+    }
+
+    /// Teardown deletes only what carries this stack's tag.
+    pub fn check_deletable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
+        match self.ownership(stack) {
+            Ownership::Ours => Ok(()),
+            other => Err(Foreign::new(kind, name, stack, &other)),
+        }
+    }
+
+    pub fn tagged_for(&self, stack: &str) -> bool {
+        self.ownership(stack) == Ownership::Ours
+    }
+}
+
+/// `None` when the bucket does not exist; an error when it exists but is not reachable with
+/// these credentials (another account's, or in another region).
+pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>> {
+    match aws.s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => {}
+        Err(e) if crate::aws::is_not_found(&e) => return Ok(None),
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            match status {
+                Some(403) => bail!("bucket {bucket} exists and belongs to another AWS account: choose another name (--site-bucket / --images-bucket)"),
+                Some(301) => bail!("bucket {bucket} exists in another region: deploy to that region or choose another name"),
+                _ => bail!("read bucket {bucket}: {}", reason(&e)),
+            }
+        }
+    }
+    let (tags, empty) = tokio::try_join!(read_tags(aws, bucket), is_empty(aws, bucket))?;
+    Ok(Some(Basics { tags, empty }))
+}
+
+async fn read_tags(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let tagging = aws
+        .s3
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_absent(|| format!("read tags of bucket {bucket}"))?;
+    Ok(tagging
+        .map(|t| {
+            t.tag_set
+                .into_iter()
+                .map(|tag| (tag.key, tag.value))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
+    let page = aws
+        .s3
+        .list_object_versions()
+        .bucket(bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .or_fail(|| format!("list bucket {bucket}"))?;
+    Ok(page.versions().is_empty() && page.delete_markers().is_empty())
+}
+
+pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<()> {
+    let mut request = aws.s3.create_bucket().bucket(bucket);
+    // us-east-1 is the one region that must not be named as a location constraint.
+    if aws.region.as_str() != "us-east-1" {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
+                .build(),
+        );
+    }
+    match request.send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
+        Err(e) if error_code(&e) == Some("BucketAlreadyExists") => Err(anyhow!(
+            "bucket name {bucket} is taken by another AWS account: choose another with --site-bucket / --images-bucket"
+        )),
+        Err(e) => Err(anyhow!("create bucket {bucket}: {}", reason(&e))),
+    }
+}
+
+/// Adds this stack's tag, keeping any other tags the bucket has.
+pub async fn put_stack_tag(
+    aws: &Aws,
+    bucket: &str,
+    current: &[(String, String)],
+    stack: &str,
+) -> anyhow::Result<()> {
+    let mut tags: Vec<Tag> = current
+        .iter()
+        .filter(|(k, _)| k != STACK_TAG)
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<_, _>>()?;
+    tags.push(Tag::builder().key(STACK_TAG).value(stack).build()?);
+    aws.s3
+        .put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(Tagging::builder().set_tag_set(Some(tags)).build()?)
+        .send()
+        .await
+        .or_fail(|| format!("tag bucket {bucket}"))?;
+    Ok(())
+}
+
+pub async fn read_public_access(
+    aws: &Aws,
+    bucket: &str,
+) -> anyhow::Result<Option<PublicAccessFlags>> {
+    let out = aws
+        .s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_absent(|| format!("read public access block of bucket {bucket}"))?;
+    Ok(out
+        .and_then(|o| o.public_access_block_configuration)
+        .map(|c| {
+            [
+                c.block_public_acls.unwrap_or(false),
+                c.ignore_public_acls.unwrap_or(false),
+                c.block_public_policy.unwrap_or(false),
+                c.restrict_public_buckets.unwrap_or(false),
+            ]
+        }))
+}
+
+pub async fn put_public_access(
+    aws: &Aws,
+    bucket: &str,
+    flags: PublicAccessFlags,
+) -> anyhow::Result<()> {
+    let [block_acls, ignore_acls, block_policy, restrict] = flags;
+    aws.s3
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(block_acls)
+                .ignore_public_acls(ignore_acls)
+                .block_public_policy(block_policy)
+                .restrict_public_buckets(restrict)
+                .build(),
+        )
+        .send()
+        .await
+        .or_fail(|| format!("set public access block of bucket {bucket}"))?;
+    Ok(())
+}
+
+/// Deletes every object version and delete marker, then the bucket. Returns how many
+/// versions and markers were deleted. A bucket already gone is success.
+pub async fn empty_and_delete(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
+    let mut deleted = 0;
+    loop {
+        // Always list from the start: what was listed before is deleted now.
+        let page = aws
+            .s3
+            .list_object_versions()
+            .bucket(bucket)
+            .max_keys(1000)
+            .send()
+            .await
+            .or_absent(|| format!("list bucket {bucket}"))?;
+        let Some(page) = page else { return Ok(deleted) };
+        let objects: Vec<ObjectIdentifier> = page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            )
+            .filter_map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .set_key(key.map(str::to_owned))
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if objects.is_empty() {
+            break;
+        }
+        let count = objects.len();
+        let out = aws
+            .s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(
+                Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .or_fail(|| format!("empty bucket {bucket}"))?;
+        if let Some(first) = out.errors().first() {
+            bail!(
+                "empty bucket {bucket}: {} of {count} objects not deleted (first: {} {})",
+                out.errors().len(),
+                first.key().unwrap_or("?"),
+                first.message().unwrap_or("")
+            );
+        }
+        deleted += count;
+    }
+    aws.s3
+        .delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_absent(|| format!("delete bucket {bucket}"))?;
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basics(tag: Option<&str>, empty: bool) -> Basics {
+        let mut tags = vec![("team".to_owned(), "cats".to_owned())];
+        if let Some(t) = tag {
+            tags.push((STACK_TAG.to_owned(), t.to_owned()));
+        }
+        Basics { tags, empty }
+    }
+
+    #[test]
+    fn deploy_adopts_only_ours_or_untagged_and_empty() {
+        let k = Kind::ImagesBucket;
+        assert!(basics(Some("s"), false)
+            .check_deployable(k, "b", "s")
+            .is_ok());
+        assert!(basics(None, true).check_deployable(k, "b", "s").is_ok());
+        assert!(basics(None, false).check_deployable(k, "b", "s").is_err());
+        assert!(basics(Some("other"), true)
+            .check_deployable(k, "b", "s")
+            .is_err());
+    }
+
+    #[test]
+    fn teardown_deletes_only_tagged_buckets() {
+        let k = Kind::SiteBucket;
+        assert!(basics(Some("s"), false)
+            .check_deletable(k, "b", "s")
+            .is_ok());
+        assert!(basics(None, true).check_deletable(k, "b", "s").is_err());
+        assert!(basics(Some("t"), true)
+            .check_deletable(k, "b", "s")
+            .is_err());
+    }
+}

@@ -1,0 +1,443 @@
+//! The Lambda function: created from the zip, then updated only where it differs (code by
+//! SHA-256, configuration field by field), waiting for Lambda between steps so that no call
+//! meets a ResourceConflictException.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+};
+
+use crate::aws::{error_code, reason, Aws, SdkResultExt};
+use crate::output::Reporter;
+use crate::package::Package;
+use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::stack::{Stack, STACK_TAG};
+
+pub const RUNTIME: &str = "provided.al2023";
+pub const HANDLER: &str = "bootstrap";
+pub const ARCHITECTURE: &str = "x86_64";
+pub const MEMORY_MB: i32 = 128;
+pub const TIMEOUT_SECONDS: i32 = 10;
+
+/// How long IAM may take to let Lambda assume a new role, and Lambda to settle an update.
+const ROLE_PROPAGATION_LIMIT: Duration = Duration::from_secs(120);
+const SETTLE_LIMIT: Duration = Duration::from_secs(300);
+
+/// The configuration fields catup manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub runtime: String,
+    pub handler: String,
+    pub role: String,
+    pub memory_mb: i32,
+    pub timeout_seconds: i32,
+    pub environment: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub stack: String,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actual {
+    pub settings: Settings,
+    pub architectures: Vec<String>,
+    pub code_sha256: String,
+    pub stack_tag: Option<String>,
+}
+
+pub fn desired(stack: &Stack) -> Desired {
+    Desired {
+        name: stack.function_name.clone(),
+        stack: stack.tag_value().to_owned(),
+        settings: Settings {
+            runtime: RUNTIME.into(),
+            handler: HANDLER.into(),
+            role: stack.role_arn.clone(),
+            memory_mb: MEMORY_MB,
+            timeout_seconds: TIMEOUT_SECONDS,
+            environment: BTreeMap::from([(
+                "IMAGES_BUCKET".to_owned(),
+                stack.images_bucket.clone(),
+            )]),
+        },
+    }
+}
+
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let out = aws
+        .lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .or_absent(|| format!("read function {name}"))?;
+    let Some(out) = out else { return Ok(None) };
+    let Some(config) = out.configuration else {
+        bail!("read function {name}: Lambda returned no configuration");
+    };
+    Ok(Some(Actual {
+        settings: Settings {
+            runtime: config
+                .runtime()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+            handler: config.handler().unwrap_or_default().to_owned(),
+            role: config.role().unwrap_or_default().to_owned(),
+            memory_mb: config.memory_size().unwrap_or_default(),
+            timeout_seconds: config.timeout().unwrap_or_default(),
+            environment: config
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        },
+        architectures: config
+            .architectures()
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect(),
+        code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+        stack_tag: out.tags.and_then(|mut t| t.remove(STACK_TAG)),
+    }))
+}
+
+/// Functions are created with their tag in the same call: an untagged one is not ours (for
+/// example the one a student made by hand in the console with the lecture's name).
+pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
+        Ownership::Ours => Ok(()),
+        other => Err(Foreign::new(
+            Kind::Function,
+            &desired.name,
+            &desired.stack,
+            &other,
+        )),
+    }
+}
+
+/// `code_sha256` is the package's (`None` when the caller has no package, as in `status`,
+/// which then does not compare code).
+pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual>) -> Change {
+    let Some(actual) = actual else {
+        return Change::Create;
+    };
+    let code_differs = code_sha256.is_some_and(|sha| sha != actual.code_sha256)
+        || actual.architectures != [ARCHITECTURE];
+    Change::from_checks(&[
+        ("code", code_differs),
+        ("configuration", actual.settings != desired.settings),
+    ])
+}
+
+pub async fn apply(
+    aws: &Aws,
+    desired: &Desired,
+    package: &Package,
+    change: &Change,
+    reporter: &Reporter,
+) -> anyhow::Result<Outcome> {
+    let name = desired.name.as_str();
+    if *change == Change::Create {
+        retry_while_role_propagates(reporter, name, || create(aws, desired, package))
+            .await
+            .map_err(|e| anyhow!("create function {name}: {e}"))?;
+        wait_until_settled(aws, name, reporter).await?;
+        return Ok(change.outcome());
+    }
+    if *change == Change::InSync {
+        return Ok(Outcome::Unchanged);
+    }
+    // A deploy interrupted mid-update leaves Lambda busy; wait before changing more.
+    wait_until_settled(aws, name, reporter).await?;
+    if change.differs("code") {
+        aws.lambda
+            .update_function_code()
+            .function_name(name)
+            .zip_file(Blob::new(package.zip.clone()))
+            .architectures(Architecture::from(ARCHITECTURE))
+            .send()
+            .await
+            .or_fail(|| format!("update code of function {name}"))?;
+        wait_until_settled(aws, name, reporter).await?;
+    }
+    if change.differs("configuration") {
+        let s = &desired.settings;
+        retry_while_role_propagates(reporter, name, || async {
+            aws.lambda
+                .update_function_configuration()
+                .function_name(name)
+                .runtime(Runtime::from(s.runtime.as_str()))
+                .handler(&s.handler)
+                .role(&s.role)
+                .memory_size(s.memory_mb)
+                .timeout(s.timeout_seconds)
+                .environment(environment(s))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| (error_code(&e).map(str::to_owned), reason(&e)))
+        })
+        .await
+        .map_err(|e| anyhow!("update configuration of function {name}: {e}"))?;
+        wait_until_settled(aws, name, reporter).await?;
+    }
+    Ok(change.outcome())
+}
+
+fn environment(settings: &Settings) -> Environment {
+    Environment::builder()
+        .set_variables(Some(settings.environment.clone().into_iter().collect()))
+        .build()
+}
+
+/// The error: (code, one-line reason).
+async fn create(
+    aws: &Aws,
+    desired: &Desired,
+    package: &Package,
+) -> Result<(), (Option<String>, String)> {
+    let s = &desired.settings;
+    aws.lambda
+        .create_function()
+        .function_name(&desired.name)
+        .runtime(Runtime::from(s.runtime.as_str()))
+        .handler(&s.handler)
+        .role(&s.role)
+        .memory_size(s.memory_mb)
+        .timeout(s.timeout_seconds)
+        .architectures(Architecture::from(ARCHITECTURE))
+        .environment(environment(s))
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(package.zip.clone()))
+                .build(),
+        )
+        .tags(STACK_TAG, &desired.stack)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| (error_code(&e).map(str::to_owned), reason(&e)))
+}
+
+/// Lambda refuses a role that IAM has not yet propagated, for up to a few seconds after it
+/// was created.
+fn role_not_yet_assumable(code: Option<&str>, message: &str) -> bool {
+    code == Some("InvalidParameterValueException")
+        && (message.contains("cannot be assumed")
+            || message.contains("role defined for the function"))
+}
+
+async fn retry_while_role_propagates<F, Fut>(
+    reporter: &Reporter,
+    name: &str,
+    mut call: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), (Option<String>, String)>>,
+{
+    let started = Instant::now();
+    let mut delay = Duration::from_secs(1);
+    for attempt in 1.. {
+        match call().await {
+            Ok(()) => return Ok(()),
+            Err((code, message))
+                if role_not_yet_assumable(code.as_deref(), &message)
+                    && started.elapsed() + delay < ROLE_PROPAGATION_LIMIT =>
+            {
+                reporter.note(format!(
+                    "function {name}: IAM role not assumable yet, retrying in {}s (attempt {attempt})",
+                    delay.as_secs()
+                ));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err((_, message)) => return Err(anyhow!(message)),
+        }
+    }
+    unreachable!("the retry loop only ends by returning")
+}
+
+/// Waits until the function is Active and its last update is not in progress.
+async fn wait_until_settled(aws: &Aws, name: &str, reporter: &Reporter) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    let mut announced = false;
+    loop {
+        let config = aws
+            .lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .or_fail(|| format!("read state of function {name}"))?;
+        let state = config.state().cloned();
+        let update = config.last_update_status().cloned();
+        match (&state, &update) {
+            (Some(State::Failed), _) | (_, Some(LastUpdateStatus::Failed)) => bail!(
+                "function {name} failed: {}",
+                config
+                    .last_update_status_reason()
+                    .or(config.state_reason())
+                    .unwrap_or("no reason given")
+            ),
+            (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => {}
+            _ => return Ok(()),
+        }
+        if started.elapsed() > SETTLE_LIMIT {
+            bail!(
+                "function {name} is still not ready after {SETTLE_LIMIT:?}: run deploy again later"
+            );
+        }
+        if !announced {
+            reporter.note(format!("function {name}: waiting for Lambda to finish"));
+            announced = true;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
+    let gone = aws
+        .lambda
+        .delete_function()
+        .function_name(name)
+        .send()
+        .await
+        .or_absent(|| format!("delete function {name}"))?;
+    Ok(if gone.is_some() {
+        Outcome::Deleted
+    } else {
+        Outcome::Absent
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+    use crate::stack::{Overrides, StackName};
+
+    fn desired_for_stack() -> Desired {
+        let stack = Stack::new(
+            StackName::parse("cats").unwrap(),
+            Region::parse("us-east-1").unwrap(),
+            "123456789012",
+            &Overrides::default(),
+        )
+        .unwrap();
+        desired(&stack)
+    }
+
+    fn in_sync(d: &Desired) -> Actual {
+        Actual {
+            settings: d.settings.clone(),
+            architectures: vec!["x86_64".into()],
+            code_sha256: "sha".into(),
+            stack_tag: Some("cats".into()),
+        }
+    }
+
+    #[test]
+    fn desired_settings_are_the_issue_s() {
+        let d = desired_for_stack();
+        assert_eq!(d.name, "cats-api");
+        assert_eq!(d.settings.runtime, "provided.al2023");
+        assert_eq!(d.settings.handler, "bootstrap");
+        assert_eq!(
+            (d.settings.memory_mb, d.settings.timeout_seconds),
+            (128, 10)
+        );
+        assert_eq!(
+            d.settings.role,
+            "arn:aws:iam::123456789012:role/cats-api-role"
+        );
+        assert_eq!(
+            d.settings.environment,
+            BTreeMap::from([(
+                "IMAGES_BUCKET".to_owned(),
+                "cats-images-123456789012-us-east-1".to_owned()
+            )])
+        );
+    }
+
+    #[test]
+    fn code_is_compared_by_sha_and_architecture_only_when_a_package_is_known() {
+        let d = desired_for_stack();
+        let a = in_sync(&d);
+        assert_eq!(diff(&d, None, None), Change::Create);
+        assert_eq!(diff(&d, Some("sha"), Some(&a)), Change::InSync);
+        assert_eq!(
+            diff(&d, Some("other"), Some(&a)),
+            Change::Update(vec!["code".into()])
+        );
+        assert_eq!(diff(&d, None, Some(&a)), Change::InSync);
+        let arm = Actual {
+            architectures: vec!["arm64".into()],
+            ..a.clone()
+        };
+        assert_eq!(
+            diff(&d, None, Some(&arm)),
+            Change::Update(vec!["code".into()])
+        );
+    }
+
+    #[test]
+    fn any_managed_setting_that_differs_is_a_configuration_change() {
+        let d = desired_for_stack();
+        let mutations: [fn(&mut Settings); 6] = [
+            |s| s.runtime = "python3.12".into(),
+            |s| s.handler = "main".into(),
+            |s| s.role = "arn:aws:iam::1:role/x".into(),
+            |s| s.memory_mb = 256,
+            |s| s.timeout_seconds = 3,
+            |s| {
+                s.environment.insert("EXTRA".into(), "1".into());
+            },
+        ];
+        for mutate in mutations {
+            let mut a = in_sync(&d);
+            mutate(&mut a.settings);
+            assert_eq!(
+                diff(&d, Some("sha"), Some(&a)),
+                Change::Update(vec!["configuration".into()])
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_propagation_error_is_retried() {
+        let msg = "The role defined for the function cannot be assumed by Lambda.";
+        assert!(role_not_yet_assumable(
+            Some("InvalidParameterValueException"),
+            msg
+        ));
+        assert!(!role_not_yet_assumable(Some("AccessDeniedException"), msg));
+        assert!(!role_not_yet_assumable(
+            Some("InvalidParameterValueException"),
+            "Unzipped size must be smaller than 262144000 bytes"
+        ));
+    }
+
+    #[test]
+    fn untagged_function_is_foreign() {
+        let d = desired_for_stack();
+        let mine = in_sync(&d);
+        assert!(check_owner(&d, &mine).is_ok());
+        let hand_made = Actual {
+            stack_tag: None,
+            ..mine
+        };
+        let err = check_owner(&d, &hand_made).unwrap_err().to_string();
+        assert!(err.contains("function cats-api"), "{err}");
+    }
+}

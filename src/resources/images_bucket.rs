@@ -1,0 +1,358 @@
+//! The private images bucket: all public access blocked, SSE-S3 by default, and CORS that
+//! lets the website origin (exactly) PUT uploads and GET images with presigned URLs.
+
+use anyhow::Context;
+use aws_sdk_s3::types::{
+    CorsConfiguration, CorsRule, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+};
+use serde_json::Value;
+
+use super::bucket::{self, Basics, PublicAccessFlags};
+use crate::aws::{Aws, SdkResultExt};
+use crate::plan::{Change, Foreign, Kind, Outcome};
+use crate::policies::Template;
+use crate::stack::Stack;
+
+const ALL_BLOCKED: PublicAccessFlags = [true; 4];
+
+/// One CORS rule, normalised so that AWS's ordering and casing do not count as drift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsRuleSpec {
+    pub methods: Vec<String>,
+    pub headers: Vec<String>,
+    pub origins: Vec<String>,
+    pub max_age: Option<i32>,
+}
+
+impl CorsRuleSpec {
+    fn new(
+        methods: &[String],
+        headers: &[String],
+        origins: &[String],
+        max_age: Option<i32>,
+    ) -> Self {
+        let sorted = |items: &[String], lower: bool| {
+            let mut v: Vec<String> = items
+                .iter()
+                .map(|s| {
+                    if lower {
+                        s.to_ascii_lowercase()
+                    } else {
+                        s.clone()
+                    }
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        CorsRuleSpec {
+            methods: sorted(methods, false),
+            headers: sorted(headers, true),
+            origins: sorted(origins, false),
+            max_age,
+        }
+    }
+
+    fn from_sdk(rule: &CorsRule) -> Self {
+        CorsRuleSpec::new(
+            rule.allowed_methods(),
+            rule.allowed_headers(),
+            rule.allowed_origins(),
+            rule.max_age_seconds(),
+        )
+    }
+
+    fn to_sdk(&self) -> anyhow::Result<CorsRule> {
+        Ok(CorsRule::builder()
+            .set_allowed_methods(Some(self.methods.clone()))
+            .set_allowed_headers(Some(self.headers.clone()))
+            .set_allowed_origins(Some(self.origins.clone()))
+            .set_max_age_seconds(self.max_age)
+            .build()?)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub stack: String,
+    pub cors: Vec<CorsRuleSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actual {
+    pub basics: Basics,
+    pub public_access: Option<PublicAccessFlags>,
+    pub cors: Vec<CorsRuleSpec>,
+    pub sse_s3: bool,
+}
+
+pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+    let doc = Template::ImagesCors.render(&stack.policy_values())?;
+    Ok(Desired {
+        name: stack.images_bucket.clone(),
+        stack: stack.tag_value().to_owned(),
+        cors: cors_rules_from_json(&doc)?,
+    })
+}
+
+/// The rules of `policies/images-cors.json` (S3's CORSConfiguration JSON shape).
+fn cors_rules_from_json(doc: &Value) -> anyhow::Result<Vec<CorsRuleSpec>> {
+    let strings = |rule: &Value, field: &str| -> Vec<String> {
+        rule[field]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    doc["CORSRules"]
+        .as_array()
+        .context("images CORS document has no CORSRules array")?
+        .iter()
+        .map(|rule| {
+            Ok(CorsRuleSpec::new(
+                &strings(rule, "AllowedMethods"),
+                &strings(rule, "AllowedHeaders"),
+                &strings(rule, "AllowedOrigins"),
+                rule["MaxAgeSeconds"].as_i64().map(|n| n as i32),
+            ))
+        })
+        .collect()
+}
+
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let Some(basics) = bucket::describe(aws, name).await? else {
+        return Ok(None);
+    };
+    let (public_access, cors, sse_s3) = tokio::try_join!(
+        bucket::read_public_access(aws, name),
+        read_cors(aws, name),
+        read_sse_s3(aws, name),
+    )?;
+    Ok(Some(Actual {
+        basics,
+        public_access,
+        cors,
+        sse_s3,
+    }))
+}
+
+async fn read_cors(aws: &Aws, name: &str) -> anyhow::Result<Vec<CorsRuleSpec>> {
+    let out = aws
+        .s3
+        .get_bucket_cors()
+        .bucket(name)
+        .send()
+        .await
+        .or_absent(|| format!("read CORS of bucket {name}"))?;
+    Ok(out
+        .map(|o| o.cors_rules().iter().map(CorsRuleSpec::from_sdk).collect())
+        .unwrap_or_default())
+}
+
+async fn read_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<bool> {
+    let out = aws
+        .s3
+        .get_bucket_encryption()
+        .bucket(name)
+        .send()
+        .await
+        .or_absent(|| format!("read encryption of bucket {name}"))?;
+    Ok(out
+        .and_then(|o| o.server_side_encryption_configuration)
+        .is_some_and(|c| {
+            c.rules().iter().any(|r| {
+                r.apply_server_side_encryption_by_default()
+                    .is_some_and(|d| d.sse_algorithm() == &ServerSideEncryption::Aes256)
+            })
+        }))
+}
+
+pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    actual
+        .basics
+        .check_deployable(Kind::ImagesBucket, &desired.name, &desired.stack)
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+    let Some(actual) = actual else {
+        return Change::Create;
+    };
+    Change::from_checks(&[
+        ("tags", !actual.basics.tagged_for(&desired.stack)),
+        (
+            "public access block",
+            actual.public_access != Some(ALL_BLOCKED),
+        ),
+        ("encryption", !actual.sse_s3),
+        ("cors", actual.cors != desired.cors),
+    ])
+}
+
+pub async fn apply(
+    aws: &Aws,
+    desired: &Desired,
+    actual: Option<&Actual>,
+    change: &Change,
+) -> anyhow::Result<Outcome> {
+    let name = desired.name.as_str();
+    if *change == Change::Create {
+        bucket::create(aws, name).await?;
+    }
+    if change.differs("tags") {
+        let current = actual.map(|a| a.basics.tags.as_slice()).unwrap_or_default();
+        bucket::put_stack_tag(aws, name, current, &desired.stack).await?;
+    }
+    // Block public access before anything else can be written to the bucket.
+    if change.differs("public access block") {
+        bucket::put_public_access(aws, name, ALL_BLOCKED).await?;
+    }
+    if change.differs("encryption") {
+        put_sse_s3(aws, name).await?;
+    }
+    if change.differs("cors") {
+        put_cors(aws, desired).await?;
+    }
+    Ok(change.outcome())
+}
+
+async fn put_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<()> {
+    let by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::Aes256)
+        .build()?;
+    let config = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(by_default)
+                .build(),
+        )
+        .build()?;
+    aws.s3
+        .put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(config)
+        .send()
+        .await
+        .or_fail(|| format!("set default encryption of bucket {name}"))?;
+    Ok(())
+}
+
+async fn put_cors(aws: &Aws, desired: &Desired) -> anyhow::Result<()> {
+    let rules = desired
+        .cors
+        .iter()
+        .map(CorsRuleSpec::to_sdk)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    aws.s3
+        .put_bucket_cors()
+        .bucket(&desired.name)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .set_cors_rules(Some(rules))
+                .build()?,
+        )
+        .send()
+        .await
+        .or_fail(|| format!("set CORS of bucket {}", desired.name))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+    use crate::stack::{Overrides, StackName, STACK_TAG};
+
+    fn desired_for(region: &str) -> Desired {
+        let stack = Stack::new(
+            StackName::parse("cats").unwrap(),
+            Region::parse(region).unwrap(),
+            "123456789012",
+            &Overrides::default(),
+        )
+        .unwrap();
+        desired(&stack).unwrap()
+    }
+
+    fn in_sync(d: &Desired) -> Actual {
+        Actual {
+            basics: Basics {
+                tags: vec![(STACK_TAG.into(), d.stack.clone())],
+                empty: false,
+            },
+            public_access: Some(ALL_BLOCKED),
+            cors: d.cors.clone(),
+            sse_s3: true,
+        }
+    }
+
+    #[test]
+    fn cors_allows_get_and_put_with_content_type_from_the_site_origin_only() {
+        let d = desired_for("eu-central-1");
+        assert_eq!(
+            d.cors,
+            vec![CorsRuleSpec {
+                methods: vec!["GET".into(), "PUT".into()],
+                headers: vec!["content-type".into()],
+                origins: vec![
+                    "http://cats-site-123456789012-eu-central-1.s3-website.eu-central-1.amazonaws.com"
+                        .into()
+                ],
+                max_age: Some(3000),
+            }]
+        );
+    }
+
+    #[test]
+    fn diff_names_each_differing_aspect() {
+        let d = desired_for("us-east-1");
+        assert_eq!(diff(&d, None), Change::Create);
+        assert_eq!(diff(&d, Some(&in_sync(&d))), Change::InSync);
+
+        let mut a = in_sync(&d);
+        a.cors.clear();
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["cors".into()]));
+
+        let mut a = in_sync(&d);
+        a.public_access = Some([true, true, false, true]);
+        a.sse_s3 = false;
+        assert_eq!(
+            diff(&d, Some(&a)),
+            Change::Update(vec!["public access block".into(), "encryption".into()])
+        );
+
+        let mut a = in_sync(&d);
+        a.public_access = None;
+        a.basics.tags.clear();
+        assert_eq!(
+            diff(&d, Some(&a)),
+            Change::Update(vec!["tags".into(), "public access block".into()])
+        );
+
+        // An origin with a trailing slash is a different origin to browsers.
+        let mut a = in_sync(&d);
+        a.cors[0].origins[0].push('/');
+        assert!(diff(&d, Some(&a)).differs("cors"));
+    }
+
+    #[test]
+    fn cors_comparison_ignores_order_and_header_case() {
+        let a = CorsRuleSpec::new(
+            &["PUT".into(), "GET".into()],
+            &["Content-Type".into()],
+            &["http://x".into()],
+            Some(3000),
+        );
+        let b = CorsRuleSpec::new(
+            &["GET".into(), "PUT".into()],
+            &["content-type".into()],
+            &["http://x".into()],
+            Some(3000),
+        );
+        assert_eq!(a, b);
+    }
+}

@@ -1,0 +1,200 @@
+//! The function's log group, created ahead of the function so that it has a retention (Lambda
+//! would create one that keeps logs forever) and carries the stack tag.
+
+use std::collections::HashMap;
+
+use crate::aws::{Aws, SdkResultExt};
+use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::stack::{Stack, STACK_TAG};
+
+pub const RETENTION_DAYS: i32 = 14;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub stack: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actual {
+    /// Without the trailing ":*": the form the tagging API takes.
+    pub arn: String,
+    pub retention_days: Option<i32>,
+    pub stack_tag: Option<String>,
+}
+
+pub fn desired(stack: &Stack) -> Desired {
+    Desired {
+        name: stack.log_group.clone(),
+        stack: stack.tag_value().to_owned(),
+    }
+}
+
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let page = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .or_fail(|| format!("read log group {name}"))?;
+    let Some(group) = page
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name))
+    else {
+        return Ok(None);
+    };
+    // Tags are addressed by the ARN without the trailing ":*".
+    let arn = group
+        .log_group_arn()
+        .map(str::to_owned)
+        .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_owned()))
+        .unwrap_or_default();
+    let tags = aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .or_absent(|| format!("read tags of log group {name}"))?;
+    let stack_tag = tags
+        .and_then(|t| t.tags)
+        .and_then(|mut t: HashMap<String, String>| t.remove(STACK_TAG));
+    Ok(Some(Actual {
+        arn,
+        retention_days: group.retention_in_days(),
+        stack_tag,
+    }))
+}
+
+/// Lambda creates this log group by itself when a function of that name ever ran, so an
+/// untagged one is adopted; one tagged for another stack is not.
+pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
+        Ownership::OtherStack(other) => Err(Foreign::new(
+            Kind::LogGroup,
+            &desired.name,
+            &desired.stack,
+            &Ownership::OtherStack(other),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn check_deletable(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
+        Ownership::Ours => Ok(()),
+        other => Err(Foreign::new(
+            Kind::LogGroup,
+            &desired.name,
+            &desired.stack,
+            &other,
+        )),
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+    let Some(actual) = actual else {
+        return Change::Create;
+    };
+    Change::from_checks(&[
+        (
+            "tags",
+            actual.stack_tag.as_deref() != Some(desired.stack.as_str()),
+        ),
+        ("retention", actual.retention_days != Some(RETENTION_DAYS)),
+    ])
+}
+
+pub async fn apply(
+    aws: &Aws,
+    desired: &Desired,
+    actual: Option<&Actual>,
+    change: &Change,
+) -> anyhow::Result<Outcome> {
+    let name = desired.name.as_str();
+    if *change == Change::Create {
+        aws.logs
+            .create_log_group()
+            .log_group_name(name)
+            .tags(STACK_TAG, &desired.stack)
+            .send()
+            .await
+            .or_fail(|| format!("create log group {name}"))?;
+    } else if let (true, Some(actual)) = (change.differs("tags"), actual) {
+        aws.logs
+            .tag_resource()
+            .resource_arn(&actual.arn)
+            .tags(STACK_TAG, &desired.stack)
+            .send()
+            .await
+            .or_fail(|| format!("tag log group {name}"))?;
+    }
+    if change.differs("retention") {
+        aws.logs
+            .put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(RETENTION_DAYS)
+            .send()
+            .await
+            .or_fail(|| format!("set retention of log group {name}"))?;
+    }
+    Ok(change.outcome())
+}
+
+pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
+    let gone = aws
+        .logs
+        .delete_log_group()
+        .log_group_name(name)
+        .send()
+        .await
+        .or_absent(|| format!("delete log group {name}"))?;
+    Ok(if gone.is_some() {
+        Outcome::Deleted
+    } else {
+        Outcome::Absent
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d() -> Desired {
+        Desired {
+            name: "/aws/lambda/s-api".into(),
+            stack: "s".into(),
+        }
+    }
+
+    #[test]
+    fn diff_and_ownership() {
+        let ok = Actual {
+            arn: "arn".into(),
+            retention_days: Some(14),
+            stack_tag: Some("s".into()),
+        };
+        assert_eq!(diff(&d(), None), Change::Create);
+        assert_eq!(diff(&d(), Some(&ok)), Change::InSync);
+        let lambda_made = Actual {
+            arn: "arn".into(),
+            retention_days: None,
+            stack_tag: None,
+        };
+        assert_eq!(
+            diff(&d(), Some(&lambda_made)),
+            Change::Update(vec!["tags".into(), "retention".into()])
+        );
+        assert!(check_owner(&d(), &lambda_made).is_ok());
+        assert!(check_deletable(&d(), &lambda_made).is_err());
+        let other = Actual {
+            arn: "arn".into(),
+            retention_days: Some(14),
+            stack_tag: Some("t".into()),
+        };
+        assert!(check_owner(&d(), &other).is_err());
+        assert!(check_deletable(&d(), &ok).is_ok());
+    }
+}

@@ -1,0 +1,11 @@
+//! One module per AWS resource, each the same shape: `desired(stack)`, `describe` (read the
+//! actual state, `None` when missing), a pure `diff`, `apply(change)`, and `delete`.
+
+pub mod bucket;
+pub mod function;
+pub mod function_url;
+pub mod images_bucket;
+pub mod log_group;
+pub mod role;
+pub mod site_bucket;
+pub mod site_files;

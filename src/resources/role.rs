@@ -1,0 +1,256 @@
+//! The function's IAM role: Lambda may assume it, and its one inline policy allows exactly
+//! what the function does (list/get/put under images/, write its own logs).
+
+use anyhow::anyhow;
+use aws_sdk_iam::types::Tag;
+use serde_json::Value;
+
+use crate::aws::{Aws, SdkResultExt};
+use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::policies::Template;
+use crate::stack::{Stack, STACK_TAG};
+
+pub const INLINE_POLICY: &str = "catup-runtime";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub stack: String,
+    pub trust: Value,
+    pub runtime_policy: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actual {
+    pub stack_tag: Option<String>,
+    pub trust: Option<Value>,
+    pub runtime_policy: Option<Value>,
+}
+
+/// `None` when the stack uses the caller's role (`--role-arn`).
+pub fn desired(stack: &Stack) -> anyhow::Result<Option<Desired>> {
+    let Some(name) = &stack.role_name else {
+        return Ok(None);
+    };
+    let values = stack.policy_values();
+    Ok(Some(Desired {
+        name: name.clone(),
+        stack: stack.tag_value().to_owned(),
+        trust: Template::LambdaTrust.render(&values)?,
+        runtime_policy: Template::FunctionRuntime.render(&values)?,
+    }))
+}
+
+/// IAM returns policy documents URL-encoded; a document that does not parse counts as drift.
+fn parse_document(raw: &str) -> Option<Value> {
+    serde_json::from_str(raw).ok().or_else(|| {
+        let decoded = percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .ok()?;
+        serde_json::from_str(&decoded).ok()
+    })
+}
+
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let role = aws
+        .iam
+        .get_role()
+        .role_name(name)
+        .send()
+        .await
+        .or_absent(|| format!("read role {name}"))?;
+    let Some(role) = role.and_then(|r| r.role) else {
+        return Ok(None);
+    };
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name(INLINE_POLICY)
+        .send()
+        .await
+        .or_absent(|| format!("read inline policy {INLINE_POLICY} of role {name}"))?;
+    Ok(Some(Actual {
+        stack_tag: role
+            .tags()
+            .iter()
+            .find(|t| t.key() == STACK_TAG)
+            .map(|t| t.value().to_owned()),
+        trust: role.assume_role_policy_document().and_then(parse_document),
+        runtime_policy: policy.and_then(|p| parse_document(p.policy_document())),
+    }))
+}
+
+/// Roles are created with their tag in the same call, so an untagged role is never ours.
+pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
+        Ownership::Ours => Ok(()),
+        other => Err(Foreign::new(
+            Kind::Role,
+            &desired.name,
+            &desired.stack,
+            &other,
+        )),
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+    let Some(actual) = actual else {
+        return Change::Create;
+    };
+    Change::from_checks(&[
+        (
+            "trust policy",
+            actual.trust.as_ref() != Some(&desired.trust),
+        ),
+        (
+            "inline policy",
+            actual.runtime_policy.as_ref() != Some(&desired.runtime_policy),
+        ),
+    ])
+}
+
+pub async fn apply(aws: &Aws, desired: &Desired, change: &Change) -> anyhow::Result<Outcome> {
+    let name = desired.name.as_str();
+    if *change == Change::Create {
+        aws.iam
+            .create_role()
+            .role_name(name)
+            .description(format!(
+                "Cat Upload function of catup stack {}",
+                desired.stack
+            ))
+            .assume_role_policy_document(desired.trust.to_string())
+            .tags(
+                Tag::builder()
+                    .key(STACK_TAG)
+                    .value(&desired.stack)
+                    .build()?,
+            )
+            .send()
+            .await
+            .or_fail(|| format!("create role {name}"))?;
+    } else if change.differs("trust policy") {
+        aws.iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(desired.trust.to_string())
+            .send()
+            .await
+            .or_fail(|| format!("update trust policy of role {name}"))?;
+    }
+    if change.differs("inline policy") {
+        aws.iam
+            .put_role_policy()
+            .role_name(name)
+            .policy_name(INLINE_POLICY)
+            .policy_document(desired.runtime_policy.to_string())
+            .send()
+            .await
+            .or_fail(|| format!("set inline policy of role {name}"))?;
+    }
+    Ok(change.outcome())
+}
+
+/// Deletes the role after its inline policies and managed-policy attachments (IAM refuses
+/// to delete a role that has any).
+pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
+    let inline = aws
+        .iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .or_absent(|| format!("list inline policies of role {name}"))?;
+    let Some(inline) = inline else {
+        return Ok(Outcome::Absent);
+    };
+    for policy in inline.policy_names() {
+        aws.iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .or_absent(|| format!("delete inline policy {policy} of role {name}"))?;
+    }
+    let attached = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .or_fail(|| format!("list attached policies of role {name}"))?;
+    for policy in attached.attached_policies() {
+        let arn = policy
+            .policy_arn()
+            .ok_or_else(|| anyhow!("attached policy without ARN on role {name}"))?;
+        aws.iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .or_absent(|| format!("detach {arn} from role {name}"))?;
+    }
+    let gone = aws
+        .iam
+        .delete_role()
+        .role_name(name)
+        .send()
+        .await
+        .or_absent(|| format!("delete role {name}"))?;
+    Ok(if gone.is_some() {
+        Outcome::Deleted
+    } else {
+        Outcome::Absent
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_documents_parse_plain_or_url_encoded() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(doc, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let expected: Value = serde_json::from_str(doc).unwrap();
+        assert_eq!(parse_document(doc), Some(expected.clone()));
+        assert_eq!(parse_document(&encoded), Some(expected));
+        assert_eq!(parse_document("%7Bnot json"), None);
+    }
+
+    #[test]
+    fn diff_and_ownership() {
+        let d = Desired {
+            name: "s-api-role".into(),
+            stack: "s".into(),
+            trust: serde_json::json!({"a": 1}),
+            runtime_policy: serde_json::json!({"b": 2}),
+        };
+        let ok = Actual {
+            stack_tag: Some("s".into()),
+            trust: Some(d.trust.clone()),
+            runtime_policy: Some(d.runtime_policy.clone()),
+        };
+        assert_eq!(diff(&d, None), Change::Create);
+        assert_eq!(diff(&d, Some(&ok)), Change::InSync);
+        let no_policy = Actual {
+            runtime_policy: None,
+            ..ok.clone()
+        };
+        assert_eq!(
+            diff(&d, Some(&no_policy)),
+            Change::Update(vec!["inline policy".into()])
+        );
+        assert!(check_owner(&d, &ok).is_ok());
+        let untagged = Actual {
+            stack_tag: None,
+            ..ok
+        };
+        assert!(check_owner(&d, &untagged).is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! The public website bucket: ACLs stay blocked, public policies allowed (only as far as the
+//! public-read policy needs), the public-read policy, and website hosting with index.html as
+//! index and error document.
+
+use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
+use serde_json::Value;
+
+use super::bucket::{self, Basics, PublicAccessFlags};
+use crate::aws::{Aws, SdkResultExt};
+use crate::plan::{Change, Foreign, Kind, Outcome};
+use crate::policies::Template;
+use crate::stack::Stack;
+
+/// ACLs blocked and ignored; bucket policies may be public (BlockPublicPolicy and
+/// RestrictPublicBuckets off), which S3 requires before it accepts the public-read policy.
+const POLICY_ONLY: PublicAccessFlags = [true, true, false, false];
+pub const INDEX_DOCUMENT: &str = "index.html";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub name: String,
+    pub stack: String,
+    pub policy: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Website {
+    pub index: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actual {
+    pub basics: Basics,
+    pub public_access: Option<PublicAccessFlags>,
+    pub policy: Option<Value>,
+    pub website: Option<Website>,
+}
+
+pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+    Ok(Desired {
+        name: stack.site_bucket.clone(),
+        stack: stack.tag_value().to_owned(),
+        policy: Template::SiteBucketPolicy.render(&stack.policy_values())?,
+    })
+}
+
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let Some(basics) = bucket::describe(aws, name).await? else {
+        return Ok(None);
+    };
+    let (public_access, policy, website) = tokio::try_join!(
+        bucket::read_public_access(aws, name),
+        read_policy(aws, name),
+        read_website(aws, name),
+    )?;
+    Ok(Some(Actual {
+        basics,
+        public_access,
+        policy,
+        website,
+    }))
+}
+
+async fn read_policy(aws: &Aws, name: &str) -> anyhow::Result<Option<Value>> {
+    let out = aws
+        .s3
+        .get_bucket_policy()
+        .bucket(name)
+        .send()
+        .await
+        .or_absent(|| format!("read policy of bucket {name}"))?;
+    // A policy that does not parse is drift like any other difference.
+    Ok(out
+        .and_then(|o| o.policy)
+        .and_then(|p| serde_json::from_str(&p).ok()))
+}
+
+async fn read_website(aws: &Aws, name: &str) -> anyhow::Result<Option<Website>> {
+    let out = aws
+        .s3
+        .get_bucket_website()
+        .bucket(name)
+        .send()
+        .await
+        .or_absent(|| format!("read website configuration of bucket {name}"))?;
+    Ok(out.map(|o| Website {
+        index: o.index_document.map(|d| d.suffix),
+        error: o.error_document.map(|d| d.key),
+    }))
+}
+
+pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    actual
+        .basics
+        .check_deployable(Kind::SiteBucket, &desired.name, &desired.stack)
+}
+
+fn desired_website() -> Website {
+    Website {
+        index: Some(INDEX_DOCUMENT.into()),
+        error: Some(INDEX_DOCUMENT.into()),
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+    let Some(actual) = actual else {
+        return Change::Create;
+    };
+    Change::from_checks(&[
+        ("tags", !actual.basics.tagged_for(&desired.stack)),
+        (
+            "public access block",
+            actual.public_access != Some(POLICY_ONLY),
+        ),
+        ("policy", actual.policy.as_ref() != Some(&desired.policy)),
+        ("website", actual.website != Some(desired_website())),
+    ])
+}
+
+pub async fn apply(
+    aws: &Aws,
+    desired: &Desired,
+    actual: Option<&Actual>,
+    change: &Change,
+) -> anyhow::Result<Outcome> {
+    let name = desired.name.as_str();
+    if *change == Change::Create {
+        bucket::create(aws, name).await?;
+    }
+    if change.differs("tags") {
+        let current = actual.map(|a| a.basics.tags.as_slice()).unwrap_or_default();
+        bucket::put_stack_tag(aws, name, current, &desired.stack).await?;
+    }
+    // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
+    if change.differs("public access block") {
+        bucket::put_public_access(aws, name, POLICY_ONLY).await?;
+    }
+    if change.differs("policy") {
+        aws.s3
+            .put_bucket_policy()
+            .bucket(name)
+            .policy(desired.policy.to_string())
+            .send()
+            .await
+            .or_fail(|| format!("set public-read policy of bucket {name}"))?;
+    }
+    if change.differs("website") {
+        let config = WebsiteConfiguration::builder()
+            .index_document(IndexDocument::builder().suffix(INDEX_DOCUMENT).build()?)
+            .error_document(ErrorDocument::builder().key(INDEX_DOCUMENT).build()?)
+            .build();
+        aws.s3
+            .put_bucket_website()
+            .bucket(name)
+            .website_configuration(config)
+            .send()
+            .await
+            .or_fail(|| format!("set website hosting of bucket {name}"))?;
+    }
+    Ok(change.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::Region;
+    use crate::stack::{Overrides, StackName, STACK_TAG};
+
+    fn desired_in(region: &str) -> Desired {
+        let stack = Stack::new(
+            StackName::parse("cats").unwrap(),
+            Region::parse(region).unwrap(),
+            "123456789012",
+            &Overrides::default(),
+        )
+        .unwrap();
+        desired(&stack).unwrap()
+    }
+
+    fn in_sync(d: &Desired) -> Actual {
+        Actual {
+            basics: Basics {
+                tags: vec![(STACK_TAG.into(), d.stack.clone())],
+                empty: false,
+            },
+            public_access: Some(POLICY_ONLY),
+            policy: Some(d.policy.clone()),
+            website: Some(desired_website()),
+        }
+    }
+
+    #[test]
+    fn policy_grants_get_object_on_this_bucket_only() {
+        let d = desired_in("us-west-2");
+        let statement = &d.policy["Statement"][0];
+        assert_eq!(statement["Action"], "s3:GetObject");
+        assert_eq!(statement["Principal"], "*");
+        assert_eq!(
+            statement["Resource"],
+            "arn:aws:s3:::cats-site-123456789012-us-west-2/*"
+        );
+    }
+
+    #[test]
+    fn diff_names_each_differing_aspect_in_apply_order() {
+        let d = desired_in("us-east-1");
+        assert_eq!(diff(&d, None), Change::Create);
+        assert_eq!(diff(&d, Some(&in_sync(&d))), Change::InSync);
+
+        let mut a = in_sync(&d);
+        a.public_access = Some([true; 4]);
+        a.policy = None;
+        assert_eq!(
+            diff(&d, Some(&a)),
+            Change::Update(vec!["public access block".into(), "policy".into()])
+        );
+
+        let mut a = in_sync(&d);
+        a.website = Some(Website {
+            index: Some("index.html".into()),
+            error: Some("error.html".into()),
+        });
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["website".into()]));
+
+        let mut a = in_sync(&d);
+        a.policy.as_mut().unwrap()["Statement"][0]["Action"] = "s3:*".into();
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["policy".into()]));
+    }
+}

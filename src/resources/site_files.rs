@@ -1,0 +1,268 @@
+//! The website's objects: every file of the frontend folder with its Content-Type, and the
+//! generated config.js that points the page at the Function URL. An object is uploaded only
+//! when its MD5 differs from the ETag S3 has.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use aws_sdk_s3::primitives::ByteStream;
+use md5::{Digest, Md5};
+
+use crate::aws::{Aws, SdkResultExt};
+use crate::plan::{Change, Outcome};
+
+pub const CONFIG_JS: &str = "config.js";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteFile {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    pub cache_control: Option<&'static str>,
+    /// What S3 reports as the ETag of a single-part SSE-S3 upload: the body's MD5 in hex.
+    pub md5_hex: String,
+}
+
+impl SiteFile {
+    pub fn new(key: String, body: Vec<u8>, cache_control: Option<&'static str>) -> SiteFile {
+        let md5_hex = hex::encode(Md5::digest(&body));
+        SiteFile {
+            content_type: content_type(&key),
+            key,
+            body,
+            cache_control,
+            md5_hex,
+        }
+    }
+}
+
+/// The Content-Type browsers need for each kind of static file.
+pub fn content_type(key: &str) -> &'static str {
+    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("ico") => "image/x-icon",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `window.CAT_UPLOAD_CONFIG = { apiBaseUrl: "<url>" };`, never cached, so that a redeploy's
+/// new URL reaches every browser at once.
+pub fn config_js(function_url: &str) -> SiteFile {
+    let quoted = serde_json::Value::from(function_url).to_string();
+    let body = format!("window.CAT_UPLOAD_CONFIG = {{ apiBaseUrl: {quoted} }};\n");
+    SiteFile::new(CONFIG_JS.to_owned(), body.into_bytes(), Some("no-cache"))
+}
+
+/// Every file under `dir` (keys relative to it, with '/'), except its placeholder config.js,
+/// which is always replaced by the generated one.
+pub fn load_frontend(dir: &Path) -> anyhow::Result<Vec<SiteFile>> {
+    if !dir.is_dir() {
+        bail!(
+            "frontend folder {} not found: pass --frontend DIR (the folder with index.html)",
+            dir.display()
+        );
+    }
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files)?;
+    files.sort_by(|a, b| a.key.cmp(&b.key));
+    if !files.iter().any(|f| f.key == "index.html") {
+        bail!(
+            "frontend folder {} has no index.html: pass --frontend DIR (the folder with index.html)",
+            dir.display()
+        );
+    }
+    Ok(files)
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<SiteFile>) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("read frontend folder {}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect(root, &path, files)?;
+            continue;
+        }
+        let key = path
+            .strip_prefix(root)?
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if key == CONFIG_JS {
+            continue;
+        }
+        let body = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
+        files.push(SiteFile::new(key, body, None));
+    }
+    Ok(())
+}
+
+/// Key -> ETag (quotes removed) of every object in the bucket; empty when the bucket is gone.
+pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<HashMap<String, String>> {
+    let mut etags = HashMap::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .or_absent(|| format!("list site bucket {bucket}"))?;
+        let Some(page) = page else { return Ok(etags) };
+        for object in page.contents() {
+            if let (Some(key), Some(etag)) = (object.key(), object.e_tag()) {
+                etags.insert(key.to_owned(), etag.trim_matches('"').to_owned());
+            }
+        }
+        match page.next_continuation_token {
+            Some(next) if page.is_truncated == Some(true) => token = Some(next),
+            _ => return Ok(etags),
+        }
+    }
+}
+
+/// The files whose content S3 does not have yet.
+pub fn stale<'a>(files: &'a [SiteFile], etags: &HashMap<String, String>) -> Vec<&'a SiteFile> {
+    files
+        .iter()
+        .filter(|f| etags.get(&f.key) != Some(&f.md5_hex))
+        .collect()
+}
+
+pub fn diff(files: &[SiteFile], etags: &HashMap<String, String>) -> Change {
+    let stale = stale(files, etags);
+    if stale.len() == files.len() && files.iter().all(|f| !etags.contains_key(&f.key)) {
+        return Change::Create;
+    }
+    Change::from_differences(stale.iter().map(|f| f.key.clone()).collect())
+}
+
+pub async fn apply(
+    aws: &Aws,
+    bucket: &str,
+    files: &[SiteFile],
+    etags: &HashMap<String, String>,
+) -> anyhow::Result<Outcome> {
+    let change = diff(files, etags);
+    let mut uploads = tokio::task::JoinSet::new();
+    for file in stale(files, etags) {
+        let (s3, bucket, file) = (aws.s3.clone(), bucket.to_owned(), file.clone());
+        uploads.spawn(async move {
+            s3.put_object()
+                .bucket(&bucket)
+                .key(&file.key)
+                .body(ByteStream::from(file.body))
+                .content_type(file.content_type)
+                .set_cache_control(file.cache_control.map(str::to_owned))
+                .send()
+                .await
+                .or_fail(|| format!("upload {} to bucket {bucket}", file.key))
+        });
+    }
+    while let Some(done) = uploads.join_next().await {
+        done??;
+    }
+    Ok(change.outcome())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_js_is_the_lecture_s_line_with_the_url_quoted() {
+        let f = config_js("https://abc.lambda-url.us-east-1.on.aws/");
+        assert_eq!(
+            String::from_utf8(f.body).unwrap(),
+            "window.CAT_UPLOAD_CONFIG = { apiBaseUrl: \"https://abc.lambda-url.us-east-1.on.aws/\" };\n"
+        );
+        assert_eq!(f.cache_control, Some("no-cache"));
+        assert_eq!(f.content_type, "text/javascript; charset=utf-8");
+        let odd = config_js("http://x/\"</script>");
+        assert!(String::from_utf8(odd.body)
+            .unwrap()
+            .contains(r#""http://x/\"</script>""#));
+    }
+
+    #[test]
+    fn content_types_by_extension() {
+        for (key, ct) in [
+            ("index.html", "text/html; charset=utf-8"),
+            ("app.js", "text/javascript; charset=utf-8"),
+            ("styles.css", "text/css; charset=utf-8"),
+            ("img/cat.PNG", "image/png"),
+            ("a.jpeg", "image/jpeg"),
+            ("icon.svg", "image/svg+xml"),
+            ("LICENSE", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type(key), ct, "{key}");
+        }
+    }
+
+    #[test]
+    fn md5_matches_s3_etag_of_a_known_body() {
+        // S3's ETag for the 3-byte object "abc" (RFC 1321 test vector).
+        let f = SiteFile::new("a.txt".into(), b"abc".to_vec(), None);
+        assert_eq!(f.md5_hex, "900150983cd24fb0d6963f7d28e17f72");
+    }
+
+    #[test]
+    fn diff_uploads_only_what_differs() {
+        let files = vec![
+            SiteFile::new("index.html".into(), b"<html>".to_vec(), None),
+            SiteFile::new("app.js".into(), b"js".to_vec(), None),
+        ];
+        let none = HashMap::new();
+        assert_eq!(diff(&files, &none), Change::Create);
+        let mut etags: HashMap<String, String> = files
+            .iter()
+            .map(|f| (f.key.clone(), f.md5_hex.clone()))
+            .collect();
+        assert_eq!(diff(&files, &etags), Change::InSync);
+        etags.insert("app.js".into(), "0".repeat(32));
+        assert_eq!(diff(&files, &etags), Change::Update(vec!["app.js".into()]));
+        assert_eq!(stale(&files, &etags).len(), 1);
+    }
+
+    #[test]
+    fn frontend_folder_is_loaded_without_its_placeholder_config() {
+        let dir = std::env::temp_dir().join(format!("catup-frontend-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("img")).unwrap();
+        std::fs::write(dir.join("index.html"), "<html>").unwrap();
+        std::fs::write(dir.join("config.js"), "placeholder").unwrap();
+        std::fs::write(dir.join("img/cat.png"), [1, 2, 3]).unwrap();
+        std::fs::write(dir.join(".DS_Store"), "x").unwrap();
+        let keys: Vec<String> = load_frontend(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.key)
+            .collect();
+        assert_eq!(keys, vec!["img/cat.png", "index.html"]);
+
+        std::fs::remove_file(dir.join("index.html")).unwrap();
+        let err = load_frontend(&dir).unwrap_err().to_string();
+        assert!(err.contains("no index.html"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = load_frontend(&dir).unwrap_err().to_string();
+        assert!(err.contains("not found"), "{err}");
+    }
+}

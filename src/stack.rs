@@ -1,0 +1,321 @@
+//! A stack: its validated name and everything derived from it. Names are deterministic (stack,
+//! account, region), so catup needs no state file: every command finds the same resources.
+
+use thiserror::Error;
+
+use crate::policies::PolicyValues;
+use crate::region::Region;
+
+/// The tag every taggable resource carries; teardown deletes nothing without it.
+pub const STACK_TAG: &str = "catup:stack";
+pub const DEFAULT_STACK: &str = "cat-upload";
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum NameError {
+    #[error(
+        "invalid stack name '{0}': use 3 to 24 lower-case letters, digits and '-', starting with a letter and not ending with '-'"
+    )]
+    Stack(String),
+    #[error("invalid bucket name '{name}': {reason} (S3 bucket naming rules)")]
+    Bucket { name: String, reason: &'static str },
+}
+
+/// A stack name that every derived resource name accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackName(String);
+
+impl StackName {
+    pub fn parse(name: &str) -> Result<StackName, NameError> {
+        let valid_chars = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let valid = (3..=24).contains(&name.len())
+            && valid_chars
+            && name.starts_with(|c: char| c.is_ascii_lowercase())
+            && !name.ends_with('-');
+        if valid {
+            Ok(StackName(name.to_owned()))
+        } else {
+            Err(NameError::Stack(name.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks a bucket name against S3's general purpose bucket naming rules.
+pub fn validate_bucket_name(name: &str) -> Result<(), NameError> {
+    let fail = |reason| {
+        Err(NameError::Bucket {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    let bytes = name.as_bytes();
+    if !(3..=63).contains(&bytes.len()) {
+        return fail("must be 3 to 63 characters long");
+    }
+    if !bytes
+        .iter()
+        .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return fail("only lower-case letters, digits, '.' and '-' are allowed");
+    }
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+        return fail("must begin and end with a letter or digit");
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return fail("no '..', '.-' or '-.'");
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return fail("must not look like an IP address");
+    }
+    if ["xn--", "sthree-", "amzn-s3-demo-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
+        return fail("reserved prefix (xn--, sthree-, amzn-s3-demo-)");
+    }
+    if ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+        .iter()
+        .any(|s| name.ends_with(s))
+    {
+        return fail("reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)");
+    }
+    Ok(())
+}
+
+/// Names given on the command line instead of the derived ones.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub site_bucket: Option<String>,
+    pub images_bucket: Option<String>,
+    /// An existing role for the function (lab accounts cannot create roles); catup then
+    /// creates and deletes no role.
+    pub role_arn: Option<String>,
+}
+
+/// Every name and setting of one deployed stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    pub name: StackName,
+    pub region: Region,
+    pub account_id: String,
+    pub site_bucket: String,
+    pub images_bucket: String,
+    pub function_name: String,
+    /// `None` when the role is the caller's (`--role-arn`).
+    pub role_name: Option<String>,
+    pub role_arn: String,
+    pub log_group: String,
+}
+
+impl Stack {
+    pub fn new(
+        name: StackName,
+        region: Region,
+        account_id: &str,
+        overrides: &Overrides,
+    ) -> Result<Stack, NameError> {
+        let derived = |kind: &str| format!("{}-{kind}-{account_id}-{region}", name.as_str());
+        let site_bucket = overrides
+            .site_bucket
+            .clone()
+            .unwrap_or_else(|| derived("site"));
+        let images_bucket = overrides
+            .images_bucket
+            .clone()
+            .unwrap_or_else(|| derived("images"));
+        validate_bucket_name(&site_bucket)?;
+        validate_bucket_name(&images_bucket)?;
+        if site_bucket == images_bucket {
+            return Err(NameError::Bucket {
+                name: site_bucket,
+                reason: "the site and images buckets must differ",
+            });
+        }
+        let function_name = format!("{}-api", name.as_str());
+        let (role_name, role_arn) = match &overrides.role_arn {
+            Some(arn) => (None, arn.clone()),
+            None => {
+                let role = format!("{function_name}-role");
+                let arn = format!("arn:aws:iam::{account_id}:role/{role}");
+                (Some(role), arn)
+            }
+        };
+        Ok(Stack {
+            log_group: format!("/aws/lambda/{function_name}"),
+            name,
+            region,
+            account_id: account_id.to_owned(),
+            site_bucket,
+            images_bucket,
+            function_name,
+            role_name,
+            role_arn,
+        })
+    }
+
+    pub fn tag_value(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// `http://<site bucket website host>`: the exact origin browsers send, no trailing slash.
+    pub fn site_origin(&self) -> String {
+        format!("http://{}", self.region.website_host(&self.site_bucket))
+    }
+
+    pub fn website_url(&self) -> String {
+        format!("{}/", self.site_origin())
+    }
+
+    pub fn policy_values(&self) -> PolicyValues {
+        PolicyValues {
+            images_bucket: self.images_bucket.clone(),
+            site_bucket: self.site_bucket.clone(),
+            site_origin: self.site_origin(),
+            region: self.region.to_string(),
+            account_id: self.account_id.clone(),
+            log_group: self.log_group.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(name: &str, region: &str, overrides: &Overrides) -> Result<Stack, NameError> {
+        Stack::new(
+            StackName::parse(name).unwrap(),
+            Region::parse(region).unwrap(),
+            "123456789012",
+            overrides,
+        )
+    }
+
+    #[test]
+    fn default_names_match_the_lecture_and_the_issue() {
+        let s = stack("cat-upload", "eu-central-1", &Overrides::default()).unwrap();
+        assert_eq!(s.function_name, "cat-upload-api");
+        assert_eq!(s.role_name.as_deref(), Some("cat-upload-api-role"));
+        assert_eq!(
+            s.role_arn,
+            "arn:aws:iam::123456789012:role/cat-upload-api-role"
+        );
+        assert_eq!(s.log_group, "/aws/lambda/cat-upload-api");
+        assert_eq!(s.site_bucket, "cat-upload-site-123456789012-eu-central-1");
+        assert_eq!(
+            s.images_bucket,
+            "cat-upload-images-123456789012-eu-central-1"
+        );
+        assert_eq!(
+            s.site_origin(),
+            "http://cat-upload-site-123456789012-eu-central-1.s3-website.eu-central-1.amazonaws.com"
+        );
+        assert_eq!(s.website_url(), format!("{}/", s.site_origin()));
+        let values = s.policy_values();
+        assert_eq!(values.site_origin, s.site_origin());
+        assert_eq!(values.log_group, s.log_group);
+    }
+
+    #[test]
+    fn longest_stack_in_longest_region_still_gives_valid_bucket_names() {
+        let s = stack(&"a".repeat(24), "ap-southeast-7", &Overrides::default()).unwrap();
+        assert!(s.images_bucket.len() <= 63, "{}", s.images_bucket);
+    }
+
+    #[test]
+    fn role_arn_override_means_no_role_of_ours() {
+        let arn = "arn:aws:iam::123456789012:role/LabRole";
+        let overrides = Overrides {
+            role_arn: Some(arn.into()),
+            ..Overrides::default()
+        };
+        let s = stack("lab", "us-east-1", &overrides).unwrap();
+        assert_eq!(s.role_name, None);
+        assert_eq!(s.role_arn, arn);
+    }
+
+    #[test]
+    fn bucket_overrides_are_used_and_validated() {
+        let overrides = Overrides {
+            site_bucket: Some("my-site".into()),
+            images_bucket: Some("my-images".into()),
+            role_arn: None,
+        };
+        let s = stack("cats", "us-east-1", &overrides).unwrap();
+        assert_eq!(
+            (s.site_bucket.as_str(), s.images_bucket.as_str()),
+            ("my-site", "my-images")
+        );
+
+        let same = Overrides {
+            site_bucket: Some("same-name".into()),
+            images_bucket: Some("same-name".into()),
+            role_arn: None,
+        };
+        assert!(stack("cats", "us-east-1", &same).is_err());
+        let bad = Overrides {
+            images_bucket: Some("Bad_Bucket".into()),
+            ..Overrides::default()
+        };
+        assert!(matches!(
+            stack("cats", "us-east-1", &bad),
+            Err(NameError::Bucket { .. })
+        ));
+    }
+
+    #[test]
+    fn stack_names() {
+        for good in ["cat-upload", "abc", "a1-b2", &"x".repeat(24)] {
+            assert!(StackName::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "ab",
+            "Cat-Upload",
+            "cat_upload",
+            "cat..upload",
+            "cat.upload",
+            "-cat",
+            "cat-",
+            "1cat",
+            "cat upload",
+            "caté",
+            &"x".repeat(25),
+        ] {
+            let err = StackName::parse(bad).unwrap_err();
+            assert!(err.to_string().contains("3 to 24"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn bucket_names() {
+        for good in ["abc", "my.site.bucket", "a-b-c", "1bucket", &"b".repeat(63)] {
+            assert!(validate_bucket_name(good).is_ok(), "{good}");
+        }
+        let bad = [
+            ("ab", "3 to 63"),
+            (&"b".repeat(64) as &str, "3 to 63"),
+            ("My-Bucket", "lower-case"),
+            ("under_score", "lower-case"),
+            ("-leading", "begin and end"),
+            ("trailing-", "begin and end"),
+            ("two..dots", "'..'"),
+            ("dot.-dash", "'..'"),
+            ("192.168.5.4", "IP address"),
+            ("xn--bucket", "prefix"),
+            ("sthree-bucket", "prefix"),
+            ("bucket-s3alias", "suffix"),
+            ("bucket--ol-s3", "suffix"),
+        ];
+        for (name, why) in bad {
+            let err = validate_bucket_name(name).unwrap_err().to_string();
+            assert!(err.contains(why) && err.contains(name), "{name}: {err}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Every bad input gets a one-line error that says what to do, exit code 1, and no AWS call.
+
+use catup_testkit::elf::{self, ElfSpec};
+
+use crate::common::{run_catup, Run, World};
+
+/// Runs catup with `args` and asserts it failed with `needle` before calling AWS at all.
+async fn refused_before_any_aws_call(w: &World, args: &[&str], needle: &str) -> Run {
+    w.moto.start_recording().await;
+    let run = w.catup(args).fails_with(1, needle);
+    let calls = w.moto.recorded_calls().await;
+    assert!(calls.is_empty(), "AWS was called: {calls:?}");
+    run
+}
+
+fn deploy_args<'a>(w: &'a World, extra: &[&'a str]) -> Vec<&'a str> {
+    [&["deploy", "--bootstrap", w.bootstrap.to_str().unwrap()], extra].concat()
+}
+
+#[tokio::test]
+async fn upper_case_stack_name() {
+    let w = World::new();
+    let run = refused_before_any_aws_call(&w, &["--stack", "Cat-Upload", "status"], "invalid stack name 'Cat-Upload'").await;
+    assert!(run.stderr.contains("lower-case"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn too_long_stack_name() {
+    let w = World::new();
+    let long = "a".repeat(25);
+    refused_before_any_aws_call(&w, &["--stack", &long, "deploy"], "3 to 24").await;
+}
+
+#[tokio::test]
+async fn stack_name_with_dots() {
+    let w = World::new();
+    refused_before_any_aws_call(&w, &["--stack", "cat..up", "teardown", "--yes"], "invalid stack name").await;
+}
+
+#[tokio::test]
+async fn empty_stack_name() {
+    let w = World::new();
+    refused_before_any_aws_call(&w, &["--stack", "", "status"], "invalid stack name ''").await;
+}
+
+#[tokio::test]
+async fn bucket_override_breaking_s3_rules() {
+    let w = World::new();
+    let args = deploy_args(&w, &["--images-bucket", "Cats_Images"]);
+    refused_before_any_aws_call(&w, &args, "invalid bucket name 'Cats_Images'").await;
+    let args = deploy_args(&w, &["--site-bucket", "192.168.1.1"]);
+    refused_before_any_aws_call(&w, &args, "IP address").await;
+}
+
+#[tokio::test]
+async fn role_arn_that_is_not_a_role_arn() {
+    let w = World::new();
+    let args = deploy_args(&w, &["--role-arn", "LabRole"]);
+    refused_before_any_aws_call(&w, &args, "invalid --role-arn").await;
+}
+
+#[tokio::test]
+async fn unknown_region() {
+    let w = World::new();
+    refused_before_any_aws_call(&w, &["--region", "us-north-7", "status"], "unknown AWS region 'us-north-7'").await;
+}
+
+#[tokio::test]
+async fn bootstrap_that_is_not_an_elf() {
+    let w = World::new();
+    std::fs::write(&w.bootstrap, "#!/bin/sh\necho cats\n").unwrap();
+    refused_before_any_aws_call(&w, &deploy_args(&w, &[]), "ELF").await;
+}
+
+#[tokio::test]
+async fn bootstrap_needing_a_newer_glibc() {
+    let w = World::new();
+    std::fs::write(&w.bootstrap, elf::build(&ElfSpec::x86_64_needing(&[(2, 17), (2, 39)]))).unwrap();
+    refused_before_any_aws_call(&w, &deploy_args(&w, &[]), "2.39").await;
+}
+
+#[tokio::test]
+async fn bootstrap_for_another_architecture() {
+    let w = World::new();
+    let spec = ElfSpec {
+        machine: elf::EM_AARCH64,
+        ..ElfSpec::x86_64_needing(&[(2, 17)])
+    };
+    std::fs::write(&w.bootstrap, elf::build(&spec)).unwrap();
+    refused_before_any_aws_call(&w, &deploy_args(&w, &[]), "aarch64").await;
+}
+
+#[tokio::test]
+async fn bootstrap_path_that_does_not_exist() {
+    let w = World::new();
+    let missing = w.dir.join("no-such-bootstrap");
+    let args = ["deploy", "--bootstrap", missing.to_str().unwrap()];
+    refused_before_any_aws_call(&w, &args, "no-such-bootstrap").await;
+}
+
+#[tokio::test]
+async fn missing_frontend_folder() {
+    let w = World::new();
+    let missing = w.dir.join("nowhere");
+    let args = deploy_args(&w, &["--frontend", missing.to_str().unwrap()]);
+    refused_before_any_aws_call(&w, &args, "frontend folder").await;
+}
+
+#[tokio::test]
+async fn empty_frontend_folder() {
+    let w = World::new();
+    let empty = w.dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let args = deploy_args(&w, &["--frontend", empty.to_str().unwrap()]);
+    refused_before_any_aws_call(&w, &args, "has no index.html").await;
+}
+
+#[tokio::test]
+async fn missing_region() {
+    let w = World::new();
+    let env: Vec<_> = w.moto.env().into_iter().filter(|(k, _)| *k != "AWS_REGION").collect();
+    run_catup(&w.dir, &env, &["status"]).fails_with(1, "no AWS region: pass --region");
+}
+
+#[tokio::test]
+async fn missing_credentials() {
+    let w = World::new();
+    let env: Vec<_> = w.moto.env().into_iter().filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET")).collect();
+    run_catup(&w.dir, &env, &["status"]).fails_with(1, "no AWS credentials");
+}
+
+#[tokio::test]
+async fn endpoint_that_refuses_connections() {
+    let w = World::new();
+    let closed = format!("http://127.0.0.1:{}", catup_testkit::free_port());
+    let started = std::time::Instant::now();
+    w.catup(&["--endpoint-url", &closed, "status"]).fails_with(1, "cannot reach the AWS endpoint");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+}

@@ -1,0 +1,8 @@
+//! catup's deployer against a real moto_server: `catup` is run as a program, the way the
+//! README runs it, and every effect is read back through the AWS SDK or moto's recorder.
+
+mod bad_input;
+mod common;
+mod fresh;
+mod idempotence;
+mod teardown;
