@@ -169,7 +169,7 @@ fn executable_from_cargo_messages(stdout: &str) -> Option<PathBuf> {
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == ENTRY_NAME)
         .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .last()
+        .next_back()
 }
 
 #[cfg(test)]
@@ -187,7 +187,7 @@ mod tests {
         let mut content = Vec::new();
         entry.read_to_end(&mut content).expect("entry content");
         (
-            entry.name().to_owned(),
+            String::from_utf8(entry.name_raw().to_vec()).expect("UTF-8 name"),
             entry.unix_mode(),
             entry.compression(),
             content,
@@ -223,10 +223,19 @@ mod tests {
         let mut archive = zip::ZipArchive::new(Cursor::new(&zip[..])).unwrap();
         let entry = archive.by_index(0).unwrap();
         assert_eq!(entry.last_modified(), Some(DateTime::default()));
-        assert_eq!(entry.extra_data().map(<[u8]>::len).unwrap_or(0), 0);
-        // Local header: extra field length (offset 28) is zero too.
+        assert_eq!(entry.extra_data_fields().count(), 0);
+        // Raw headers too: the local header's extra length (offset 28) and the central
+        // directory's (offset 30) are zero, so nothing such as a timestamp field sneaks in.
         assert_eq!(&zip[..4], b"PK\x03\x04");
         assert_eq!(u16::from_le_bytes([zip[28], zip[29]]), 0);
+        let central = zip
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("central directory header");
+        assert_eq!(
+            u16::from_le_bytes([zip[central + 30], zip[central + 31]]),
+            0
+        );
     }
 
     #[test]

@@ -17,11 +17,16 @@ use crate::resources::{
 };
 
 pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    // Local inputs first: a bad folder or binary fails before any AWS call.
+    // Local inputs first: a bad name, folder or binary fails before any build or AWS call.
+    super::validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
     let frontend = site_files::load_frontend(&frontend_dir)?;
     if let Some(path) = &args.bootstrap {
-        anyhow::ensure!(path.is_file(), "--bootstrap {}: no such file", path.display());
+        anyhow::ensure!(
+            path.is_file(),
+            "--bootstrap {}: no such file",
+            path.display()
+        );
     } else {
         eprintln!("  ... building lambda-fn (cargo build --profile lambda)");
     }

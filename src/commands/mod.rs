@@ -39,18 +39,7 @@ pub struct Context {
 impl Context {
     /// Validates the names (before any AWS call), connects, and reads the account id.
     pub async fn open(global: &GlobalArgs) -> anyhow::Result<Context> {
-        let name = StackName::parse(&global.stack)?;
-        let overrides = Overrides {
-            site_bucket: global.site_bucket.clone(),
-            images_bucket: global.images_bucket.clone(),
-            role_arn: global.role_arn.clone(),
-        };
-        for bucket in overrides.site_bucket.iter().chain(&overrides.images_bucket) {
-            crate::stack::validate_bucket_name(bucket)?;
-        }
-        if let Some(arn) = &overrides.role_arn {
-            validate_role_arn(arn)?;
-        }
+        let (name, overrides) = validate_names(global)?;
         let aws = Aws::connect(&ConnectOptions {
             region: global.region.clone(),
             profile: global.profile.clone(),
@@ -65,6 +54,26 @@ impl Context {
             reporter: Reporter::new(global.json),
         })
     }
+}
+
+/// Checks every name given on the command line; no AWS call, no build, nothing else first.
+pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrides)> {
+    let name = StackName::parse(&global.stack)?;
+    let overrides = Overrides {
+        site_bucket: global.site_bucket.clone(),
+        images_bucket: global.images_bucket.clone(),
+        role_arn: global.role_arn.clone(),
+    };
+    for bucket in overrides.site_bucket.iter().chain(&overrides.images_bucket) {
+        crate::stack::validate_bucket_name(bucket)?;
+    }
+    if let Some(arn) = &overrides.role_arn {
+        validate_role_arn(arn)?;
+    }
+    if let Some(region) = &global.region {
+        crate::region::Region::parse(region)?;
+    }
+    Ok((name, overrides))
 }
 
 fn validate_role_arn(arn: &str) -> anyhow::Result<()> {

@@ -6,6 +6,10 @@ use object::LittleEndian;
 
 use super::{PackageError, MAX_GLIBC};
 
+// Offsets in e_ident (after the 4 magic bytes); `object` names the fields but not these.
+const EI_CLASS: usize = 4;
+const EI_DATA: usize = 5;
+
 /// What the check learnt about the binary.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ElfInfo {
@@ -23,12 +27,12 @@ pub fn check_bootstrap(bytes: &[u8]) -> Result<ElfInfo, PackageError> {
         return Err(PackageError::NotElf);
     }
     // Class and byte order first, by hand: `object` would only say "unsupported header".
-    match bytes.get(usize::from(elf::EI_CLASS)) {
+    match bytes.get(EI_CLASS) {
         Some(&elf::ELFCLASS64) => {}
         Some(&elf::ELFCLASS32) => return Err(PackageError::Not64Bit),
         _ => return Err(malformed("unknown ELF class")),
     }
-    match bytes.get(usize::from(elf::EI_DATA)) {
+    match bytes.get(EI_DATA) {
         Some(&elf::ELFDATA2LSB) => {}
         Some(&elf::ELFDATA2MSB) => return Err(PackageError::BigEndian),
         _ => return Err(malformed("unknown ELF byte order")),
@@ -154,7 +158,8 @@ mod tests {
 
     #[test]
     fn accepted_binaries() {
-        let cases: Vec<(&str, ElfSpec, Option<(u32, u32)>)> = vec![
+        type Case = (&'static str, ElfSpec, Option<(u32, u32)>);
+        let cases: Vec<Case> = vec![
             ("2.17 + 2.34", spec(&[(2, 17), (2, 34)]), Some((2, 34))),
             (
                 "order does not matter",

@@ -6,21 +6,40 @@ use crate::common::{run_catup, Run, World};
 
 /// Runs catup with `args` and asserts it failed with `needle` before calling AWS at all.
 async fn refused_before_any_aws_call(w: &World, args: &[&str], needle: &str) -> Run {
+    refused_before_any_aws_call_as(w, &w.stack, args, needle).await
+}
+
+async fn refused_before_any_aws_call_as(
+    w: &World,
+    stack: &str,
+    args: &[&str],
+    needle: &str,
+) -> Run {
     w.moto.start_recording().await;
-    let run = w.catup(args).fails_with(1, needle);
+    let run = w.catup_as(stack, args).fails_with(1, needle);
     let calls = w.moto.recorded_calls().await;
     assert!(calls.is_empty(), "AWS was called: {calls:?}");
     run
 }
 
 fn deploy_args<'a>(w: &'a World, extra: &[&'a str]) -> Vec<&'a str> {
-    [&["deploy", "--bootstrap", w.bootstrap.to_str().unwrap()], extra].concat()
+    [
+        &["deploy", "--bootstrap", w.bootstrap.to_str().unwrap()],
+        extra,
+    ]
+    .concat()
 }
 
 #[tokio::test]
 async fn upper_case_stack_name() {
     let w = World::new();
-    let run = refused_before_any_aws_call(&w, &["--stack", "Cat-Upload", "status"], "invalid stack name 'Cat-Upload'").await;
+    let run = refused_before_any_aws_call_as(
+        &w,
+        "Cat-Upload",
+        &["status"],
+        "invalid stack name 'Cat-Upload'",
+    )
+    .await;
     assert!(run.stderr.contains("lower-case"), "{}", run.stderr);
 }
 
@@ -28,19 +47,20 @@ async fn upper_case_stack_name() {
 async fn too_long_stack_name() {
     let w = World::new();
     let long = "a".repeat(25);
-    refused_before_any_aws_call(&w, &["--stack", &long, "deploy"], "3 to 24").await;
+    refused_before_any_aws_call_as(&w, &long, &["deploy"], "3 to 24").await;
 }
 
 #[tokio::test]
 async fn stack_name_with_dots() {
     let w = World::new();
-    refused_before_any_aws_call(&w, &["--stack", "cat..up", "teardown", "--yes"], "invalid stack name").await;
+    refused_before_any_aws_call_as(&w, "cat..up", &["teardown", "--yes"], "invalid stack name")
+        .await;
 }
 
 #[tokio::test]
 async fn empty_stack_name() {
     let w = World::new();
-    refused_before_any_aws_call(&w, &["--stack", "", "status"], "invalid stack name ''").await;
+    refused_before_any_aws_call_as(&w, "", &["status"], "invalid stack name ''").await;
 }
 
 #[tokio::test]
@@ -62,7 +82,12 @@ async fn role_arn_that_is_not_a_role_arn() {
 #[tokio::test]
 async fn unknown_region() {
     let w = World::new();
-    refused_before_any_aws_call(&w, &["--region", "us-north-7", "status"], "unknown AWS region 'us-north-7'").await;
+    refused_before_any_aws_call(
+        &w,
+        &["--region", "us-north-7", "status"],
+        "unknown AWS region 'us-north-7'",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -75,7 +100,11 @@ async fn bootstrap_that_is_not_an_elf() {
 #[tokio::test]
 async fn bootstrap_needing_a_newer_glibc() {
     let w = World::new();
-    std::fs::write(&w.bootstrap, elf::build(&ElfSpec::x86_64_needing(&[(2, 17), (2, 39)]))).unwrap();
+    std::fs::write(
+        &w.bootstrap,
+        elf::build(&ElfSpec::x86_64_needing(&[(2, 17), (2, 39)])),
+    )
+    .unwrap();
     refused_before_any_aws_call(&w, &deploy_args(&w, &[]), "2.39").await;
 }
 
@@ -118,14 +147,24 @@ async fn empty_frontend_folder() {
 #[tokio::test]
 async fn missing_region() {
     let w = World::new();
-    let env: Vec<_> = w.moto.env().into_iter().filter(|(k, _)| *k != "AWS_REGION").collect();
+    let env: Vec<_> = w
+        .moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| *k != "AWS_REGION")
+        .collect();
     run_catup(&w.dir, &env, &["status"]).fails_with(1, "no AWS region: pass --region");
 }
 
 #[tokio::test]
 async fn missing_credentials() {
     let w = World::new();
-    let env: Vec<_> = w.moto.env().into_iter().filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET")).collect();
+    let env: Vec<_> = w
+        .moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
+        .collect();
     run_catup(&w.dir, &env, &["status"]).fails_with(1, "no AWS credentials");
 }
 
@@ -134,6 +173,11 @@ async fn endpoint_that_refuses_connections() {
     let w = World::new();
     let closed = format!("http://127.0.0.1:{}", catup_testkit::free_port());
     let started = std::time::Instant::now();
-    w.catup(&["--endpoint-url", &closed, "status"]).fails_with(1, "cannot reach the AWS endpoint");
-    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+    w.catup(&["--endpoint-url", &closed, "status"])
+        .fails_with(1, "cannot reach the AWS endpoint");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }

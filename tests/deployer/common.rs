@@ -27,16 +27,33 @@ pub struct Run {
 impl Run {
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "catup failed:\n{}\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "catup failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Failed with exit code `code` and a one-line error naming `needle`.
     #[track_caller]
     pub fn fails_with(self, code: i32, needle: &str) -> Run {
-        assert_eq!(self.code, code, "stdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        let error_lines: Vec<&str> = self.stderr.lines().filter(|l| l.starts_with("error")).collect();
-        assert_eq!(error_lines.len(), 1, "one error line expected:\n{}", self.stderr);
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        let error_lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error"))
+            .collect();
+        assert_eq!(
+            error_lines.len(),
+            1,
+            "one error line expected:\n{}",
+            self.stderr
+        );
         assert!(
             error_lines[0].contains(needle),
             "error should mention {needle:?}:\n{}",
@@ -47,8 +64,12 @@ impl Run {
 
     #[track_caller]
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -64,8 +85,11 @@ impl World {
         // A real x86_64 ELF header needing glibc 2.17 and 2.34, like a Rust binary built on
         // Debian 12: small, so tests zip kilobytes, not megabytes.
         let bootstrap = dir.join("bootstrap");
-        std::fs::write(&bootstrap, elf::build(&elf::ElfSpec::x86_64_needing(&[(2, 17), (2, 34)])))
-            .unwrap();
+        std::fs::write(
+            &bootstrap,
+            elf::build(&elf::ElfSpec::x86_64_needing(&[(2, 17), (2, 34)])),
+        )
+        .unwrap();
         World {
             moto: Moto::start(),
             stack,
@@ -135,7 +159,11 @@ impl World {
     }
 
     pub fn bucket_of(&self, stack: &str, kind: &str) -> String {
-        format!("{stack}-{kind}-{}-{}", catup_testkit::MOTO_ACCOUNT_ID, self.region)
+        format!(
+            "{stack}-{kind}-{}-{}",
+            catup_testkit::MOTO_ACCOUNT_ID,
+            self.region
+        )
     }
 
     pub fn function(&self) -> String {
@@ -170,7 +198,10 @@ pub fn run_catup(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Run {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(std::process::Stdio::null())

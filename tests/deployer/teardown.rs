@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::common::{assert_all, World};
+use crate::common::{assert_all, states, World};
 
 async fn put(w: &World, bucket: &str, key: &str) {
     w.s3()
@@ -37,20 +37,58 @@ async fn teardown_removes_everything_and_a_second_one_has_nothing_to_do() {
         put(&w, &w.images_bucket(), "images/cat.png").await;
         put(&w, &w.images_bucket(), &format!("images/{i}.png")).await;
     }
-    s3.delete_object().bucket(w.images_bucket()).key("images/0.png").send().await.unwrap();
+    s3.delete_object()
+        .bucket(w.images_bucket())
+        .key("images/0.png")
+        .send()
+        .await
+        .unwrap();
 
     let report = w.catup(&["teardown", "--yes", "--json"]).ok().json();
     assert_eq!(report["deleted_anything"], true);
-    assert_all(&report, "deleted");
+    let kinds: Vec<(String, String)> = states(&report);
+    let deleted = |k: &str| (k.to_owned(), "deleted".to_owned());
+    assert_eq!(
+        kinds,
+        [
+            "images_bucket",
+            "site_bucket",
+            "log_group",
+            "role",
+            "function",
+            "function_url"
+        ]
+        .map(deleted)
+    );
 
     for bucket in [w.images_bucket(), w.site_bucket()] {
-        assert!(s3.head_bucket().bucket(&bucket).send().await.is_err(), "{bucket} remains");
+        assert!(
+            s3.head_bucket().bucket(&bucket).send().await.is_err(),
+            "{bucket} remains"
+        );
     }
     let lambda = w.lambda().await;
-    assert!(lambda.get_function().function_name(w.function()).send().await.is_err());
+    assert!(lambda
+        .get_function()
+        .function_name(w.function())
+        .send()
+        .await
+        .is_err());
     let iam = w.iam().await;
-    assert!(iam.get_role().role_name(format!("{}-api-role", w.stack)).send().await.is_err());
-    let groups = w.logs().await.describe_log_groups().log_group_name_prefix(format!("/aws/lambda/{}", w.function())).send().await.unwrap();
+    assert!(iam
+        .get_role()
+        .role_name(format!("{}-api-role", w.stack))
+        .send()
+        .await
+        .is_err());
+    let groups = w
+        .logs()
+        .await
+        .describe_log_groups()
+        .log_group_name_prefix(format!("/aws/lambda/{}", w.function()))
+        .send()
+        .await
+        .unwrap();
     assert!(groups.log_groups().is_empty());
 
     w.moto.start_recording().await;
@@ -65,14 +103,33 @@ async fn teardown_refuses_a_bucket_without_the_stack_tag_and_deletes_nothing() {
     let w = World::new();
     w.deploy();
     let s3 = w.s3().await;
-    s3.delete_bucket_tagging().bucket(w.images_bucket()).send().await.unwrap();
+    s3.delete_bucket_tagging()
+        .bucket(w.images_bucket())
+        .send()
+        .await
+        .unwrap();
     put(&w, &w.images_bucket(), "images/someone-elses.png").await;
 
     w.moto.start_recording().await;
-    w.catup(&["teardown", "--yes"])
-        .fails_with(1, &format!("images bucket {} exists but does not belong", w.images_bucket()));
-    assert!(w.moto.recorded_mutations().await.is_empty(), "nothing deleted");
-    assert!(w.lambda().await.get_function().function_name(w.function()).send().await.is_ok());
+    w.catup(&["teardown", "--yes"]).fails_with(
+        1,
+        &format!(
+            "images bucket {} exists but does not belong",
+            w.images_bucket()
+        ),
+    );
+    assert!(
+        w.moto.recorded_mutations().await.is_empty(),
+        "nothing deleted"
+    );
+    assert!(w
+        .lambda()
+        .await
+        .get_function()
+        .function_name(w.function())
+        .send()
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -90,34 +147,64 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
     w.moto.start_recording().await;
     w.catup(&["deploy", "--bootstrap", w.bootstrap.to_str().unwrap()])
         .fails_with(1, "no catup:stack tag");
-    assert!(w.moto.recorded_mutations().await.is_empty(), "deploy changed nothing");
-    w.catup(&["teardown", "--yes"]).fails_with(1, &format!("role {}-api-role", w.stack));
-    assert!(iam.get_role().role_name(role.role.unwrap().role_name()).send().await.is_ok());
+    assert!(
+        w.moto.recorded_mutations().await.is_empty(),
+        "deploy changed nothing"
+    );
+    w.catup(&["teardown", "--yes"])
+        .fails_with(1, &format!("role {}-api-role", w.stack));
+    assert!(iam
+        .get_role()
+        .role_name(role.role.unwrap().role_name())
+        .send()
+        .await
+        .is_ok());
 
     let other = World::new();
+    let someone_s_role = other
+        .iam()
+        .await
+        .create_role()
+        .role_name("hand-made-lambda-role")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     other
         .lambda()
         .await
         .create_function()
         .function_name(other.function())
         .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .role("arn:aws:iam::123456789012:role/x")
+        .role(someone_s_role.arn())
         .handler("app.handler")
-        .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(aws_sdk_lambda::primitives::Blob::new(tiny_zip())).build())
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(tiny_zip()))
+                .build(),
+        )
         .send()
         .await
         .unwrap();
     other
         .catup(&["deploy", "--bootstrap", other.bootstrap.to_str().unwrap()])
-        .fails_with(1, &format!("function {} exists but does not belong", other.function()));
-    other.catup(&["teardown", "--yes"]).fails_with(1, "no catup:stack tag");
+        .fails_with(
+            1,
+            &format!("function {} exists but does not belong", other.function()),
+        );
+    other
+        .catup(&["teardown", "--yes"])
+        .fails_with(1, "no catup:stack tag");
 }
 
 fn tiny_zip() -> Vec<u8> {
     use std::io::Write;
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
-    zip.start_file("app.py", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.start_file("app.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
     zip.write_all(b"def handler(e, c): return 1\n").unwrap();
     zip.finish().unwrap();
     out.into_inner()
