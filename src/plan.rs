@@ -122,6 +122,15 @@ impl Outcome {
         }
     }
 
+    /// The outcome of a delete call that found (or did not find) its target.
+    pub fn of_deletion(found: bool) -> Outcome {
+        if found {
+            Outcome::Deleted
+        } else {
+            Outcome::Absent
+        }
+    }
+
     pub fn is_mutation(&self) -> bool {
         matches!(
             self,
@@ -172,6 +181,19 @@ impl Ownership {
             Some(t) if t == stack => Ownership::Ours,
             Some(t) => Ownership::OtherStack(t.to_owned()),
             None => Ownership::Untagged,
+        }
+    }
+
+    /// Ok only when the resource carries this stack's tag.
+    pub fn require_ours(
+        tag: Option<&str>,
+        kind: Kind,
+        name: &str,
+        stack: &str,
+    ) -> Result<(), Foreign> {
+        match Ownership::of(tag, stack) {
+            Ownership::Ours => Ok(()),
+            other => Err(Foreign::new(kind, name, stack, &other)),
         }
     }
 }

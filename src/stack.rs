@@ -185,6 +185,20 @@ impl Stack {
 }
 
 #[cfg(test)]
+impl Stack {
+    /// Stack "cats" of account 123456789012 in `region`, for the resources' table tests.
+    pub fn example(region: &str) -> Stack {
+        Stack::new(
+            StackName::parse("cats").unwrap(),
+            Region::parse(region).unwrap(),
+            "123456789012",
+            &Overrides::default(),
+        )
+        .unwrap()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

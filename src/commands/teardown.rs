@@ -40,9 +40,8 @@ fn check_deletable(stack: &Stack, o: &Observed) -> Result<(), Foreign> {
         a.basics
             .check_deletable(Kind::SiteBucket, &stack.site_bucket, name)?;
     }
-    let owned = |kind: Kind, resource: &str, tag: Option<&str>| match Ownership::of(tag, name) {
-        Ownership::Ours => Ok(()),
-        other => Err(Foreign::new(kind, resource, name, &other)),
+    let owned = |kind, resource: &str, tag: Option<&str>| {
+        Ownership::require_ours(tag, kind, resource, name)
     };
     if let (Some(a), Some(role_name)) = (&o.role, &stack.role_name) {
         owned(Kind::Role, role_name, a.stack_tag.as_deref())?;

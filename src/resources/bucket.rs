@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
 };
 
 use crate::aws::{error_code, reason, Aws, SdkResultExt};
-use crate::plan::{Foreign, Kind, Ownership};
+use crate::plan::{Change, Foreign, Kind, Ownership};
 use crate::stack::STACK_TAG;
 
 /// The four public access block flags, in S3's order: BlockPublicAcls, IgnorePublicAcls,
@@ -121,8 +121,27 @@ pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The first step of every bucket's apply: create it if the change says so, then tag it
+/// (S3 has no create-with-tags that every region honours).
+pub async fn ensure_tagged(
+    aws: &Aws,
+    bucket: &str,
+    stack: &str,
+    actual: Option<&Basics>,
+    change: &Change,
+) -> anyhow::Result<()> {
+    if *change == Change::Create {
+        create(aws, bucket).await?;
+    }
+    if change.differs("tags") {
+        let current = actual.map(|a| a.tags.as_slice()).unwrap_or_default();
+        put_stack_tag(aws, bucket, current, stack).await?;
+    }
+    Ok(())
+}
+
 /// Adds this stack's tag, keeping any other tags the bucket has.
-pub async fn put_stack_tag(
+async fn put_stack_tag(
     aws: &Aws,
     bucket: &str,
     current: &[(String, String)],

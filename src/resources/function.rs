@@ -112,15 +112,12 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
 /// Functions are created with their tag in the same call: an untagged one is not ours (for
 /// example the one a student made by hand in the console with the lecture's name).
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
-        Ownership::Ours => Ok(()),
-        other => Err(Foreign::new(
-            Kind::Function,
-            &desired.name,
-            &desired.stack,
-            &other,
-        )),
-    }
+    Ownership::require_ours(
+        actual.stack_tag.as_deref(),
+        Kind::Function,
+        &desired.name,
+        &desired.stack,
+    )
 }
 
 /// `code_sha256` is the package's (`None` when the caller has no package, as in `status`,
@@ -314,27 +311,15 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .send()
         .await
         .or_absent(|| format!("delete function {name}"))?;
-    Ok(if gone.is_some() {
-        Outcome::Deleted
-    } else {
-        Outcome::Absent
-    })
+    Ok(Outcome::of_deletion(gone.is_some()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::Region;
-    use crate::stack::{Overrides, StackName};
 
     fn desired_for_stack() -> Desired {
-        let stack = Stack::new(
-            StackName::parse("cats").unwrap(),
-            Region::parse("us-east-1").unwrap(),
-            "123456789012",
-            &Overrides::default(),
-        )
-        .unwrap();
+        let stack = Stack::example("us-east-1");
         desired(&stack)
     }
 

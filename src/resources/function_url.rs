@@ -284,27 +284,15 @@ pub async fn delete(aws: &Aws, function: &str, actual: Option<&Actual>) -> anyho
         .send()
         .await
         .or_absent(|| format!("delete Function URL of {function}"))?;
-    Ok(if gone.is_some() {
-        Outcome::Deleted
-    } else {
-        Outcome::Absent
-    })
+    Ok(Outcome::of_deletion(gone.is_some()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::Region;
-    use crate::stack::{Overrides, StackName};
 
     fn d() -> Desired {
-        let stack = Stack::new(
-            StackName::parse("cats").unwrap(),
-            Region::parse("eu-west-2").unwrap(),
-            "123456789012",
-            &Overrides::default(),
-        )
-        .unwrap();
+        let stack = Stack::example("eu-west-2");
         desired(&stack)
     }
 

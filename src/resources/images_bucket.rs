@@ -200,13 +200,7 @@ pub async fn apply(
     change: &Change,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    if *change == Change::Create {
-        bucket::create(aws, name).await?;
-    }
-    if change.differs("tags") {
-        let current = actual.map(|a| a.basics.tags.as_slice()).unwrap_or_default();
-        bucket::put_stack_tag(aws, name, current, &desired.stack).await?;
-    }
+    bucket::ensure_tagged(aws, name, &desired.stack, actual.map(|a| &a.basics), change).await?;
     // Block public access before anything else can be written to the bucket.
     if change.differs("public access block") {
         bucket::put_public_access(aws, name, ALL_BLOCKED).await?;
@@ -264,17 +258,10 @@ async fn put_cors(aws: &Aws, desired: &Desired) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::Region;
-    use crate::stack::{Overrides, StackName, STACK_TAG};
+    use crate::stack::STACK_TAG;
 
     fn desired_for(region: &str) -> Desired {
-        let stack = Stack::new(
-            StackName::parse("cats").unwrap(),
-            Region::parse(region).unwrap(),
-            "123456789012",
-            &Overrides::default(),
-        )
-        .unwrap();
+        let stack = Stack::example(region);
         desired(&stack).unwrap()
     }
 

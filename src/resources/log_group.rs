@@ -83,15 +83,12 @@ pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
 }
 
 pub fn check_deletable(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
-        Ownership::Ours => Ok(()),
-        other => Err(Foreign::new(
-            Kind::LogGroup,
-            &desired.name,
-            &desired.stack,
-            &other,
-        )),
-    }
+    Ownership::require_ours(
+        actual.stack_tag.as_deref(),
+        Kind::LogGroup,
+        &desired.name,
+        &desired.stack,
+    )
 }
 
 pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
@@ -151,11 +148,7 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .send()
         .await
         .or_absent(|| format!("delete log group {name}"))?;
-    Ok(if gone.is_some() {
-        Outcome::Deleted
-    } else {
-        Outcome::Absent
-    })
+    Ok(Outcome::of_deletion(gone.is_some()))
 }
 
 #[cfg(test)]

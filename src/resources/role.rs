@@ -83,15 +83,12 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
 
 /// Roles are created with their tag in the same call, so an untagged role is never ours.
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
-        Ownership::Ours => Ok(()),
-        other => Err(Foreign::new(
-            Kind::Role,
-            &desired.name,
-            &desired.stack,
-            &other,
-        )),
-    }
+    Ownership::require_ours(
+        actual.stack_tag.as_deref(),
+        Kind::Role,
+        &desired.name,
+        &desired.stack,
+    )
 }
 
 pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
@@ -200,11 +197,7 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .send()
         .await
         .or_absent(|| format!("delete role {name}"))?;
-    Ok(if gone.is_some() {
-        Outcome::Deleted
-    } else {
-        Outcome::Absent
-    })
+    Ok(Outcome::of_deletion(gone.is_some()))
 }
 
 #[cfg(test)]
