@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use crate::aws::{Aws, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::output::Reporter;
+use crate::plan::Foreign;
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -153,24 +154,33 @@ impl Observed {
         })
     }
 
-    /// Deploy changes nothing of a resource with one of our names that another owns.
-    pub fn check_deployable(&self, desired: &Desired) -> anyhow::Result<()> {
+    /// Resources with one of our names that another owns (deploy changes nothing of them).
+    pub fn foreign(&self, desired: &Desired) -> Vec<Foreign> {
+        let mut found = Vec::new();
+        let mut check = |result: Result<(), Foreign>| found.extend(result.err());
         if let Some(a) = &self.images {
-            images_bucket::check_owner(&desired.images, a)?;
+            check(images_bucket::check_owner(&desired.images, a));
         }
         if let Some(a) = &self.site {
-            site_bucket::check_owner(&desired.site, a)?;
+            check(site_bucket::check_owner(&desired.site, a));
         }
         if let Some(a) = &self.log_group {
-            log_group::check_owner(&desired.log_group, a)?;
+            check(log_group::check_owner(&desired.log_group, a));
         }
         if let (Some(d), Some(a)) = (&desired.role, &self.role) {
-            role::check_owner(d, a)?;
+            check(role::check_owner(d, a));
         }
         if let Some(a) = &self.function {
-            function::check_owner(&desired.function, a)?;
+            check(function::check_owner(&desired.function, a));
         }
-        Ok(())
+        found
+    }
+
+    pub fn check_deployable(&self, desired: &Desired) -> Result<(), Foreign> {
+        match self.foreign(desired).into_iter().next() {
+            Some(foreign) => Err(foreign),
+            None => Ok(()),
+        }
     }
 }
 

@@ -28,11 +28,6 @@ pub async fn status(ctx: &Context) -> anyhow::Result<StatusReport> {
     let desired = Desired::of(stack)?;
     let observed = Observed::read(&ctx.aws, stack).await?;
 
-    // A resource of ours with a foreign owner is drift, not an error: status changes nothing.
-    let owned = observed
-        .check_deployable(&desired)
-        .err()
-        .map(|e| e.to_string());
     let mut lines = vec![
         line(
             Kind::ImagesBucket,
@@ -71,13 +66,12 @@ pub async fn status(ctx: &Context) -> anyhow::Result<StatusReport> {
         function_url.as_deref(),
         &observed,
     ));
-    if let Some(reason) = owned {
-        lines.push(ResourceLine {
-            kind: Kind::SiteFiles,
-            name: "ownership".into(),
-            state: State::Drifted(String::new()).word(),
-            detail: Some(reason),
-        });
+    // A resource with our name but another owner is drift, not an error: status changes nothing.
+    for foreign in observed.foreign(&desired) {
+        if let Some(line) = lines.iter_mut().find(|l| l.kind == foreign.kind) {
+            line.state = State::Drifted(String::new()).word();
+            line.detail = Some(format!("not this stack's: {}", foreign.why));
+        }
     }
 
     let deployed = lines.iter().all(|l| l.state != State::Missing.word());

@@ -291,3 +291,117 @@ async fn deploy_adopts_the_empty_untagged_bucket_an_interrupted_deploy_left() {
     let status = w.catup(&["status", "--json"]).ok().json();
     assert_all(&status, "ok");
 }
+
+/// A resource with one of the stack's names but another owner is drift in status, and
+/// deploy refuses it by name.
+#[tokio::test]
+async fn status_reports_a_foreign_function_as_drifted() {
+    let w = World::new();
+    w.deploy();
+    let lambda = w.lambda().await;
+    let arn = lambda
+        .get_function()
+        .function_name(w.function())
+        .send()
+        .await
+        .unwrap();
+    let arn = arn
+        .configuration()
+        .unwrap()
+        .function_arn()
+        .unwrap()
+        .to_owned();
+    lambda
+        .untag_resource()
+        .resource(&arn)
+        .tag_keys("catup:stack")
+        .send()
+        .await
+        .unwrap();
+    let run = w.catup(&["status", "--json"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let (state, detail) = detail_of(&run.json(), "function");
+    assert_eq!(state, "drifted");
+    assert!(
+        detail.contains("not this stack's") && detail.contains("no catup:stack tag"),
+        "{detail}"
+    );
+}
+
+/// Lambda refuses a role IAM has not propagated yet (moto: a role that does not exist yet):
+/// deploy retries with a progress line until it can be assumed.
+#[tokio::test]
+async fn create_function_waits_for_the_role_to_become_assumable() {
+    let w = World::new();
+    let arn = "arn:aws:iam::123456789012:role/late-role";
+    let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
+    let env = w.moto.env();
+    let (dir, stack) = (w.dir.clone(), w.stack.clone());
+    let args = [
+        "--stack",
+        &stack,
+        "deploy",
+        "--bootstrap",
+        &bootstrap,
+        "--role-arn",
+        arn,
+    ]
+    .map(String::from);
+    let running = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::common::run_catup(&dir, &env, &args)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    w.iam()
+        .await
+        .create_role()
+        .role_name("late-role")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    let deploy = running.join().unwrap();
+    let deploy = deploy.ok();
+    assert!(
+        deploy
+            .stderr
+            .contains("IAM role not assumable yet, retrying"),
+        "{}",
+        deploy.stderr
+    );
+    assert!(
+        deploy.stdout.contains("created  function"),
+        "{}",
+        deploy.stdout
+    );
+}
+
+/// Credentials and region from a named profile (--profile), as the AWS CLI reads them.
+#[tokio::test]
+async fn profile_supplies_credentials_and_region() {
+    let w = World::new();
+    std::fs::write(w.dir.join("config"), "[profile cats]\nregion = eu-west-3\n").unwrap();
+    std::fs::write(
+        w.dir.join("credentials"),
+        "[cats]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let env = vec![
+        ("AWS_ENDPOINT_URL", w.moto.endpoint()),
+        (
+            "AWS_CONFIG_FILE",
+            w.dir.join("config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            w.dir.join("credentials").display().to_string(),
+        ),
+    ];
+    let run = crate::common::run_catup(
+        &w.dir,
+        &env,
+        &["--stack", &w.stack, "--profile", "cats", "status", "--json"],
+    );
+    assert_eq!(run.code, 3, "not deployed yet: {}", run.stderr);
+    assert_eq!(run.json()["region"], "eu-west-3");
+}

@@ -234,3 +234,65 @@ async fn teardown_off_a_terminal_needs_yes() {
     w.catup(&["teardown"]).fails_with(1, "--yes");
     assert!(w.moto.recorded_mutations().await.is_empty());
 }
+
+/// On a terminal (a pseudo-terminal from `script`), teardown asks; anything but "y" cancels.
+#[tokio::test]
+async fn teardown_on_a_terminal_asks_first() {
+    use std::io::Write;
+    let w = World::new();
+    w.deploy();
+    let answer = |reply: &str| {
+        let command = format!(
+            "{} --stack {} teardown",
+            env!("CARGO_BIN_EXE_catup"),
+            w.stack
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .envs(w.moto.env())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(reply.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = answer("n\n");
+    assert_ne!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("[y/N]") && screen.contains("cancelled"),
+        "{screen}"
+    );
+    assert!(w
+        .lambda()
+        .await
+        .get_function()
+        .function_name(w.function())
+        .send()
+        .await
+        .is_ok());
+
+    let (code, screen) = answer("y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("removed"), "{screen}");
+    assert!(w
+        .lambda()
+        .await
+        .get_function()
+        .function_name(w.function())
+        .send()
+        .await
+        .is_err());
+}
