@@ -84,6 +84,19 @@ pub struct Package {
 
 /// Reads the file, checks it, zips it. Errors name the path.
 pub fn package_file(path: &Path) -> Result<Package, PackageError> {
+    let checked = check_file(path)?;
+    package_checked(checked)
+}
+
+/// A bootstrap that passed `check_bootstrap`, not yet zipped.
+#[derive(Clone, Debug)]
+pub struct CheckedBinary {
+    pub bytes: Vec<u8>,
+    pub info: ElfInfo,
+}
+
+/// Reads and checks the binary (fast), so a bad one is refused before anything else runs.
+pub fn check_file(path: &Path) -> Result<CheckedBinary, PackageError> {
     let bytes = std::fs::read(path).map_err(|reason| PackageError::Read {
         path: path.to_owned(),
         reason,
@@ -92,12 +105,17 @@ pub fn package_file(path: &Path) -> Result<Package, PackageError> {
         path: path.to_owned(),
         reason: Box::new(reason),
     })?;
-    let zip = zip_bootstrap(&bytes)?;
+    Ok(CheckedBinary { bytes, info })
+}
+
+/// Zips a checked binary (the slow part: deflating megabytes).
+pub fn package_checked(binary: CheckedBinary) -> Result<Package, PackageError> {
+    let zip = zip_bootstrap(&binary.bytes)?;
     Ok(Package {
         code_sha256: code_sha256(&zip),
         zip,
-        binary_bytes: bytes.len() as u64,
-        max_glibc: info.max_glibc,
+        binary_bytes: binary.bytes.len() as u64,
+        max_glibc: binary.info.max_glibc,
     })
 }
 
@@ -111,7 +129,9 @@ pub fn zip_bootstrap(bytes: &[u8]) -> Result<Vec<u8>, PackageError> {
     // Every field pinned: the defaults follow the clock and the host OS.
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(9))
+        // Level 6 deflates the 8 MB bootstrap about 3x faster than 9 for a zip 0.5% larger;
+        // the zip is made on every deploy (its SHA-256 decides whether code is uploaded).
+        .compression_level(Some(6))
         .last_modified_time(DateTime::default())
         .system(System::Unix)
         .unix_permissions(0o755);

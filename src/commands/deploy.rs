@@ -2,6 +2,7 @@
 //! dependency order (independent resources concurrently), and upload the site last with a
 //! config.js that holds the real Function URL.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -21,50 +22,52 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     super::validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
     let frontend = site_files::load_frontend(&frontend_dir)?;
-    if let Some(path) = &args.bootstrap {
-        anyhow::ensure!(
-            path.is_file(),
-            "--bootstrap {}: no such file",
-            path.display()
-        );
-    } else {
-        eprintln!("  ... building lambda-fn (cargo build --profile lambda)");
-    }
-    let package = package(args.bootstrap.clone()).await?;
+    let binary = match &args.bootstrap {
+        Some(path) => {
+            anyhow::ensure!(
+                path.is_file(),
+                "--bootstrap {}: no such file",
+                path.display()
+            );
+            path.clone()
+        }
+        None => build().await?,
+    };
+    let checked = package::check_file(&binary)?;
+    // Zipping takes a few hundred milliseconds: it runs while AWS is read.
+    let zipping = tokio::task::spawn_blocking(move || package::package_checked(checked));
+    let package = async { Ok(zipping.await.context("packaging task")??) };
     let ctx = Context::open(global).await?;
-    let report = deploy(&ctx, &package, frontend).await?;
+    let report = deploy(&ctx, package, frontend, None).await?;
     emit(&report, global.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds lambda-fn (or takes the given binary), checks and zips it, off the async runtime.
-pub async fn package(bootstrap: Option<PathBuf>) -> anyhow::Result<Package> {
-    tokio::task::spawn_blocking(move || {
-        let binary = match bootstrap {
-            Some(path) => path,
-            None => {
-                let tree = Path::new(SOURCE_TREE);
-                anyhow::ensure!(
-                    tree.join("lambda-fn").is_dir(),
-                    "catup's source tree is not at {SOURCE_TREE}: pass --bootstrap PATH (a bootstrap built for x86_64 Linux)"
-                );
-                package::build_bootstrap(tree)?
-            }
-        };
-        Ok(package::package_file(&binary)?)
-    })
-    .await
-    .context("packaging task")?
+/// Builds lambda-fn's bootstrap from catup's source tree, off the async runtime.
+async fn build() -> anyhow::Result<PathBuf> {
+    let tree = Path::new(SOURCE_TREE);
+    anyhow::ensure!(
+        tree.join("lambda-fn").is_dir(),
+        "catup's source tree is not at {SOURCE_TREE}: pass --bootstrap PATH (a bootstrap built for x86_64 Linux)"
+    );
+    eprintln!("  ... building lambda-fn (cargo build --profile lambda)");
+    let built = tokio::task::spawn_blocking(move || package::build_bootstrap(tree))
+        .await
+        .context("build task")??;
+    Ok(built)
 }
 
+/// Deploys the stack. `site_api_url` replaces the Function URL in config.js (`catup dev`
+/// points the page at its local endpoint).
 pub async fn deploy(
     ctx: &Context,
-    package: &Package,
+    package: impl Future<Output = anyhow::Result<Package>>,
     frontend: Vec<site_files::SiteFile>,
+    site_api_url: Option<&str>,
 ) -> anyhow::Result<DeployReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
-    let observed = Observed::read(aws, stack).await?;
+    let (observed, package) = tokio::try_join!(Observed::read(aws, stack), package)?;
     observed.check_deployable(&desired)?;
 
     // Independent of each other: both buckets, the log group and the role.
@@ -120,7 +123,7 @@ pub async fn deploy(
         Some(&package.code_sha256),
         observed.function.as_ref(),
     );
-    let outcome = function::apply(aws, &desired.function, package, &change, reporter).await?;
+    let outcome = function::apply(aws, &desired.function, &package, &change, reporter).await?;
     reporter.resource(Kind::Function, &stack.function_name, &outcome);
 
     let change = function_url::diff(&desired.url, observed.url.as_ref());
@@ -129,7 +132,7 @@ pub async fn deploy(
     reporter.resource(Kind::FunctionUrl, &function_url, &outcome);
 
     let mut files = frontend;
-    files.push(site_files::config_js(&function_url));
+    files.push(site_files::config_js(site_api_url.unwrap_or(&function_url)));
     let outcome = site_files::apply(aws, &stack.site_bucket, &files, &observed.site_etags).await?;
     reporter.resource(Kind::SiteFiles, &format!("{} files", files.len()), &outcome);
 
