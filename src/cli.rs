@@ -57,6 +57,22 @@ pub enum Command {
     Status,
     /// Delete everything this stack owns (buckets are emptied first).
     Teardown(TeardownArgs),
+    /// Run the whole app on this machine: moto_server as AWS, the function and the site on
+    /// localhost. Ctrl-C stops everything.
+    Dev(DevArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Port of the website on localhost (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Port of the local Function URL (default: a free one).
+    #[arg(long, default_value_t = 0)]
+    pub api_port: u16,
+    /// Folder of the static site (default: the frontend/ folder of catup's source tree).
+    #[arg(long)]
+    pub frontend: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod local;
 pub mod output;
 pub mod package;
 pub mod plan;

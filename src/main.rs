@@ -4,7 +4,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, status, teardown};
+use catup::commands::{deploy, dev, status, teardown};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             Command::Deploy(args) => deploy::run(&cli.global, args).await,
             Command::Status => status::run(&cli.global).await,
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
+            Command::Dev(args) => dev::run(&cli.global, args).await,
         }
     });
     match result {

@@ -88,6 +88,19 @@ pub fn package_file(path: &Path) -> Result<Package, PackageError> {
     package_checked(checked)
 }
 
+/// The package `catup dev` deploys to the emulator, which runs no code: a script that says
+/// where the function really runs. Never deployed to AWS.
+pub fn stub() -> Result<Package, PackageError> {
+    let script = b"#!/bin/sh\necho 'this function runs inside catup dev, not here' >&2\nexit 1\n";
+    let zip = zip_bootstrap(script)?;
+    Ok(Package {
+        code_sha256: code_sha256(&zip),
+        zip,
+        binary_bytes: script.len() as u64,
+        max_glibc: None,
+    })
+}
+
 /// A bootstrap that passed `check_bootstrap`, not yet zipped.
 #[derive(Clone, Debug)]
 pub struct CheckedBinary {

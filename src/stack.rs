@@ -111,6 +111,9 @@ pub struct Stack {
     pub role_name: Option<String>,
     pub role_arn: String,
     pub log_group: String,
+    /// Where the site is really served from when not from S3's website endpoint (`catup dev`
+    /// serves it on localhost); the CORS configurations allow this origin instead.
+    pub website_origin_override: Option<String>,
 }
 
 impl Stack {
@@ -156,6 +159,7 @@ impl Stack {
             function_name,
             role_name,
             role_arn,
+            website_origin_override: None,
         })
     }
 
@@ -165,7 +169,10 @@ impl Stack {
 
     /// `http://<site bucket website host>`: the exact origin browsers send, no trailing slash.
     pub fn site_origin(&self) -> String {
-        format!("http://{}", self.region.website_host(&self.site_bucket))
+        match &self.website_origin_override {
+            Some(origin) => origin.clone(),
+            None => format!("http://{}", self.region.website_host(&self.site_bucket)),
+        }
     }
 
     pub fn website_url(&self) -> String {

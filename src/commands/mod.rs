@@ -2,6 +2,7 @@
 //! themselves know how to read, compare, change and delete.
 
 pub mod deploy;
+pub mod dev;
 pub mod status;
 pub mod teardown;
 

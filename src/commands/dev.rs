@@ -1,0 +1,210 @@
+//! `catup dev`: the whole app on this machine with no AWS account. An emulator (moto_server)
+//! gets the real deploy (same resources, same config.js generation); the function runs in
+//! process from the same library as lambda-fn behind a local Function URL; the site is served
+//! on localhost from the site bucket. Ctrl-C stops everything.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::Credentials;
+use serde::Serialize;
+use tokio::net::TcpListener;
+
+use super::{default_frontend, deploy::deploy, validate_names, Context};
+use crate::aws::Aws;
+use crate::cli::{DevArgs, GlobalArgs};
+use crate::local::emulator::Emulator;
+use crate::local::function_url::{LocalFunctionUrl, MAX_EVENT_BYTES};
+use crate::local::http::serve;
+use crate::local::site::LocalWebsite;
+use crate::output::Reporter;
+use crate::package;
+use crate::region::Region;
+use crate::resources::{function_url, site_files};
+use crate::stack::Stack;
+
+const DEV_REGION: &str = "us-east-1";
+/// Site pages are small; uploads go to S3, not here.
+const MAX_SITE_REQUEST_BYTES: usize = 64 * 1024;
+
+/// What `catup dev --json` prints once everything answers.
+#[derive(Debug, Serialize)]
+pub struct DevReady {
+    pub stack: String,
+    pub website_url: String,
+    pub function_url: String,
+    pub endpoint_url: String,
+    pub site_bucket: String,
+    pub images_bucket: String,
+}
+
+pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode> {
+    let (name, overrides) = validate_names(global)?;
+    let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
+    let frontend = site_files::load_frontend(&frontend_dir)?;
+    let region = Region::parse(global.region.as_deref().unwrap_or(DEV_REGION))?;
+    let site_listener = bind(args.port, "--port").await?;
+    let api_listener = bind(args.api_port, "--api-port").await?;
+    let site_port = site_listener.local_addr()?.port();
+    let api_port = api_listener.local_addr()?.port();
+
+    let emulator = match &global.endpoint_url {
+        Some(_) => None,
+        None => {
+            eprintln!("  ... starting moto_server (local AWS emulator)");
+            Some(Emulator::start().await?)
+        }
+    };
+    let endpoint = match (&global.endpoint_url, &emulator) {
+        (Some(url), _) => url.clone(),
+        (None, Some(emulator)) => emulator.endpoint.clone(),
+        (None, None) => unreachable!("an emulator is started when no endpoint is given"),
+    };
+    let result = serve_app(
+        global,
+        name,
+        overrides,
+        region,
+        frontend,
+        &endpoint,
+        (site_listener, api_listener),
+        (site_port, api_port),
+    )
+    .await;
+    if let Some(emulator) = emulator {
+        emulator.stop().await;
+    }
+    result?;
+    eprintln!("  ... stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve_app(
+    global: &GlobalArgs,
+    name: crate::stack::StackName,
+    overrides: crate::stack::Overrides,
+    region: Region,
+    frontend: Vec<site_files::SiteFile>,
+    endpoint: &str,
+    (site_listener, api_listener): (TcpListener, TcpListener),
+    (site_port, api_port): (u16, u16),
+) -> anyhow::Result<()> {
+    let config = emulator_config(endpoint, &region).await;
+    let aws = Aws::from_config(&config, region.clone());
+    let account_id = aws.account_id().await?;
+    let mut stack = Stack::new(name, region, &account_id, &overrides)?;
+    let website_url = format!("http://localhost:{site_port}/");
+    let local_function_url = format!("http://127.0.0.1:{api_port}/");
+    stack.website_origin_override = Some(website_url.trim_end_matches('/').to_owned());
+    let ctx = Context {
+        aws,
+        stack,
+        reporter: Reporter::new(global.json),
+    };
+
+    // The emulator runs no code: the function is deployed as a stub and served from here.
+    let stub = async { Ok(package::stub()?) };
+    deploy(&ctx, stub, frontend, Some(&local_function_url)).await?;
+    let stack = &ctx.stack;
+    let cors = function_url::describe(&ctx.aws, &stack.function_name)
+        .await?
+        .and_then(|url| url.cors)
+        .context("the deployed Function URL has no CORS configuration")?;
+    let images_bucket = stack.images_bucket.clone();
+    let function_config = cat_upload_fn::Config::from_lookup(|key| {
+        (key == "IMAGES_BUCKET").then(|| images_bucket.clone())
+    })?;
+    let app = cat_upload_fn::App::new(&config, function_config)?;
+
+    let function = Arc::new(LocalFunctionUrl::new(
+        app,
+        cors,
+        format!("127.0.0.1:{api_port}"),
+    ));
+    let function_server = tokio::spawn(serve(
+        api_listener,
+        Arc::new(move |request| {
+            let function = function.clone();
+            async move { function.respond(request).await }
+        }),
+        MAX_EVENT_BYTES,
+    ));
+    let website = Arc::new(LocalWebsite::new(
+        ctx.aws.s3.clone(),
+        stack.site_bucket.clone(),
+    ));
+    let site_server = tokio::spawn(serve(
+        site_listener,
+        Arc::new(move |request| {
+            let website = website.clone();
+            async move { website.respond(request).await }
+        }),
+        MAX_SITE_REQUEST_BYTES,
+    ));
+
+    let ready = DevReady {
+        stack: stack.name.as_str().to_owned(),
+        website_url,
+        function_url: local_function_url,
+        endpoint_url: endpoint.to_owned(),
+        site_bucket: stack.site_bucket.clone(),
+        images_bucket: stack.images_bucket.clone(),
+    };
+    if global.json {
+        println!("{}", serde_json::to_string(&ready)?);
+    } else {
+        println!();
+        println!("Website:      {}", ready.website_url);
+        println!(
+            "Function URL: {} (local, CORS for the website)",
+            ready.function_url
+        );
+        println!("AWS emulator: {}", ready.endpoint_url);
+        println!(
+            "Check it:     catup --stack {} --endpoint-url {} verify --function-url {} --website-url {}",
+            ready.stack, ready.endpoint_url, ready.function_url, ready.website_url
+        );
+        println!("Press Ctrl-C to stop.");
+    }
+    shutdown_signal().await?;
+    function_server.abort();
+    site_server.abort();
+    Ok(())
+}
+
+async fn bind(port: u16, flag: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| {
+            format!("cannot listen on 127.0.0.1:{port}: pass another {flag} (0 picks a free port)")
+        })
+}
+
+/// The emulator's configuration: its endpoint, and the static credentials moto accepts; the
+/// caller's real AWS credentials are never used or needed.
+async fn emulator_config(endpoint: &str, region: &Region) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "catup-dev",
+        ))
+        .load()
+        .await
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
