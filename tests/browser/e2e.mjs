@@ -141,7 +141,8 @@ async function drawImage(width, height, mimeType, label) {
       g.beginPath(); g.arc(cx, cy + 0.2 * r, r * 0.09, 0, 2 * Math.PI); g.fill();
       g.fillStyle = "#222";
       g.font = `bold ${Math.round(height / 9)}px sans-serif`;
-      g.fillText(label, 8, height - 10);
+      g.textAlign = "center";
+      g.fillText(label, width / 2, height - 10);
       return canvas.toDataURL(mimeType, 0.9);
     },
     { width, height, mimeType, label },

@@ -42,6 +42,8 @@ impl Moto {
             let port = free_port();
             let child = Command::new("moto_server")
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                // Each moto its own recording file: tests record side by side.
+                .env("MOTO_RECORDER_FILEPATH", recording_path(port))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -110,7 +112,12 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(recording_path(self.port));
     }
+}
+
+fn recording_path(port: u16) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("catup-moto-recording-{port}"))
 }
 
 /// SDK configuration for an endpoint (an emulator, or a closed port to provoke failures),
