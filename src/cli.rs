@@ -57,9 +57,21 @@ pub enum Command {
     Status,
     /// Delete everything this stack owns (buckets are emptied first).
     Teardown(TeardownArgs),
+    /// Check a deployed stack end to end: upload, gallery, image bytes, CORS, config.js.
+    Verify(VerifyArgs),
     /// Run the whole app on this machine: moto_server as AWS, the function and the site on
     /// localhost. Ctrl-C stops everything.
     Dev(DevArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Verify this Function URL instead of the stack's (the local one `catup dev` prints).
+    #[arg(long)]
+    pub function_url: Option<String>,
+    /// Verify this website instead of the stack's S3 website endpoint.
+    #[arg(long)]
+    pub website_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +95,9 @@ pub struct DeployArgs {
     /// Folder of the static site (default: the frontend/ folder of catup's source tree).
     #[arg(long)]
     pub frontend: Option<PathBuf>,
+    /// Run `catup verify` against the stack once deployed.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Args)]

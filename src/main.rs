@@ -4,7 +4,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, dev, status, teardown};
+use catup::commands::{deploy, dev, status, teardown, verify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             Command::Status => status::run(&cli.global).await,
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,
+            Command::Verify(args) => verify::run(&cli.global, args).await,
         }
     });
     match result {

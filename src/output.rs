@@ -123,6 +123,9 @@ pub struct DeployReport {
     pub function_name: String,
     pub changed: bool,
     pub resources: Vec<ResourceLine>,
+    /// With `deploy --verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<crate::commands::verify::VerifyReport>,
 }
 
 impl fmt::Display for DeployReport {
@@ -130,7 +133,12 @@ impl fmt::Display for DeployReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f)?;
         writeln!(f, "Website URL:  {}", self.website_url)?;
-        writeln!(f, "Function URL: {}", self.function_url)
+        writeln!(f, "Function URL: {}", self.function_url)?;
+        if let Some(verification) = &self.verification {
+            writeln!(f)?;
+            write!(f, "{verification}")?;
+        }
+        Ok(())
     }
 }
 

@@ -38,9 +38,21 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     let zipping = tokio::task::spawn_blocking(move || package::package_checked(checked));
     let package = async { Ok(zipping.await.context("packaging task")??) };
     let ctx = Context::open(global).await?;
-    let report = deploy(&ctx, package, frontend, None).await?;
+    let mut report = deploy(&ctx, package, frontend, None).await?;
+    if args.verify {
+        let target = super::verify::Target {
+            function_url: report.function_url.clone(),
+            website_url: report.website_url.clone(),
+        };
+        report.verification = Some(super::verify::verify(&ctx, &target).await);
+    }
     emit(&report, global.json)?;
-    Ok(ExitCode::SUCCESS)
+    let verified = report.verification.as_ref().is_none_or(|v| v.passed);
+    Ok(if verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Builds lambda-fn's bootstrap from catup's source tree, off the async runtime.
@@ -149,5 +161,6 @@ pub async fn deploy(
             .iter()
             .any(|l| l.state != "unchanged" && l.state != "external"),
         resources,
+        verification: None,
     })
 }

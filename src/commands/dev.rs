@@ -164,7 +164,7 @@ async fn serve_app(
         );
         println!("AWS emulator: {}", ready.endpoint_url);
         println!(
-            "Check it:     catup --stack {} --endpoint-url {} verify --function-url {} --website-url {}",
+            "Check it:     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 catup --stack {} --endpoint-url {} verify --function-url {} --website-url {}",
             ready.stack, ready.endpoint_url, ready.function_url, ready.website_url
         );
         println!("Press Ctrl-C to stop.");

@@ -5,6 +5,7 @@ pub mod deploy;
 pub mod dev;
 pub mod status;
 pub mod teardown;
+pub mod verify;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

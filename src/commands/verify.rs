@@ -1,0 +1,382 @@
+//! `catup verify`: proves a deployed stack works end to end, the way a browser uses it:
+//! upload through a presigned URL, find the image in the gallery, read it back, and check
+//! the CORS answers and config.js. Every check prints pass/fail and its time.
+
+use std::fmt;
+use std::future::Future;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, ensure, Context as _};
+use base64::Engine;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Context;
+use crate::aws::SdkResultExt;
+use crate::cli::{GlobalArgs, VerifyArgs};
+use crate::output::emit;
+use crate::resources::function_url;
+
+/// A real 1x1 PNG: the smallest upload the function accepts as an image.
+const TEST_PNG_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+const FOREIGN_ORIGIN: &str = "https://not-the-site.example";
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Serialize)]
+pub struct CheckResult {
+    pub name: &'static str,
+    pub passed: bool,
+    pub millis: u128,
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    pub function_url: String,
+    pub website_url: String,
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            let mark = if c.passed { "pass" } else { "FAIL" };
+            writeln!(
+                f,
+                "  {mark}  {:<40} {:>6} ms  {}",
+                c.name, c.millis, c.detail
+            )?;
+        }
+        let verdict = if self.passed {
+            "verified"
+        } else {
+            "verification FAILED"
+        };
+        writeln!(
+            f,
+            "{verdict}: {} ({} checks)",
+            self.function_url,
+            self.checks.len()
+        )
+    }
+}
+
+/// Where to verify: the stack's own URLs unless given (`catup dev` serves both locally).
+pub struct Target {
+    pub function_url: String,
+    pub website_url: String,
+}
+
+pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(global).await?;
+    let target = target(&ctx, args).await?;
+    let report = verify(&ctx, &target).await;
+    emit(&report, global.json)?;
+    Ok(if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub async fn target(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Target> {
+    let function_url = match &args.function_url {
+        Some(url) => url.clone(),
+        None => function_url::describe(&ctx.aws, &ctx.stack.function_name)
+            .await?
+            .map(|u| u.url)
+            .with_context(|| {
+                format!(
+                    "stack '{}' has no Function URL: run catup deploy first",
+                    ctx.stack.name.as_str()
+                )
+            })?,
+    };
+    Ok(Target {
+        function_url,
+        website_url: args
+            .website_url
+            .clone()
+            .unwrap_or_else(|| ctx.stack.website_url()),
+    })
+}
+
+/// Runs every check in order; a failed check stops the ones that need it, and the test
+/// object is deleted whatever happened.
+pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
+    let checker = Checker {
+        http: reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .expect("an HTTP client with default TLS"),
+        origin: target.website_url.trim_end_matches('/').to_owned(),
+        api: target.function_url.clone(),
+    };
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(TEST_PNG_BASE64)
+        .expect("valid base64 constant");
+    let mut checks = Vec::new();
+    let mut uploaded_key = None;
+    let steps = async {
+        let c = &checker;
+        let upload = timed(
+            &mut checks,
+            "POST returns a presigned upload",
+            c.post_upload(png.len()),
+        )
+        .await?;
+        timed(
+            &mut checks,
+            "PUT the image to the presigned URL",
+            c.put(&upload, &png),
+        )
+        .await?;
+        uploaded_key = Some(upload.key.clone());
+        let url = timed(
+            &mut checks,
+            "GET lists the new image first",
+            c.gallery_first(&upload.key),
+        )
+        .await?;
+        timed(
+            &mut checks,
+            "the image's URL returns its bytes",
+            c.same_bytes(&url, &png),
+        )
+        .await?;
+        timed(
+            &mut checks,
+            "config.js holds the Function URL",
+            c.config_js(&target.website_url),
+        )
+        .await?;
+        timed(
+            &mut checks,
+            "a foreign origin's preflight is refused",
+            c.foreign_preflight(),
+        )
+        .await?;
+        anyhow::Ok(())
+    };
+    let steps_passed = steps.await.is_ok();
+    let mut cleaned = true;
+    if let Some(key) = uploaded_key {
+        let bucket = &ctx.stack.images_bucket;
+        let delete = async {
+            ctx.aws
+                .s3
+                .delete_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .or_fail(|| format!("delete {bucket}/{key}"))?;
+            Ok(((), format!("{bucket}/{key}")))
+        };
+        cleaned = timed(&mut checks, "delete the test object", delete)
+            .await
+            .is_ok();
+    }
+    VerifyReport {
+        function_url: target.function_url.clone(),
+        website_url: target.website_url.clone(),
+        passed: steps_passed && cleaned,
+        checks,
+    }
+}
+
+/// Times one check and records it; the value goes on to the checks that need it.
+async fn timed<T>(
+    checks: &mut Vec<CheckResult>,
+    name: &'static str,
+    check: impl Future<Output = anyhow::Result<(T, String)>>,
+) -> anyhow::Result<T> {
+    let started = Instant::now();
+    let result = check.await;
+    let millis = started.elapsed().as_millis();
+    let (passed, detail) = match &result {
+        Ok((_, detail)) => (true, detail.clone()),
+        Err(e) => (false, format!("{e:#}")),
+    };
+    checks.push(CheckResult {
+        name,
+        passed,
+        millis,
+        detail,
+    });
+    result.map(|(value, _)| value)
+}
+
+struct Checker {
+    http: reqwest::Client,
+    /// The site's origin: what a browser on the website sends.
+    origin: String,
+    api: String,
+}
+
+struct Upload {
+    url: String,
+    key: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Checker {
+    /// The Access-Control-Allow-Origin values of a response (there must be exactly one).
+    fn allow_origins(response: &reqwest::Response) -> Vec<String> {
+        response
+            .headers()
+            .get_all(reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect()
+    }
+
+    fn exactly_our_origin(&self, response: &reqwest::Response) -> anyhow::Result<()> {
+        let origins = Self::allow_origins(response);
+        ensure!(
+            origins == [self.origin.as_str()],
+            "Access-Control-Allow-Origin should be exactly once {}, got {origins:?}",
+            self.origin
+        );
+        Ok(())
+    }
+
+    async fn post_upload(&self, size: usize) -> anyhow::Result<(Upload, String)> {
+        let response = self
+            .http
+            .post(&self.api)
+            .header(reqwest::header::ORIGIN, &self.origin)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::json!({"contentType": "image/png", "size": size}).to_string())
+            .send()
+            .await
+            .context("POST to the Function URL")?;
+        let status = response.status();
+        ensure!(
+            status == 200,
+            "POST answered {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+        self.exactly_our_origin(&response)?;
+        let body: Value =
+            serde_json::from_slice(&response.bytes().await?).context("POST answer is not JSON")?;
+        let text = |field: &str| {
+            body[field]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow!("POST answer has no string {field:?}: {body}"))
+        };
+        let (url, key) = (text("uploadUrl")?, text("key")?);
+        ensure!(key.starts_with("images/"), "key {key} is not under images/");
+        ensure!(text("method")? == "PUT", "method is not PUT: {body}");
+        let headers = body["headers"]
+            .as_object()
+            .ok_or_else(|| anyhow!("POST answer has no headers object: {body}"))?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        let detail = format!("200, key {key}, one allow-origin");
+        Ok((Upload { url, key, headers }, detail))
+    }
+
+    async fn put(&self, upload: &Upload, png: &[u8]) -> anyhow::Result<((), String)> {
+        let mut request = self.http.put(&upload.url).body(png.to_vec());
+        for (name, value) in &upload.headers {
+            // reqwest sets content-length from the body, as a browser does.
+            if !name.eq_ignore_ascii_case("content-length") {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.send().await.context("PUT to the presigned URL")?;
+        let status = response.status();
+        ensure!(
+            status.is_success(),
+            "PUT answered {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+        Ok(((), format!("{status}, {} bytes", png.len())))
+    }
+
+    async fn gallery_first(&self, key: &str) -> anyhow::Result<(String, String)> {
+        let response = self
+            .http
+            .get(&self.api)
+            .header(reqwest::header::ORIGIN, &self.origin)
+            .send()
+            .await
+            .context("GET the gallery")?;
+        let status = response.status();
+        ensure!(status == 200, "GET answered {status}");
+        self.exactly_our_origin(&response)?;
+        let body: Value =
+            serde_json::from_slice(&response.bytes().await?).context("GET answer is not JSON")?;
+        let first = &body["images"][0];
+        ensure!(
+            first["key"] == key,
+            "the first image is {} , not {key}",
+            first["key"]
+        );
+        let url = first["url"]
+            .as_str()
+            .context("the image has no url")?
+            .to_owned();
+        Ok((url, "newest first".to_owned()))
+    }
+
+    async fn same_bytes(&self, url: &str, png: &[u8]) -> anyhow::Result<((), String)> {
+        let response = self.http.get(url).send().await.context("GET the image")?;
+        let status = response.status();
+        ensure!(status == 200, "GET image answered {status}");
+        let bytes = response.bytes().await?;
+        ensure!(
+            bytes.as_ref() == png,
+            "got {} bytes that differ from the {} uploaded",
+            bytes.len(),
+            png.len()
+        );
+        Ok(((), format!("{} bytes identical", png.len())))
+    }
+
+    async fn config_js(&self, website_url: &str) -> anyhow::Result<((), String)> {
+        let url = format!("{}/config.js", website_url.trim_end_matches('/'));
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        let status = response.status();
+        ensure!(status == 200, "GET {url} answered {status}");
+        let body = response.text().await?;
+        let quoted = serde_json::Value::from(self.api.as_str()).to_string();
+        if !body.contains(&quoted) {
+            bail!("config.js does not hold {quoted}: {}", body.trim());
+        }
+        Ok(((), url))
+    }
+
+    async fn foreign_preflight(&self) -> anyhow::Result<((), String)> {
+        let response = self
+            .http
+            .request(reqwest::Method::OPTIONS, &self.api)
+            .header(reqwest::header::ORIGIN, FOREIGN_ORIGIN)
+            .header(reqwest::header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .header(
+                reqwest::header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "content-type",
+            )
+            .send()
+            .await
+            .context("preflight OPTIONS")?;
+        let origins = Self::allow_origins(&response);
+        let allowed = origins.iter().any(|o| o == FOREIGN_ORIGIN || o == "*");
+        ensure!(
+            !allowed,
+            "a preflight from {FOREIGN_ORIGIN} was allowed: {origins:?}"
+        );
+        Ok(((), format!("{} without allow-origin", response.status())))
+    }
+}
