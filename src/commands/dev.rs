@@ -50,33 +50,37 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
     let site_port = site_listener.local_addr()?.port();
     let api_port = api_listener.local_addr()?.port();
 
-    let emulator = match &global.endpoint_url {
-        Some(_) => None,
-        None => {
-            eprintln!("  ... starting moto_server (local AWS emulator)");
-            Some(Emulator::start().await?)
+    // Signals are caught from here on, so that Ctrl-C or SIGTERM at any moment (even during
+    // start-up) stops the emulator too: it is killed when `app` is dropped.
+    let stop = shutdown_signal()?;
+    let app = async {
+        let emulator = match &global.endpoint_url {
+            Some(_) => None,
+            None => {
+                eprintln!("  ... starting moto_server (local AWS emulator)");
+                Some(Emulator::start().await?)
+            }
+        };
+        let endpoint = match (&global.endpoint_url, &emulator) {
+            (Some(url), _) => url.clone(),
+            (None, Some(emulator)) => emulator.endpoint.clone(),
+            (None, None) => unreachable!("an emulator is started when no endpoint is given"),
+        };
+        let listeners = (site_listener, api_listener);
+        let ports = (site_port, api_port);
+        let served = serve_app(
+            global, name, overrides, region, frontend, &endpoint, listeners, ports,
+        )
+        .await;
+        if let Some(emulator) = emulator {
+            emulator.stop().await;
         }
+        served
     };
-    let endpoint = match (&global.endpoint_url, &emulator) {
-        (Some(url), _) => url.clone(),
-        (None, Some(emulator)) => emulator.endpoint.clone(),
-        (None, None) => unreachable!("an emulator is started when no endpoint is given"),
-    };
-    let result = serve_app(
-        global,
-        name,
-        overrides,
-        region,
-        frontend,
-        &endpoint,
-        (site_listener, api_listener),
-        (site_port, api_port),
-    )
-    .await;
-    if let Some(emulator) = emulator {
-        emulator.stop().await;
+    tokio::select! {
+        served = app => served?,
+        () = stop => {}
     }
-    result?;
     eprintln!("  ... stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -169,9 +173,9 @@ async fn serve_app(
         );
         println!("Press Ctrl-C to stop.");
     }
-    shutdown_signal().await?;
-    function_server.abort();
-    site_server.abort();
+    // Serves until the signal in `run` drops this future (and the servers with it).
+    let _servers = (AbortOnDrop(function_server), AbortOnDrop(site_server));
+    std::future::pending::<()>().await;
     Ok(())
 }
 
@@ -200,11 +204,23 @@ async fn emulator_config(endpoint: &str, region: &Region) -> SdkConfig {
         .await
 }
 
-async fn shutdown_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result?,
-        _ = terminate.recv() => {}
+/// Registers the handlers now; the future ends at the first Ctrl-C or SIGTERM.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod dev;
 mod fresh;
 mod idempotence;
 mod teardown;
