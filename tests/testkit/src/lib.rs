@@ -5,6 +5,7 @@
 //! and can run side by side; the process is killed when the fixture is dropped.
 
 pub mod elf;
+pub mod proxy;
 pub mod recorder;
 
 use std::io::{Read, Write};
