@@ -173,6 +173,9 @@ pub trait SdkResultExt<T> {
     fn or_fail(self, what: impl FnOnce() -> String) -> anyhow::Result<T>;
     /// `Ok(None)` when AWS says it does not exist; other errors as in `or_fail`.
     fn or_absent(self, what: impl FnOnce() -> String) -> anyhow::Result<Option<T>>;
+    /// `Ok(None)` when AWS answers with one of `codes` (e.g. "it already exists": a create
+    /// whose first answer was lost and that the SDK retried); other errors as in `or_fail`.
+    fn or_code(self, codes: &[&str], what: impl FnOnce() -> String) -> anyhow::Result<Option<T>>;
 }
 
 impl<T, E> SdkResultExt<T> for Result<T, SdkError<E, HttpResponse>>
@@ -187,6 +190,14 @@ where
         match self {
             Ok(v) => Ok(Some(v)),
             Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(anyhow!("{}: {}", what(), reason(&e))),
+        }
+    }
+
+    fn or_code(self, codes: &[&str], what: impl FnOnce() -> String) -> anyhow::Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if error_code(&e).is_some_and(|c| codes.contains(&c)) => Ok(None),
             Err(e) => Err(anyhow!("{}: {}", what(), reason(&e))),
         }
     }

@@ -146,6 +146,10 @@ pub async fn apply(
         retry_while_role_propagates(reporter, name, || create(aws, desired, package))
             .await
             .map_err(|e| anyhow!("create function {name}: {e}"))?;
+        match describe(aws, name).await? {
+            Some(actual) => check_owner(desired, &actual)?,
+            None => bail!("create function {name}: Lambda accepted it but cannot find it"),
+        }
         wait_until_settled(aws, name, reporter).await?;
         return Ok(change.outcome());
     }
@@ -221,7 +225,11 @@ async fn create(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| (error_code(&e).map(str::to_owned), reason(&e)))
+        .or_else(|e| match error_code(&e) {
+            // Created by a first attempt whose answer was lost: checked by the caller.
+            Some("ResourceConflictException") => Ok(()),
+            code => Err((code.map(str::to_owned), reason(&e))),
+        })
 }
 
 /// Lambda refuses a role that IAM has not yet propagated, for up to a few seconds after it

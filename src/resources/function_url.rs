@@ -190,15 +190,30 @@ pub async fn apply(
     let function = desired.function_name.as_str();
     let url = match actual {
         None => {
-            aws.lambda
+            let created = aws
+                .lambda
                 .create_function_url_config()
                 .function_name(function)
                 .auth_type(FunctionUrlAuthType::None)
                 .cors(cors(desired))
                 .send()
                 .await
-                .or_fail(|| format!("create Function URL of {function}"))?
-                .function_url
+                .or_code(&["ResourceConflictException"], || {
+                    format!("create Function URL of {function}")
+                })?;
+            match created {
+                Some(created) => created.function_url,
+                // Created by a first attempt whose answer was lost.
+                None => {
+                    aws.lambda
+                        .get_function_url_config()
+                        .function_name(function)
+                        .send()
+                        .await
+                        .or_fail(|| format!("read Function URL of {function}"))?
+                        .function_url
+                }
+            }
         }
         Some(actual) if change.differs("auth") || change.differs("cors") => {
             aws.lambda
@@ -248,7 +263,9 @@ async fn add_permission(
     request
         .send()
         .await
-        .or_fail(|| format!("allow {} on function {function}", permission.action))?;
+        .or_code(&["ResourceConflictException"], || {
+            format!("allow {} on function {function}", permission.action)
+        })?;
     Ok(())
 }
 

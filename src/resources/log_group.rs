@@ -118,7 +118,9 @@ pub async fn apply(
             .tags(STACK_TAG, &desired.stack)
             .send()
             .await
-            .or_fail(|| format!("create log group {name}"))?;
+            .or_code(&["ResourceAlreadyExistsException"], || {
+                format!("create log group {name}")
+            })?;
     } else if let (true, Some(actual)) = (change.differs("tags"), actual) {
         aws.logs
             .tag_resource()

@@ -110,7 +110,8 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
 pub async fn apply(aws: &Aws, desired: &Desired, change: &Change) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
     if *change == Change::Create {
-        aws.iam
+        let created = aws
+            .iam
             .create_role()
             .role_name(name)
             .description(format!(
@@ -126,7 +127,14 @@ pub async fn apply(aws: &Aws, desired: &Desired, change: &Change) -> anyhow::Res
             )
             .send()
             .await
-            .or_fail(|| format!("create role {name}"))?;
+            .or_code(&["EntityAlreadyExists"], || format!("create role {name}"))?;
+        if created.is_none() {
+            // Created by a first attempt whose answer was lost, or by someone else meanwhile.
+            match describe(aws, name).await? {
+                Some(actual) => check_owner(desired, &actual)?,
+                None => anyhow::bail!("create role {name}: IAM says it exists but cannot read it"),
+            }
+        }
     } else if change.differs("trust policy") {
         aws.iam
             .update_assume_role_policy()

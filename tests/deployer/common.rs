@@ -110,10 +110,43 @@ impl World {
     }
 
     pub fn catup_as(&self, stack: &str, args: &[&str]) -> Run {
+        self.catup_via(&self.moto.endpoint(), stack, args)
+    }
+
+    /// The environment that points catup at `endpoint` (moto, or a proxy in front of it).
+    pub fn env_via(&self, endpoint: &str) -> Vec<(&'static str, String)> {
         let mut env: Vec<(&str, String)> = self.moto.env();
-        env.retain(|(k, _)| *k != "AWS_REGION");
+        env.retain(|(k, _)| *k != "AWS_REGION" && *k != "AWS_ENDPOINT_URL");
         env.push(("AWS_REGION", self.region.clone()));
-        run_catup(&self.dir, &env, &[&["--stack", stack], args].concat())
+        env.push(("AWS_ENDPOINT_URL", endpoint.to_owned()));
+        env
+    }
+
+    /// `catup --stack STACK ARGS` with every AWS call sent to `endpoint`.
+    pub fn catup_via(&self, endpoint: &str, stack: &str, args: &[&str]) -> Run {
+        run_catup(
+            &self.dir,
+            &self.env_via(endpoint),
+            &[&["--stack", stack], args].concat(),
+        )
+    }
+
+    /// Starts `catup --stack STACK ARGS` via `endpoint` without waiting for it.
+    pub fn spawn_catup_via(
+        &self,
+        endpoint: &str,
+        stack: &str,
+        args: &[&str],
+    ) -> std::process::Child {
+        catup_command(
+            &self.dir,
+            &self.env_via(endpoint),
+            &[&["--stack", stack], args].concat(),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start catup")
     }
 
     /// `deploy --json` with the tiny bootstrap; must succeed.
@@ -192,7 +225,17 @@ impl Drop for World {
 /// Runs the catup binary with exactly this environment (nothing of the caller's AWS
 /// configuration leaks in: no profile files, no instance metadata).
 pub fn run_catup(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_catup"))
+    let out = catup_command(dir, env, args).output().expect("run catup");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn catup_command(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_catup"));
+    command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -204,14 +247,8 @@ pub fn run_catup(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Run {
         )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run catup");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .stdin(std::process::Stdio::null());
+    command
 }
 
 /// The `state` of each resource of a deploy/status/teardown JSON report, by kind.

@@ -9,14 +9,14 @@ use serde_json::Value;
 use crate::common::{run_catup, Run};
 
 /// A running `catup dev --json --port 0`, stopped with SIGTERM on drop.
-struct Dev {
+pub struct Dev {
     child: Child,
     ready: Value,
     dir: std::path::PathBuf,
 }
 
 impl Dev {
-    fn start(stack: &str, path: Option<&str>) -> Result<Dev, String> {
+    pub fn start(stack: &str, path: Option<&str>) -> Result<Dev, String> {
         let dir = std::env::temp_dir().join(format!("catup-dev-{stack}"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_catup"))
@@ -50,12 +50,12 @@ impl Dev {
         }
     }
 
-    fn url(&self, field: &str) -> &str {
+    pub fn url(&self, field: &str) -> &str {
         self.ready[field].as_str().unwrap()
     }
 
     /// `catup verify` against this dev stack, with moto's test credentials.
-    fn verify(&self) -> Run {
+    pub fn verify(&self) -> Run {
         let env = [
             ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
@@ -76,7 +76,7 @@ impl Dev {
     }
 
     /// SIGTERM, then the exit code.
-    fn stop(mut self) -> Option<i32> {
+    pub fn stop(mut self) -> Option<i32> {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()

@@ -4,6 +4,9 @@
 mod bad_input;
 mod common;
 mod dev;
+mod faults;
 mod fresh;
 mod idempotence;
+mod interruption;
+mod snapshot;
 mod teardown;

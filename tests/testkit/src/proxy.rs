@@ -88,7 +88,9 @@ impl FaultProxy {
         });
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let shared = shared.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| {
@@ -195,8 +197,14 @@ impl Shared {
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
         let (mut parts, body) = request.into_parts();
         let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        parts.uri = format!("{}{path}", self.upstream).parse().map_err(|_| Dropped)?;
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        parts.uri = format!("{}{path}", self.upstream)
+            .parse()
+            .map_err(|_| Dropped)?;
         let response = self
             .client
             .request(http::Request::from_parts(parts, Full::new(body)))

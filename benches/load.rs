@@ -1,0 +1,2 @@
+//! Load benchmark of `catup dev`'s local Function URL (being written).
+fn main() {}

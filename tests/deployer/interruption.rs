@@ -1,0 +1,115 @@
+//! catup killed at every point of a deploy or a teardown (SIGKILL when its k-th AWS call
+//! reaches a proxy, for every k), then run again: the stack always converges to exactly
+//! what an uninterrupted run gives.
+
+use catup_testkit::proxy::{FaultProxy, Policy};
+use catup_testkit::unique_name;
+
+use crate::common::World;
+use crate::snapshot::{is_gone, snapshot};
+
+/// Runs `args` via a proxy that kills catup at its k-th call; true when it was killed.
+async fn killed_at(w: &World, k: usize, stack: &str, args: &[&str]) -> bool {
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::KillAt { nth: k }).await;
+    let mut child = w.spawn_catup_via(&proxy.endpoint(), stack, args);
+    proxy.kill_target(child.id());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    if status.success() {
+        assert!(
+            proxy.requests() < k,
+            "completed although call {k} was dropped"
+        );
+        false
+    } else {
+        assert!(
+            proxy.requests() >= k,
+            "failed before its {k}th call: {status}"
+        );
+        true
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_killed_at_every_call_converges_to_the_fresh_deploy() {
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
+    let deploy = ["deploy", "--bootstrap", bootstrap.as_str()];
+    let reference_stack = unique_name("r");
+    w.catup_as(&reference_stack, &deploy).ok();
+    let reference = snapshot(&w, &reference_stack).await;
+    assert!(!reference["function"].is_null(), "{reference:#}");
+
+    let mut kills = 0;
+    for k in 1.. {
+        let stack = unique_name("k");
+        if !killed_at(&w, k, &stack, &deploy).await {
+            break;
+        }
+        kills += 1;
+        let rerun = w.catup_as(&stack, &deploy);
+        assert_eq!(
+            rerun.code, 0,
+            "deploy after a kill at call {k} failed:\n{}",
+            rerun.stderr
+        );
+        let converged = snapshot(&w, &stack).await;
+        assert_eq!(
+            converged, reference,
+            "killed at call {k}: not the fresh-deploy result"
+        );
+        w.moto.start_recording().await;
+        w.catup_as(&stack, &deploy).ok();
+        let mutations = w.moto.recorded_mutations().await;
+        assert!(
+            mutations.is_empty(),
+            "killed at call {k}: the deploy after converging mutated {mutations:#?}"
+        );
+    }
+    assert!(
+        kills >= 25,
+        "a fresh deploy makes ~30 calls; only {kills} kill points were tried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_killed_at_every_call_finishes_on_the_next_run() {
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
+    let mut kills = 0;
+    for k in 1.. {
+        let stack = unique_name("v");
+        w.catup_as(&stack, &["deploy", "--bootstrap", &bootstrap])
+            .ok();
+        // Objects in the images bucket, so teardown has emptying to be killed in.
+        let s3 = w.s3().await;
+        for i in 0..3 {
+            s3.put_object()
+                .bucket(w.bucket_of(&stack, "images"))
+                .key(format!("images/{i}.png"))
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"cat"))
+                .send()
+                .await
+                .unwrap();
+        }
+        if !killed_at(&w, k, &stack, &["teardown", "--yes"]).await {
+            is_gone(&w, &stack).await.unwrap();
+            break;
+        }
+        kills += 1;
+        let rerun = w.catup_as(&stack, &["teardown", "--yes"]);
+        assert_eq!(
+            rerun.code, 0,
+            "teardown after a kill at call {k} failed:\n{}",
+            rerun.stderr
+        );
+        if let Err(left) = is_gone(&w, &stack).await {
+            panic!("killed at call {k}: {left}");
+        }
+    }
+    assert!(
+        kills >= 20,
+        "a teardown makes ~35 calls; only {kills} kill points were tried"
+    );
+}
