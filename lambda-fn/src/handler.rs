@@ -266,21 +266,19 @@ impl UploadRequest {
     }
 
     fn check_size(n: &serde_json::Number, max: u64) -> Result<u64, ApiError> {
-        let too_large = || {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("size must be from 1 to {max} bytes, got {n}"),
-            )
-        };
-        if let Some(size) = n.as_u64() {
-            return (1..=max)
-                .contains(&size)
-                .then_some(size)
-                .ok_or_else(too_large);
-        }
-        if n.as_i64().is_some() {
-            return Err(too_large()); // negative
+        let out_of_range = format!("size must be from 1 to {max} bytes, got {n}");
+        match (n.as_u64(), n.as_i64()) {
+            (Some(size), _) if (1..=max).contains(&size) => return Ok(size),
+            // Nothing to upload: a bad request, not a too-large one.
+            (Some(0), _) | (None, Some(_)) => return Err(ApiError::bad_request(out_of_range)),
+            (Some(_), _) => {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    out_of_range,
+                ))
+            }
+            (None, None) => {}
         }
         Err(ApiError::bad_request(format!(
             "size must be a whole number of bytes, got {n}"
@@ -397,11 +395,11 @@ mod tests {
             ),
             (
                 r#"{"contentType":"image/png","size":0}"#,
-                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::BAD_REQUEST,
             ),
             (
                 r#"{"contentType":"image/png","size":-1}"#,
-                StatusCode::PAYLOAD_TOO_LARGE,
+                StatusCode::BAD_REQUEST,
             ),
             (
                 r#"{"contentType":"image/png","size":10485761}"#,

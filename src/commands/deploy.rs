@@ -120,7 +120,7 @@ pub async fn deploy(
             match &desired.role {
                 Some(d) => {
                     let change = role::diff(d, observed.role.as_ref());
-                    let outcome = role::apply(aws, d, &change).await?;
+                    let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
                     reporter.resource(Kind::Role, &d.name, &outcome);
                 }
                 None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),

@@ -86,6 +86,8 @@ pub struct Actual {
     pub public_access: Option<PublicAccessFlags>,
     pub cors: Vec<CorsRuleSpec>,
     pub sse_s3: bool,
+    /// The images bucket has no bucket policy: access is the role's and presigned URLs' only.
+    pub has_policy: bool,
 }
 
 pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
@@ -128,16 +130,25 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, cors, sse_s3) = tokio::try_join!(
+    let (public_access, cors, sse_s3, policy) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         read_cors(aws, name),
         read_sse_s3(aws, name),
+        async {
+            aws.s3
+                .get_bucket_policy()
+                .bucket(name)
+                .send()
+                .await
+                .or_absent(|| format!("read policy of bucket {name}"))
+        },
     )?;
     Ok(Some(Actual {
         basics,
         public_access,
         cors,
         sse_s3,
+        has_policy: policy.is_some(),
     }))
 }
 
@@ -190,6 +201,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ),
         ("encryption", !actual.sse_s3),
         ("cors", actual.cors != desired.cors),
+        ("policy", actual.has_policy),
     ])
 }
 
@@ -210,6 +222,15 @@ pub async fn apply(
     }
     if change.differs("cors") {
         put_cors(aws, desired).await?;
+    }
+    // A Create has no policy to remove.
+    if *change != Change::Create && change.differs("policy") {
+        aws.s3
+            .delete_bucket_policy()
+            .bucket(name)
+            .send()
+            .await
+            .or_absent(|| format!("remove the policy of bucket {name}"))?;
     }
     Ok(change.outcome())
 }
@@ -274,6 +295,7 @@ mod tests {
             public_access: Some(ALL_BLOCKED),
             cors: d.cors.clone(),
             sse_s3: true,
+            has_policy: false,
         }
     }
 
@@ -319,6 +341,10 @@ mod tests {
             diff(&d, Some(&a)),
             Change::Update(vec!["tags".into(), "public access block".into()])
         );
+
+        let mut a = in_sync(&d);
+        a.has_policy = true;
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["policy".into()]));
 
         // An origin with a trailing slash is a different origin to browsers.
         let mut a = in_sync(&d);

@@ -1,7 +1,6 @@
 //! The function's IAM role: Lambda may assume it, and its one inline policy allows exactly
 //! what the function does (list/get/put under images/, write its own logs).
 
-use anyhow::anyhow;
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
@@ -25,6 +24,10 @@ pub struct Actual {
     pub stack_tag: Option<String>,
     pub trust: Option<Value>,
     pub runtime_policy: Option<Value>,
+    /// Inline policies other than ours, and attached managed policies (ARNs): anything here
+    /// widens the function's permissions beyond least privilege.
+    pub extra_inline: Vec<String>,
+    pub attached: Vec<String>,
 }
 
 /// `None` when the stack uses the caller's role (`--role-arn`).
@@ -62,6 +65,24 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(role) = role.and_then(|r| r.role) else {
         return Ok(None);
     };
+    let (inline, attached) = tokio::try_join!(
+        async {
+            aws.iam
+                .list_role_policies()
+                .role_name(name)
+                .send()
+                .await
+                .or_fail(|| format!("list inline policies of role {name}"))
+        },
+        async {
+            aws.iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .send()
+                .await
+                .or_fail(|| format!("list attached policies of role {name}"))
+        },
+    )?;
     let policy = aws
         .iam
         .get_role_policy()
@@ -78,6 +99,17 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             .map(|t| t.value().to_owned()),
         trust: role.assume_role_policy_document().and_then(parse_document),
         runtime_policy: policy.and_then(|p| parse_document(p.policy_document())),
+        extra_inline: inline
+            .policy_names()
+            .iter()
+            .filter(|n| *n != INLINE_POLICY)
+            .cloned()
+            .collect(),
+        attached: attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect(),
     }))
 }
 
@@ -104,10 +136,19 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
             "inline policy",
             actual.runtime_policy.as_ref() != Some(&desired.runtime_policy),
         ),
+        (
+            "extra policies",
+            !actual.extra_inline.is_empty() || !actual.attached.is_empty(),
+        ),
     ])
 }
 
-pub async fn apply(aws: &Aws, desired: &Desired, change: &Change) -> anyhow::Result<Outcome> {
+pub async fn apply(
+    aws: &Aws,
+    desired: &Desired,
+    actual: Option<&Actual>,
+    change: &Change,
+) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
     if *change == Change::Create {
         let created = aws
@@ -154,7 +195,38 @@ pub async fn apply(aws: &Aws, desired: &Desired, change: &Change) -> anyhow::Res
             .await
             .or_fail(|| format!("set inline policy of role {name}"))?;
     }
+    if let (true, Some(actual)) = (change.differs("extra policies"), actual) {
+        remove_extra_policies(aws, name, &actual.extra_inline, &actual.attached).await?;
+    }
     Ok(change.outcome())
+}
+
+/// Deletes inline policies and detaches managed ones; gone already is fine.
+async fn remove_extra_policies(
+    aws: &Aws,
+    name: &str,
+    inline: &[String],
+    attached: &[String],
+) -> anyhow::Result<()> {
+    for policy in inline {
+        aws.iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+            .or_absent(|| format!("delete inline policy {policy} of role {name}"))?;
+    }
+    for arn in attached {
+        aws.iam
+            .detach_role_policy()
+            .role_name(name)
+            .policy_arn(arn)
+            .send()
+            .await
+            .or_absent(|| format!("detach {arn} from role {name}"))?;
+    }
+    Ok(())
 }
 
 /// Deletes the role after its inline policies and managed-policy attachments (IAM refuses
@@ -170,15 +242,6 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
     let Some(inline) = inline else {
         return Ok(Outcome::Absent);
     };
-    for policy in inline.policy_names() {
-        aws.iam
-            .delete_role_policy()
-            .role_name(name)
-            .policy_name(policy)
-            .send()
-            .await
-            .or_absent(|| format!("delete inline policy {policy} of role {name}"))?;
-    }
     let attached = aws
         .iam
         .list_attached_role_policies()
@@ -186,18 +249,13 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .send()
         .await
         .or_fail(|| format!("list attached policies of role {name}"))?;
-    for policy in attached.attached_policies() {
-        let arn = policy
-            .policy_arn()
-            .ok_or_else(|| anyhow!("attached policy without ARN on role {name}"))?;
-        aws.iam
-            .detach_role_policy()
-            .role_name(name)
-            .policy_arn(arn)
-            .send()
-            .await
-            .or_absent(|| format!("detach {arn} from role {name}"))?;
-    }
+    let attached: Vec<String> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect();
+    // IAM refuses to delete a role that still has policies.
+    remove_extra_policies(aws, name, inline.policy_names(), &attached).await?;
     let gone = aws
         .iam
         .delete_role()
@@ -236,6 +294,8 @@ mod tests {
             stack_tag: Some("s".into()),
             trust: Some(d.trust.clone()),
             runtime_policy: Some(d.runtime_policy.clone()),
+            extra_inline: vec![],
+            attached: vec![],
         };
         assert_eq!(diff(&d, None), Change::Create);
         assert_eq!(diff(&d, Some(&ok)), Change::InSync);
@@ -246,6 +306,14 @@ mod tests {
         assert_eq!(
             diff(&d, Some(&no_policy)),
             Change::Update(vec!["inline policy".into()])
+        );
+        let widened = Actual {
+            attached: vec!["arn:aws:iam::aws:policy/AmazonS3FullAccess".into()],
+            ..ok.clone()
+        };
+        assert_eq!(
+            diff(&d, Some(&widened)),
+            Change::Update(vec!["extra policies".into()])
         );
         assert!(check_owner(&d, &ok).is_ok());
         let untagged = Actual {

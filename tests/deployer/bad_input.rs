@@ -181,3 +181,71 @@ async fn endpoint_that_refuses_connections() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn site_bucket_override_breaking_s3_rules() {
+    let w = World::new();
+    let args = deploy_args(&w, &["--site-bucket", "cats-site-"]);
+    refused_before_any_aws_call(&w, &args, "begin and end").await;
+}
+
+/// A bucket name taken in another AWS account: S3 answers HeadBucket with 403 (moto has no
+/// such check, so a proxy in front of it answers as S3 does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bucket_name_owned_by_another_account() {
+    use catup_testkit::proxy::{FaultProxy, Policy};
+    let w = World::new();
+    let taken = "someone-elses-cat-bucket";
+    let proxy = FaultProxy::start(
+        &w.moto.endpoint(),
+        Policy::ForeignBucket {
+            bucket: taken.into(),
+        },
+    )
+    .await;
+    w.moto.start_recording().await;
+    w.catup_via(
+        &proxy.endpoint(),
+        &w.stack,
+        &deploy_args(&w, &["--images-bucket", taken]),
+    )
+    .fails_with(
+        1,
+        "bucket someone-elses-cat-bucket exists and belongs to another AWS account",
+    );
+    let mutations = w.moto.recorded_mutations().await;
+    assert!(mutations.is_empty(), "{mutations:?}");
+}
+
+/// A bucket of another stack (tagged catup:stack=<other>) under this stack's name.
+#[tokio::test]
+async fn bucket_of_another_stack() {
+    let w = World::new();
+    let s3 = w.s3().await;
+    s3.create_bucket()
+        .bucket(w.site_bucket())
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket(w.site_bucket())
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("catup:stack")
+                        .value("someone-else")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.moto.start_recording().await;
+    w.catup(&deploy_args(&w, &[]))
+        .fails_with(1, "catup:stack=someone-else");
+    assert!(w.moto.recorded_mutations().await.is_empty());
+}

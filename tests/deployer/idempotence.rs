@@ -405,3 +405,67 @@ async fn profile_supplies_credentials_and_region() {
     assert_eq!(run.code, 3, "not deployed yet: {}", run.stderr);
     assert_eq!(run.json()["region"], "eu-west-3");
 }
+
+/// Least privilege is part of the desired state: an extra role policy or a policy on the
+/// images bucket is drift, and deploy removes it.
+#[tokio::test]
+async fn widened_role_and_images_bucket_policy_are_drift_that_deploy_removes() {
+    let w = World::new();
+    w.deploy();
+    let role = format!("{}-api-role", w.stack);
+    let iam = w.iam().await;
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name("everything")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let public = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{}/*"}}]}}"#,
+        w.images_bucket()
+    );
+    let s3 = w.s3().await;
+    s3.put_bucket_policy()
+        .bucket(w.images_bucket())
+        .policy(public)
+        .send()
+        .await
+        .unwrap();
+
+    let run = w.catup(&["status", "--json"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let status = run.json();
+    assert_eq!(
+        detail_of(&status, "role"),
+        ("drifted".into(), "extra policies".into())
+    );
+    assert_eq!(
+        detail_of(&status, "images_bucket"),
+        ("drifted".into(), "policy".into())
+    );
+
+    let report = w.deploy();
+    assert_eq!(
+        detail_of(&report, "role"),
+        ("updated".into(), "extra policies".into())
+    );
+    assert_eq!(
+        detail_of(&report, "images_bucket"),
+        ("updated".into(), "policy".into())
+    );
+    let names = iam
+        .list_role_policies()
+        .role_name(&role)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names.policy_names(), ["catup-runtime"]);
+    assert!(s3
+        .get_bucket_policy()
+        .bucket(w.images_bucket())
+        .send()
+        .await
+        .is_err());
+    assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
+}

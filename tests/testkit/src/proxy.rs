@@ -22,6 +22,9 @@ pub enum Policy {
     Pass,
     /// Answer `per_mille` of the requests with a fault, the rest forwarded.
     Faults { seed: u64, per_mille: u32 },
+    /// Answer every request for this bucket as S3 does for a bucket of another account
+    /// (403 AccessDenied); moto shares bucket names across accounts without that check.
+    ForeignBucket { bucket: String },
     /// SIGKILL the process whose pid is set (see [`FaultProxy::kill_target`]) when request
     /// number `nth` (1-based) arrives; that request and every later one are dropped unsent.
     KillAt { nth: usize },
@@ -153,9 +156,22 @@ impl Shared {
         request: http::Request<Incoming>,
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
         let n = self.stats.requests.fetch_add(1, Ordering::SeqCst) + 1;
-        match self.policy {
+        match &self.policy {
             Policy::Pass => {}
+            Policy::ForeignBucket { bucket } => {
+                let path = request.uri().path();
+                if path == format!("/{bucket}") || path.starts_with(&format!("/{bucket}/")) {
+                    return http::Response::builder()
+                        .status(403)
+                        .header(http::header::CONTENT_TYPE, "application/xml")
+                        .body(Full::new(Bytes::from_static(
+                            b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+                        )))
+                        .map_err(|_| Dropped);
+                }
+            }
             Policy::KillAt { nth } => {
+                let nth = *nth;
                 if n == nth {
                     let pid = self.kill_target.load(Ordering::SeqCst);
                     if pid != 0 {
@@ -170,7 +186,7 @@ impl Shared {
             }
             Policy::Faults { per_mille, .. } => {
                 let roll = self.next_random();
-                if (roll % 1000) < per_mille as u64 {
+                if (roll % 1000) < *per_mille as u64 {
                     self.stats.faults.fetch_add(1, Ordering::SeqCst);
                     let fault = FAULTS[((roll / 1000) % FAULTS.len() as u64) as usize];
                     return fault_response(fault, service_of(&request));
