@@ -276,6 +276,16 @@ pub fn assert_all(report: &Value, state: &str) {
     }
 }
 
+/// Asserts the state and detail of one resource of a report.
+#[track_caller]
+pub fn assert_state(report: &Value, kind: &str, state: &str, detail: &str) {
+    assert_eq!(
+        detail_of(report, kind),
+        (state.to_owned(), detail.to_owned()),
+        "{kind} in {report:#}"
+    );
+}
+
 pub fn detail_of(report: &Value, kind: &str) -> (String, String) {
     let r = report["resources"]
         .as_array()

@@ -15,6 +15,25 @@ fn decode(doc: &str) -> Value {
     })
 }
 
+/// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets.
+type Flags = (Option<bool>, Option<bool>, Option<bool>, Option<bool>);
+
+async fn public_access(s3: &aws_sdk_s3::Client, bucket: &str) -> Flags {
+    let out = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    let c = out.public_access_block_configuration.unwrap();
+    (
+        c.block_public_acls,
+        c.ignore_public_acls,
+        c.block_public_policy,
+        c.restrict_public_buckets,
+    )
+}
+
 #[tokio::test]
 async fn fresh_deploy_creates_every_resource_as_specified() {
     let w = World::new();
@@ -33,20 +52,8 @@ async fn fresh_deploy_creates_every_resource_as_specified() {
     assert_eq!(report["site_bucket"], site.as_str());
 
     // Images bucket: private, encrypted, CORS for the website origin exactly.
-    let pab = s3
-        .get_public_access_block()
-        .bucket(&images)
-        .send()
-        .await
-        .unwrap();
-    let pab = pab.public_access_block_configuration.unwrap();
     assert_eq!(
-        (
-            pab.block_public_acls,
-            pab.ignore_public_acls,
-            pab.block_public_policy,
-            pab.restrict_public_buckets
-        ),
+        public_access(&s3, &images).await,
         (Some(true), Some(true), Some(true), Some(true))
     );
     let cors = s3.get_bucket_cors().bucket(&images).send().await.unwrap();
@@ -76,20 +83,8 @@ async fn fresh_deploy_creates_every_resource_as_specified() {
     );
 
     // Site bucket: ACLs blocked, public policy allowed, public-read of objects only, website.
-    let pab = s3
-        .get_public_access_block()
-        .bucket(&site)
-        .send()
-        .await
-        .unwrap();
-    let pab = pab.public_access_block_configuration.unwrap();
     assert_eq!(
-        (
-            pab.block_public_acls,
-            pab.ignore_public_acls,
-            pab.block_public_policy,
-            pab.restrict_public_buckets
-        ),
+        public_access(&s3, &site).await,
         (Some(true), Some(true), Some(false), Some(false))
     );
     let policy = s3.get_bucket_policy().bucket(&site).send().await.unwrap();

@@ -1,6 +1,6 @@
 //! Deploy again: nothing changed means no mutating call; a change means exactly its repair.
 
-use crate::common::{assert_all, detail_of, World};
+use crate::common::{assert_all, assert_state, detail_of, World};
 
 #[tokio::test]
 async fn second_deploy_makes_zero_mutating_calls() {
@@ -78,10 +78,7 @@ async fn changed_frontend_file_uploads_only_that_object() {
         .collect();
     let expected = format!("PUT {}/{}/styles.css", w.moto.endpoint(), w.site_bucket());
     assert_eq!(mutations, vec![expected]);
-    assert_eq!(
-        detail_of(&report, "site_files"),
-        ("updated".into(), "styles.css".into())
-    );
+    assert_state(&report, "site_files", "updated", "styles.css");
     let stored = w
         .s3()
         .await
@@ -122,10 +119,7 @@ async fn a_new_bootstrap_updates_only_the_code() {
         "{}",
         mutations[0]
     );
-    assert_eq!(
-        detail_of(&report, "function"),
-        ("updated".into(), "code".into())
-    );
+    assert_state(&report, "function", "updated", "code");
     let after = w
         .lambda()
         .await
@@ -184,41 +178,17 @@ async fn drift_is_reported_by_status_and_repaired_by_deploy() {
         (status["deployed"].as_bool(), status["in_sync"].as_bool()),
         (Some(true), Some(false))
     );
-    assert_eq!(
-        detail_of(&status, "images_bucket"),
-        ("drifted".into(), "cors".into())
-    );
-    assert_eq!(
-        detail_of(&status, "site_bucket"),
-        ("drifted".into(), "public access block".into())
-    );
-    assert_eq!(
-        detail_of(&status, "function"),
-        ("drifted".into(), "configuration".into())
-    );
-    assert_eq!(
-        detail_of(&status, "function_url"),
-        ("drifted".into(), "permissions".into())
-    );
+    assert_state(&status, "images_bucket", "drifted", "cors");
+    assert_state(&status, "site_bucket", "drifted", "public access block");
+    assert_state(&status, "function", "drifted", "configuration");
+    assert_state(&status, "function_url", "drifted", "permissions");
     assert_eq!(detail_of(&status, "role").0, "ok");
 
     let report = w.deploy();
-    assert_eq!(
-        detail_of(&report, "images_bucket"),
-        ("updated".into(), "cors".into())
-    );
-    assert_eq!(
-        detail_of(&report, "site_bucket"),
-        ("updated".into(), "public access block".into())
-    );
-    assert_eq!(
-        detail_of(&report, "function"),
-        ("updated".into(), "configuration".into())
-    );
-    assert_eq!(
-        detail_of(&report, "function_url"),
-        ("updated".into(), "permissions".into())
-    );
+    assert_state(&report, "images_bucket", "updated", "cors");
+    assert_state(&report, "site_bucket", "updated", "public access block");
+    assert_state(&report, "function", "updated", "configuration");
+    assert_state(&report, "function_url", "updated", "permissions");
     let status = w.catup(&["status", "--json"]).ok().json();
     assert_all(&status, "ok");
     let memory = lambda
@@ -436,24 +406,12 @@ async fn widened_role_and_images_bucket_policy_are_drift_that_deploy_removes() {
     let run = w.catup(&["status", "--json"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     let status = run.json();
-    assert_eq!(
-        detail_of(&status, "role"),
-        ("drifted".into(), "extra policies".into())
-    );
-    assert_eq!(
-        detail_of(&status, "images_bucket"),
-        ("drifted".into(), "policy".into())
-    );
+    assert_state(&status, "role", "drifted", "extra policies");
+    assert_state(&status, "images_bucket", "drifted", "policy");
 
     let report = w.deploy();
-    assert_eq!(
-        detail_of(&report, "role"),
-        ("updated".into(), "extra policies".into())
-    );
-    assert_eq!(
-        detail_of(&report, "images_bucket"),
-        ("updated".into(), "policy".into())
-    );
+    assert_state(&report, "role", "updated", "extra policies");
+    assert_state(&report, "images_bucket", "updated", "policy");
     let names = iam
         .list_role_policies()
         .role_name(&role)
