@@ -4,7 +4,9 @@
 //!
 //! Run with `scripts/bench-load`, which builds the release catup first. Environment:
 //! - `CATUP_BIN`: the catup binary (default: `catup` in this bench's own profile directory);
-//! - `REQUESTS` (default 2000) requests per phase, `CONCURRENCY` (default 32) workers;
+//! - `REQUESTS` (default 2000) POSTs per target, `GET_REQUESTS` (default REQUESTS / 4) GETs
+//!   per target (each GET lists in moto, ~50x the work of a POST), `CONCURRENCY` (default 32)
+//!   workers;
 //! - `PHASE_SECS` (default 60): a hard time bound per phase; a phase that hits it stops;
 //! - `PYTHON` (default python3) with boto3 installed.
 //!
@@ -34,11 +36,14 @@ const POST_BODY: &str = r#"{"contentType":"image/png","size":123456}"#;
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 const STOP_TIMEOUT: Duration = Duration::from_secs(20);
 const MAX_ERRORS_SHOWN: usize = 3;
+/// Warm-ups are small; this only stops a hung target (PHASE_SECS bounds the timed phases).
+const WARMUP_LIMIT: Duration = Duration::from_secs(60);
 
 struct Settings {
     catup: PathBuf,
     python: String,
     requests: usize,
+    get_requests: usize,
     concurrency: usize,
     phase_limit: Duration,
 }
@@ -61,10 +66,12 @@ impl Settings {
             "no catup binary at {}: build it (cargo build --release -p catup) or set CATUP_BIN",
             catup.display()
         );
+        let requests = env_number("REQUESTS", 2000)? as usize;
         Ok(Settings {
             catup,
             python: std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()),
-            requests: env_number("REQUESTS", 2000)? as usize,
+            requests,
+            get_requests: env_number("GET_REQUESTS", (requests as u64 / 4).max(1))? as usize,
             concurrency: env_number("CONCURRENCY", 32)? as usize,
             phase_limit: Duration::from_secs(env_number("PHASE_SECS", 60)?),
         })
@@ -575,7 +582,7 @@ async fn measure(settings: &Settings, target: &Target) -> anyhow::Result<Vec<Pha
             kind,
             warmup,
             settings.concurrency,
-            settings.phase_limit,
+            WARMUP_LIMIT,
         )
         .await;
         ensure!(
@@ -594,18 +601,17 @@ async fn measure(settings: &Settings, target: &Target) -> anyhow::Result<Vec<Pha
     }
     let mut results = Vec::new();
     for kind in [Phase::Post, Phase::Get] {
-        eprintln!(
-            "{} {}: {} requests...",
-            target.name,
-            kind.label(),
-            settings.requests
-        );
+        let total = match kind {
+            Phase::Post => settings.requests,
+            Phase::Get => settings.get_requests,
+        };
+        eprintln!("{} {}: {total} requests...", target.name, kind.label());
         results.push(
             phase(
                 &http,
                 &target,
                 kind,
-                settings.requests,
+                total,
                 settings.concurrency,
                 settings.phase_limit,
             )
@@ -625,8 +631,9 @@ fn report(settings: &Settings, results: &[PhaseResult]) -> bool {
         settings.catup.display()
     );
     println!(
-        "  {} requests per phase, {} concurrent, {} s bound per phase, loopback only; both against one moto_server and one bucket of {SEED_IMAGES} images",
+        "  {} POSTs and {} GETs per target, {} concurrent, {} s bound per phase, loopback only; both against one moto_server and one bucket of {SEED_IMAGES} images",
         settings.requests,
+        settings.get_requests,
         settings.concurrency,
         settings.phase_limit.as_secs()
     );

@@ -92,7 +92,20 @@ impl Dev {
 }
 
 impl Drop for Dev {
+    /// SIGTERM, so that catup stops the moto_server it started (SIGKILL would orphan it);
+    /// SIGKILL only if it does not exit.
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            for _ in 0..50 {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
