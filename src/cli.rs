@@ -54,7 +54,7 @@ pub enum Command {
     /// Create what is missing, fix what differs, then upload the site and its config.js.
     Deploy(DeployArgs),
     /// Print the Function URL, the website URL and the state of every resource.
-    Status,
+    Status(StatusArgs),
     /// Delete everything this stack owns (buckets are emptied first).
     Teardown(TeardownArgs),
     /// Check a deployed stack end to end: upload, gallery, image bytes, CORS, config.js.
@@ -62,6 +62,14 @@ pub enum Command {
     /// Run the whole app on this machine: moto_server as AWS, the function and the site on
     /// localhost. Ctrl-C stops everything.
     Dev(DevArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also compare the site's files with this folder (by default only config.js is
+    /// compared: the folder a stack was deployed from is not known).
+    #[arg(long)]
+    pub frontend: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Deploy(args) => deploy::run(&cli.global, args).await,
-            Command::Status => status::run(&cli.global).await,
+            Command::Status(args) => status::run(&cli.global, args).await,
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,

@@ -77,7 +77,7 @@ impl Reporter {
 
     /// A progress note, on stderr so that stdout stays the report.
     pub fn note(&self, message: impl fmt::Display) {
-        let _ = writeln!(std::io::stderr().lock(), "  ... {message}");
+        progress(message);
     }
 
     /// Records a finished resource and prints its line: on stdout in text mode (the lines are
@@ -98,6 +98,11 @@ impl Reporter {
         lines.sort_by_key(|l| l.kind);
         lines
     }
+}
+
+/// A progress line on stderr ("  ... message").
+pub fn progress(message: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "  ... {message}");
 }
 
 /// Prints a report: JSON on stdout, or its text form.

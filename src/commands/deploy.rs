@@ -22,22 +22,27 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     super::validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
     let frontend = site_files::load_frontend(&frontend_dir)?;
-    let binary = match &args.bootstrap {
+    // A given binary is checked before any AWS call; a build waits until the credentials
+    // and region are known to work, so that a missing one is not reported after minutes.
+    let given = match &args.bootstrap {
         Some(path) => {
             anyhow::ensure!(
                 path.is_file(),
                 "--bootstrap {}: no such file",
                 path.display()
             );
-            path.clone()
+            Some(package::check_file(path)?)
         }
-        None => build().await?,
+        None => None,
     };
-    let checked = package::check_file(&binary)?;
+    let ctx = Context::open(global).await?;
+    let checked = match given {
+        Some(checked) => checked,
+        None => package::check_file(&build().await?)?,
+    };
     // Zipping takes a few hundred milliseconds: it runs while AWS is read.
     let zipping = tokio::task::spawn_blocking(move || package::package_checked(checked));
     let package = async { Ok(zipping.await.context("packaging task")??) };
-    let ctx = Context::open(global).await?;
     let mut report = deploy(&ctx, package, frontend, None).await?;
     if args.verify {
         let target = super::verify::Target {

@@ -131,9 +131,18 @@ pub struct Observed {
 
 impl Observed {
     pub async fn read(aws: &Aws, stack: &Stack) -> anyhow::Result<Observed> {
-        let (images, site, log_group, role, function, url, site_etags) = tokio::try_join!(
+        let (images, (site, site_etags), log_group, role, function, url) = tokio::try_join!(
             images_bucket::describe(aws, &stack.images_bucket),
-            site_bucket::describe(aws, &stack.site_bucket),
+            async {
+                // Listed only once HeadBucket said the bucket is there and ours to read, so
+                // that a foreign bucket gets HeadBucket's advice, not a bare AccessDenied.
+                let site = site_bucket::describe(aws, &stack.site_bucket).await?;
+                let etags = match &site {
+                    Some(_) => site_files::describe(aws, &stack.site_bucket).await?,
+                    None => HashMap::new(),
+                };
+                anyhow::Ok((site, etags))
+            },
             log_group::describe(aws, &stack.log_group),
             async {
                 match &stack.role_name {
@@ -143,7 +152,6 @@ impl Observed {
             },
             function::describe(aws, &stack.function_name),
             function_url::describe(aws, &stack.function_name),
-            site_files::describe(aws, &stack.site_bucket),
         )?;
         Ok(Observed {
             images,

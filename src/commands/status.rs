@@ -2,17 +2,22 @@
 
 use std::process::ExitCode;
 
-use super::{default_frontend, exit, Context, Desired, Observed, EXIT_DRIFTED, EXIT_NOT_DEPLOYED};
-use crate::cli::GlobalArgs;
+use super::{exit, validate_names, Context, Desired, Observed, EXIT_DRIFTED, EXIT_NOT_DEPLOYED};
+use crate::cli::{GlobalArgs, StatusArgs};
 use crate::output::{emit, ResourceLine, StatusReport};
 use crate::plan::{Change, Kind, State};
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
 
-pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    validate_names(global)?;
+    let frontend = match &args.frontend {
+        Some(dir) => site_files::load_frontend(dir)?,
+        None => Vec::new(),
+    };
     let ctx = Context::open(global).await?;
-    let report = status(&ctx).await?;
+    let report = status(&ctx, frontend).await?;
     emit(&report, global.json)?;
     Ok(if !report.deployed {
         exit(EXIT_NOT_DEPLOYED)
@@ -23,7 +28,11 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub async fn status(ctx: &Context) -> anyhow::Result<StatusReport> {
+/// `frontend`: the files to compare besides config.js (none: config.js only).
+pub async fn status(
+    ctx: &Context,
+    frontend: Vec<site_files::SiteFile>,
+) -> anyhow::Result<StatusReport> {
     let stack = &ctx.stack;
     let desired = Desired::of(stack)?;
     let observed = Observed::read(&ctx.aws, stack).await?;
@@ -65,6 +74,7 @@ pub async fn status(ctx: &Context) -> anyhow::Result<StatusReport> {
         stack.site_bucket.as_str(),
         function_url.as_deref(),
         &observed,
+        frontend,
     ));
     // A resource with our name but another owner is drift, not an error: status changes nothing.
     for foreign in observed.foreign(&desired) {
@@ -98,9 +108,13 @@ fn line(kind: Kind, name: &str, change: Change) -> ResourceLine {
     ResourceLine::from_state(kind, name, &change.state())
 }
 
-/// config.js must hold the live URL; the frontend files are compared too when catup's
-/// frontend folder is at hand.
-fn site_files_line(bucket: &str, url: Option<&str>, observed: &Observed) -> ResourceLine {
+/// config.js must hold the live URL; the frontend files are compared too when given.
+fn site_files_line(
+    bucket: &str,
+    url: Option<&str>,
+    observed: &Observed,
+    mut files: Vec<site_files::SiteFile>,
+) -> ResourceLine {
     let name = format!("{bucket}/");
     let Some(url) = url else {
         let state = if observed.site_etags.is_empty() {
@@ -110,7 +124,6 @@ fn site_files_line(bucket: &str, url: Option<&str>, observed: &Observed) -> Reso
         };
         return ResourceLine::from_state(Kind::SiteFiles, &name, &state);
     };
-    let mut files = site_files::load_frontend(&default_frontend()).unwrap_or_default();
     files.push(site_files::config_js(url));
     line(
         Kind::SiteFiles,

@@ -112,13 +112,19 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
     };
     tokio::try_join!(
         async {
-            // The URL and its permissions first, so the URL stops answering before anything else goes.
+            // The URL first, so it stops answering; the images bucket only once the function
+            // is gone, so that no new presigned upload URL is handed out while it is emptied.
             let outcome =
                 function_url::delete(aws, &stack.function_name, observed.url.as_ref()).await?;
             reporter.resource(Kind::FunctionUrl, &stack.function_name, &outcome);
             let outcome = function::delete(aws, &stack.function_name).await?;
             reporter.resource(Kind::Function, &stack.function_name, &outcome);
-            anyhow::Ok(())
+            emptied(
+                Kind::ImagesBucket,
+                &stack.images_bucket,
+                observed.images.is_some(),
+            )
+            .await
         },
         async {
             match &stack.role_name {
@@ -135,11 +141,6 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
             reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
             anyhow::Ok(())
         },
-        emptied(
-            Kind::ImagesBucket,
-            &stack.images_bucket,
-            observed.images.is_some()
-        ),
         emptied(
             Kind::SiteBucket,
             &stack.site_bucket,

@@ -42,7 +42,9 @@ impl Emulator {
     }
 
     async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(1))
+            .build()?;
         let probe = format!("{}/moto-api/", self.endpoint);
         let started = Instant::now();
         while started.elapsed() < READY_TIMEOUT {

@@ -4,7 +4,8 @@
 use anyhow::{anyhow, bail};
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    PublicAccessBlockConfiguration, Tag, Tagging,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 
 use crate::aws::{error_code, reason, Aws, SdkResultExt};
@@ -39,12 +40,10 @@ impl Basics {
         }
     }
 
-    /// Teardown deletes only what carries this stack's tag.
+    /// Teardown deletes what deploy manages: ours, or empty and untagged (so that a teardown
+    /// after a deploy killed between CreateBucket and PutBucketTagging cleans up).
     pub fn check_deletable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
-        match self.ownership(stack) {
-            Ownership::Ours => Ok(()),
-            other => Err(Foreign::new(kind, name, stack, &other)),
-        }
+        self.check_deployable(kind, name, stack)
     }
 
     pub fn tagged_for(&self, stack: &str) -> bool {
@@ -61,7 +60,7 @@ pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>>
         Err(e) => {
             let status = e.raw_response().map(|r| r.status().as_u16());
             match status {
-                Some(403) => bail!("bucket {bucket} exists and belongs to another AWS account: choose another name (--site-bucket / --images-bucket)"),
+                Some(403) => bail!("bucket {bucket} exists and belongs to another AWS account (or you lack s3:ListBucket on it): choose another name (--site-bucket / --images-bucket)"),
                 Some(301) => bail!("bucket {bucket} exists in another region: deploy to that region or choose another name"),
                 _ => bail!("read bucket {bucket}: {}", reason(&e)),
             }
@@ -209,9 +208,54 @@ pub async fn put_public_access(
     Ok(())
 }
 
+/// Whether the bucket encrypts new objects with SSE-S3 by default. (Site objects are compared
+/// by MD5 against their ETag, which is the MD5 only under SSE-S3.)
+pub async fn read_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<bool> {
+    let out = aws
+        .s3
+        .get_bucket_encryption()
+        .bucket(name)
+        .send()
+        .await
+        .or_absent(|| format!("read encryption of bucket {name}"))?;
+    Ok(out
+        .and_then(|o| o.server_side_encryption_configuration)
+        .is_some_and(|c| {
+            c.rules().iter().any(|r| {
+                r.apply_server_side_encryption_by_default()
+                    .is_some_and(|d| d.sse_algorithm() == &ServerSideEncryption::Aes256)
+            })
+        }))
+}
+
+pub async fn put_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<()> {
+    let by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::Aes256)
+        .build()?;
+    let config = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(by_default)
+                .build(),
+        )
+        .build()?;
+    aws.s3
+        .put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(config)
+        .send()
+        .await
+        .or_fail(|| format!("set default encryption of bucket {name}"))?;
+    Ok(())
+}
+
 /// Deletes every object version and delete marker, then the bucket. Returns how many
 /// versions and markers were deleted. A bucket already gone is success.
 pub async fn empty_and_delete(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
+    empty_and_delete_attempt(aws, bucket, 1).await
+}
+
+async fn empty_and_delete_attempt(aws: &Aws, bucket: &str, attempt: u32) -> anyhow::Result<usize> {
     let mut deleted = 0;
     loop {
         // Always list from the start: what was listed before is deleted now.
@@ -268,13 +312,19 @@ pub async fn empty_and_delete(aws: &Aws, bucket: &str) -> anyhow::Result<usize> 
         }
         deleted += count;
     }
-    aws.s3
-        .delete_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_absent(|| format!("delete bucket {bucket}"))?;
-    Ok(deleted)
+    let gone = aws.s3.delete_bucket().bucket(bucket).send().await;
+    match gone {
+        Err(e) if error_code(&e) == Some("BucketNotEmpty") && attempt < 3 => {
+            // An upload through a presigned URL landed after the listing: empty it again.
+            Box::pin(empty_and_delete_attempt(aws, bucket, attempt + 1))
+                .await
+                .map(|more| deleted + more)
+        }
+        other => {
+            other.or_absent(|| format!("delete bucket {bucket}"))?;
+            Ok(deleted)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -303,12 +353,13 @@ mod tests {
     }
 
     #[test]
-    fn teardown_deletes_only_tagged_buckets() {
+    fn teardown_deletes_only_tagged_or_empty_untagged_buckets() {
         let k = Kind::SiteBucket;
         assert!(basics(Some("s"), false)
             .check_deletable(k, "b", "s")
             .is_ok());
-        assert!(basics(None, true).check_deletable(k, "b", "s").is_err());
+        assert!(basics(None, true).check_deletable(k, "b", "s").is_ok());
+        assert!(basics(None, false).check_deletable(k, "b", "s").is_err());
         assert!(basics(Some("t"), true)
             .check_deletable(k, "b", "s")
             .is_err());

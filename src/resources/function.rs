@@ -80,6 +80,13 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         .await
         .or_absent(|| format!("read function {name}"))?;
     let Some(out) = out else { return Ok(None) };
+    if let Some(tags_error) = &out.tags_error {
+        // Without its tags catup cannot tell its function from a stranger's.
+        bail!(
+            "cannot read the tags of function {name} ({}): allow lambda:ListTags (see policies/catup-deployer.json)",
+            tags_error.message()
+        );
+    }
     let Some(config) = out.configuration else {
         bail!("read function {name}: Lambda returned no configuration");
     };

@@ -2,10 +2,7 @@
 //! lets the website origin (exactly) PUT uploads and GET images with presigned URLs.
 
 use anyhow::Context;
-use aws_sdk_s3::types::{
-    CorsConfiguration, CorsRule, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-};
+use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
@@ -86,8 +83,9 @@ pub struct Actual {
     pub public_access: Option<PublicAccessFlags>,
     pub cors: Vec<CorsRuleSpec>,
     pub sse_s3: bool,
-    /// The images bucket has no bucket policy: access is the role's and presigned URLs' only.
-    pub has_policy: bool,
+    /// The bucket policy, if any. Its Allow statements are drift (access is the role's and
+    /// the presigned URLs' only); Deny statements (e.g. an organisation's TLS-only rule) stay.
+    pub policy: Option<Value>,
 }
 
 pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
@@ -133,7 +131,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let (public_access, cors, sse_s3, policy) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         read_cors(aws, name),
-        read_sse_s3(aws, name),
+        bucket::read_sse_s3(aws, name),
         async {
             aws.s3
                 .get_bucket_policy()
@@ -148,7 +146,9 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         public_access,
         cors,
         sse_s3,
-        has_policy: policy.is_some(),
+        policy: policy
+            .and_then(|p| p.policy)
+            .map(|p| serde_json::from_str(&p).unwrap_or(Value::String(p))),
     }))
 }
 
@@ -163,24 +163,6 @@ async fn read_cors(aws: &Aws, name: &str) -> anyhow::Result<Vec<CorsRuleSpec>> {
     Ok(out
         .map(|o| o.cors_rules().iter().map(CorsRuleSpec::from_sdk).collect())
         .unwrap_or_default())
-}
-
-async fn read_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<bool> {
-    let out = aws
-        .s3
-        .get_bucket_encryption()
-        .bucket(name)
-        .send()
-        .await
-        .or_absent(|| format!("read encryption of bucket {name}"))?;
-    Ok(out
-        .and_then(|o| o.server_side_encryption_configuration)
-        .is_some_and(|c| {
-            c.rules().iter().any(|r| {
-                r.apply_server_side_encryption_by_default()
-                    .is_some_and(|d| d.sse_algorithm() == &ServerSideEncryption::Aes256)
-            })
-        }))
 }
 
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
@@ -201,7 +183,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ),
         ("encryption", !actual.sse_s3),
         ("cors", actual.cors != desired.cors),
-        ("policy", actual.has_policy),
+        ("policy", actual.policy.as_ref().is_some_and(grants_access)),
     ])
 }
 
@@ -218,41 +200,61 @@ pub async fn apply(
         bucket::put_public_access(aws, name, ALL_BLOCKED).await?;
     }
     if change.differs("encryption") {
-        put_sse_s3(aws, name).await?;
+        bucket::put_sse_s3(aws, name).await?;
     }
     if change.differs("cors") {
         put_cors(aws, desired).await?;
     }
-    // A Create has no policy to remove.
-    if *change != Change::Create && change.differs("policy") {
+    if let (true, Some(policy)) = (
+        change.differs("policy"),
+        actual.and_then(|a| a.policy.as_ref()),
+    ) {
+        keep_only_denies(aws, name, policy).await?;
+    }
+    Ok(change.outcome())
+}
+
+/// Whether a bucket policy grants anything: any statement that is not a Deny (a policy that
+/// does not parse counts as granting, to be safe).
+fn grants_access(policy: &Value) -> bool {
+    match policy["Statement"].as_array() {
+        Some(statements) => statements.iter().any(|s| s["Effect"] != "Deny"),
+        None => !policy.is_null(),
+    }
+}
+
+/// Removes the Allow statements, keeping the Deny ones (or the whole policy if none remain).
+async fn keep_only_denies(aws: &Aws, name: &str, policy: &Value) -> anyhow::Result<()> {
+    let denies: Vec<Value> = policy["Statement"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter(|s| s["Effect"] == "Deny")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if denies.is_empty() {
         aws.s3
             .delete_bucket_policy()
             .bucket(name)
             .send()
             .await
             .or_absent(|| format!("remove the policy of bucket {name}"))?;
+    } else {
+        let version = policy
+            .get("Version")
+            .cloned()
+            .unwrap_or("2012-10-17".into());
+        let kept = serde_json::json!({"Version": version, "Statement": denies});
+        aws.s3
+            .put_bucket_policy()
+            .bucket(name)
+            .policy(kept.to_string())
+            .send()
+            .await
+            .or_fail(|| format!("remove the Allow statements of bucket {name}'s policy"))?;
     }
-    Ok(change.outcome())
-}
-
-async fn put_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<()> {
-    let by_default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::Aes256)
-        .build()?;
-    let config = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(by_default)
-                .build(),
-        )
-        .build()?;
-    aws.s3
-        .put_bucket_encryption()
-        .bucket(name)
-        .server_side_encryption_configuration(config)
-        .send()
-        .await
-        .or_fail(|| format!("set default encryption of bucket {name}"))?;
     Ok(())
 }
 
@@ -295,7 +297,7 @@ mod tests {
             public_access: Some(ALL_BLOCKED),
             cors: d.cors.clone(),
             sse_s3: true,
-            has_policy: false,
+            policy: None,
         }
     }
 
@@ -343,7 +345,20 @@ mod tests {
         );
 
         let mut a = in_sync(&d);
-        a.has_policy = true;
+        a.policy = Some(serde_json::json!({"Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]}));
+        assert_eq!(
+            diff(&d, Some(&a)),
+            Change::InSync,
+            "a Deny-only policy is fine"
+        );
+        a.policy.as_mut().unwrap()["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(
+                serde_json::json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}),
+            );
         assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["policy".into()]));
 
         // An origin with a trailing slash is a different origin to browsers.

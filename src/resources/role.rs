@@ -55,13 +55,13 @@ fn parse_document(raw: &str) -> Option<Value> {
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let role = aws
-        .iam
-        .get_role()
-        .role_name(name)
-        .send()
-        .await
-        .or_absent(|| format!("read role {name}"))?;
+    let role = match aws.iam.get_role().role_name(name).send().await {
+        Err(e) if crate::aws::error_code(&e) == Some("AccessDenied") => anyhow::bail!(
+            "read role {name}: {}; in an account that cannot manage IAM roles (a student lab), pass --role-arn with an existing role such as LabRole",
+            crate::aws::reason(&e)
+        ),
+        other => other.or_absent(|| format!("read role {name}"))?,
+    };
     let Some(role) = role.and_then(|r| r.role) else {
         return Ok(None);
     };

@@ -35,6 +35,7 @@ pub struct Actual {
     pub public_access: Option<PublicAccessFlags>,
     pub policy: Option<Value>,
     pub website: Option<Website>,
+    pub sse_s3: bool,
 }
 
 pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
@@ -49,16 +50,18 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, policy, website) = tokio::try_join!(
+    let (public_access, policy, website, sse_s3) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         read_policy(aws, name),
         read_website(aws, name),
+        bucket::read_sse_s3(aws, name),
     )?;
     Ok(Some(Actual {
         basics,
         public_access,
         policy,
         website,
+        sse_s3,
     }))
 }
 
@@ -115,6 +118,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ),
         ("policy", actual.policy.as_ref() != Some(&desired.policy)),
         ("website", actual.website != Some(desired_website())),
+        ("encryption", !actual.sse_s3),
     ])
 }
 
@@ -130,14 +134,11 @@ pub async fn apply(
     if change.differs("public access block") {
         bucket::put_public_access(aws, name, POLICY_ONLY).await?;
     }
+    if change.differs("encryption") {
+        bucket::put_sse_s3(aws, name).await?;
+    }
     if change.differs("policy") {
-        aws.s3
-            .put_bucket_policy()
-            .bucket(name)
-            .policy(desired.policy.to_string())
-            .send()
-            .await
-            .or_fail(|| format!("set public-read policy of bucket {name}"))?;
+        put_public_read_policy(aws, desired, change.differs("public access block")).await?;
     }
     if change.differs("website") {
         let config = WebsiteConfiguration::builder()
@@ -154,6 +155,47 @@ pub async fn apply(
     }
     Ok(change.outcome())
 }
+
+/// S3 applies a public access block change with a delay, and refuses a public policy with
+/// AccessDenied until it has: right after loosening the block, retry for a while.
+async fn put_public_read_policy(
+    aws: &Aws,
+    desired: &Desired,
+    block_just_changed: bool,
+) -> anyhow::Result<()> {
+    let name = desired.name.as_str();
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_secs(1);
+    loop {
+        let result = aws
+            .s3
+            .put_bucket_policy()
+            .bucket(name)
+            .policy(desired.policy.to_string())
+            .send()
+            .await;
+        match result {
+            Err(e)
+                if block_just_changed
+                    && crate::aws::error_code(&e) == Some("AccessDenied")
+                    && started.elapsed() + delay < POLICY_PROPAGATION_LIMIT =>
+            {
+                crate::output::progress(format!(
+                    "site bucket {name}: public access block not in effect yet, retrying the policy in {}s",
+                    delay.as_secs()
+                ));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(8));
+            }
+            other => {
+                other.or_fail(|| format!("set public-read policy of bucket {name}"))?;
+                return Ok(());
+            }
+        }
+    }
+}
+
+const POLICY_PROPAGATION_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {
@@ -174,6 +216,7 @@ mod tests {
             public_access: Some(POLICY_ONLY),
             policy: Some(d.policy.clone()),
             website: Some(desired_website()),
+            sse_s3: true,
         }
     }
 

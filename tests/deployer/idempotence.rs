@@ -67,6 +67,13 @@ async fn changed_frontend_file_uploads_only_that_object() {
     body.push_str("\n/* a changed rule */ body { margin: 0 }\n");
     std::fs::write(&css, &body).unwrap();
 
+    // status compares the site's files only when told which folder they come from.
+    let frontend_arg = frontend.to_str().unwrap();
+    let run = w.catup(&["status", "--json", "--frontend", frontend_arg]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_state(&run.json(), "site_files", "drifted", "styles.css");
+    w.catup(&["status", "--json"]).ok();
+
     w.moto.start_recording().await;
     let report = w.catup(&args).ok().json();
     let mutations: Vec<String> = w

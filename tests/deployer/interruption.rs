@@ -113,3 +113,31 @@ async fn teardown_killed_at_every_call_finishes_on_the_next_run() {
         "a teardown makes ~35 calls; only {kills} kill points were tried"
     );
 }
+
+/// A deploy killed at any point can also be torn down: teardown removes whatever it left
+/// (including a bucket created but not yet tagged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_after_a_deploy_killed_at_every_call_leaves_nothing() {
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
+    let deploy = ["deploy", "--bootstrap", bootstrap.as_str()];
+    let mut kills = 0;
+    for k in 1.. {
+        let stack = unique_name("x");
+        let killed = killed_at(&w, k, &stack, &deploy).await;
+        let teardown = w.catup_as(&stack, &["teardown", "--yes"]);
+        assert_eq!(
+            teardown.code, 0,
+            "teardown after a deploy killed at call {k}:\n{}",
+            teardown.stderr
+        );
+        if let Err(left) = is_gone(&w, &stack).await {
+            panic!("deploy killed at call {k}, then teardown: {left}");
+        }
+        if !killed {
+            break;
+        }
+        kills += 1;
+    }
+    assert!(kills >= 25, "only {kills} kill points were tried");
+}
