@@ -23,7 +23,7 @@ use crate::output::Reporter;
 use crate::package;
 use crate::region::Region;
 use crate::resources::{function_url, site_files};
-use crate::stack::Stack;
+use crate::stack::{Overrides, Stack, StackName};
 
 const DEV_REGION: &str = "us-east-1";
 /// Site pages are small; uploads go to S3, not here.
@@ -40,15 +40,27 @@ pub struct DevReady {
     pub images_bucket: String,
 }
 
+/// Everything dev checks and binds before it starts anything.
+struct Setup {
+    name: StackName,
+    overrides: Overrides,
+    region: Region,
+    frontend: Vec<site_files::SiteFile>,
+    site: TcpListener,
+    api: TcpListener,
+}
+
 pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode> {
     let (name, overrides) = validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
-    let frontend = site_files::load_frontend(&frontend_dir)?;
-    let region = Region::parse(global.region.as_deref().unwrap_or(DEV_REGION))?;
-    let site_listener = bind(args.port, "--port").await?;
-    let api_listener = bind(args.api_port, "--api-port").await?;
-    let site_port = site_listener.local_addr()?.port();
-    let api_port = api_listener.local_addr()?.port();
+    let setup = Setup {
+        name,
+        overrides,
+        region: Region::parse(global.region.as_deref().unwrap_or(DEV_REGION))?,
+        frontend: site_files::load_frontend(&frontend_dir)?,
+        site: bind(args.port, "--port").await?,
+        api: bind(args.api_port, "--api-port").await?,
+    };
 
     // Signals are caught from here on, so that Ctrl-C or SIGTERM at any moment (even during
     // start-up) stops the emulator too: it is killed when `app` is dropped.
@@ -66,12 +78,7 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
             (None, Some(emulator)) => emulator.endpoint.clone(),
             (None, None) => unreachable!("an emulator is started when no endpoint is given"),
         };
-        let listeners = (site_listener, api_listener);
-        let ports = (site_port, api_port);
-        let served = serve_app(
-            global, name, overrides, region, frontend, &endpoint, listeners, ports,
-        )
-        .await;
+        let served = serve_app(global, setup, &endpoint).await;
         if let Some(emulator) = emulator {
             emulator.stop().await;
         }
@@ -85,17 +92,17 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn serve_app(
-    global: &GlobalArgs,
-    name: crate::stack::StackName,
-    overrides: crate::stack::Overrides,
-    region: Region,
-    frontend: Vec<site_files::SiteFile>,
-    endpoint: &str,
-    (site_listener, api_listener): (TcpListener, TcpListener),
-    (site_port, api_port): (u16, u16),
-) -> anyhow::Result<()> {
+async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow::Result<()> {
+    let Setup {
+        name,
+        overrides,
+        region,
+        frontend,
+        site: site_listener,
+        api: api_listener,
+    } = setup;
+    let site_port = site_listener.local_addr()?.port();
+    let api_port = api_listener.local_addr()?.port();
     let config = emulator_config(endpoint, &region).await;
     let aws = Aws::from_config(&config, region.clone());
     let account_id = aws.account_id().await?;
