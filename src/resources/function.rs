@@ -3,13 +3,10 @@
 //! meets a ResourceConflictException.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{
-    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
-};
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use crate::aws::{error_code, reason, Aws, SdkResultExt};
 use crate::output::Reporter;
@@ -17,15 +14,14 @@ use crate::package::Package;
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
 
+mod settle;
+use settle::{retry_while_role_propagates, wait_until_settled};
+
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 pub const ARCHITECTURE: &str = "x86_64";
 pub const MEMORY_MB: i32 = 128;
 pub const TIMEOUT_SECONDS: i32 = 10;
-
-/// How long IAM may take to let Lambda assume a new role, and Lambda to settle an update.
-const ROLE_PROPAGATION_LIMIT: Duration = Duration::from_secs(120);
-const SETTLE_LIMIT: Duration = Duration::from_secs(300);
 
 /// The configuration fields catup manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,85 +235,6 @@ async fn create(
         })
 }
 
-/// Lambda refuses a role that IAM has not yet propagated, for up to a few seconds after it
-/// was created.
-fn role_not_yet_assumable(code: Option<&str>, message: &str) -> bool {
-    code == Some("InvalidParameterValueException")
-        && (message.contains("cannot be assumed")
-            || message.contains("role defined for the function"))
-}
-
-async fn retry_while_role_propagates<F, Fut>(
-    reporter: &Reporter,
-    name: &str,
-    mut call: F,
-) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), (Option<String>, String)>>,
-{
-    let started = Instant::now();
-    let mut delay = Duration::from_secs(1);
-    for attempt in 1.. {
-        match call().await {
-            Ok(()) => return Ok(()),
-            Err((code, message))
-                if role_not_yet_assumable(code.as_deref(), &message)
-                    && started.elapsed() + delay < ROLE_PROPAGATION_LIMIT =>
-            {
-                reporter.note(format!(
-                    "function {name}: IAM role not assumable yet, retrying in {}s (attempt {attempt})",
-                    delay.as_secs()
-                ));
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err((_, message)) => return Err(anyhow!(message)),
-        }
-    }
-    unreachable!("the retry loop only ends by returning")
-}
-
-/// Waits until the function is Active and its last update is not in progress.
-async fn wait_until_settled(aws: &Aws, name: &str, reporter: &Reporter) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut delay = Duration::from_millis(100);
-    let mut announced = false;
-    loop {
-        let config = aws
-            .lambda
-            .get_function_configuration()
-            .function_name(name)
-            .send()
-            .await
-            .or_fail(|| format!("read state of function {name}"))?;
-        let state = config.state().cloned();
-        let update = config.last_update_status().cloned();
-        match (&state, &update) {
-            (Some(State::Failed), _) | (_, Some(LastUpdateStatus::Failed)) => bail!(
-                "function {name} failed: {}",
-                config
-                    .last_update_status_reason()
-                    .or(config.state_reason())
-                    .unwrap_or("no reason given")
-            ),
-            (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => {}
-            _ => return Ok(()),
-        }
-        if started.elapsed() > SETTLE_LIMIT {
-            bail!(
-                "function {name} is still not ready after {SETTLE_LIMIT:?}: run deploy again later"
-            );
-        }
-        if !announced {
-            reporter.note(format!("function {name}: waiting for Lambda to finish"));
-            announced = true;
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    }
-}
-
 pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
     let gone = aws
         .lambda
@@ -417,12 +334,15 @@ mod tests {
     #[test]
     fn only_the_propagation_error_is_retried() {
         let msg = "The role defined for the function cannot be assumed by Lambda.";
-        assert!(role_not_yet_assumable(
+        assert!(settle::role_not_yet_assumable(
             Some("InvalidParameterValueException"),
             msg
         ));
-        assert!(!role_not_yet_assumable(Some("AccessDeniedException"), msg));
-        assert!(!role_not_yet_assumable(
+        assert!(!settle::role_not_yet_assumable(
+            Some("AccessDeniedException"),
+            msg
+        ));
+        assert!(!settle::role_not_yet_assumable(
             Some("InvalidParameterValueException"),
             "Unzipped size must be smaller than 262144000 bytes"
         ));
