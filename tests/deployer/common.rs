@@ -175,6 +175,30 @@ impl World {
         aws_sdk_lambda::Client::new(&self.sdk().await)
     }
 
+    /// Whether this stack's function exists.
+    pub async fn function_exists(&self) -> bool {
+        let lambda = self.lambda().await;
+        lambda
+            .get_function()
+            .function_name(self.function())
+            .send()
+            .await
+            .is_ok()
+    }
+
+    pub async fn function_configuration(
+        &self,
+    ) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
+        let lambda = self.lambda().await;
+        let request = lambda
+            .get_function_configuration()
+            .function_name(self.function());
+        request
+            .send()
+            .await
+            .expect("read the function's configuration")
+    }
+
     pub async fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk().await)
     }

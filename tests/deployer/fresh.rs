@@ -347,14 +347,7 @@ async fn role_arn_uses_an_existing_role_and_never_deletes_it() {
         .unwrap()
         .clone();
     assert_eq!(role_line["state"], "external");
-    let function = w
-        .lambda()
-        .await
-        .get_function_configuration()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
+    let function = w.function_configuration().await;
     assert_eq!(function.role(), Some(arn));
     let err = iam
         .get_role()
@@ -375,12 +368,5 @@ async fn role_arn_uses_an_existing_role_and_never_deletes_it() {
         iam.get_role().role_name("LabRole").send().await.is_ok(),
         "the lab role survives"
     );
-    assert!(w
-        .lambda()
-        .await
-        .get_function()
-        .function_name(w.function())
-        .send()
-        .await
-        .is_err());
+    assert!(!w.function_exists().await);
 }

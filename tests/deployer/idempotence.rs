@@ -105,14 +105,7 @@ async fn changed_frontend_file_uploads_only_that_object() {
 async fn a_new_bootstrap_updates_only_the_code() {
     let w = World::new();
     w.deploy();
-    let before = w
-        .lambda()
-        .await
-        .get_function_configuration()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
+    let before = w.function_configuration().await;
     let other = catup_testkit::elf::build(&catup_testkit::elf::ElfSpec::x86_64_needing(&[(2, 28)]));
     std::fs::write(&w.bootstrap, other).unwrap();
     w.moto.start_recording().await;
@@ -127,14 +120,7 @@ async fn a_new_bootstrap_updates_only_the_code() {
         mutations[0]
     );
     assert_state(&report, "function", "updated", "code");
-    let after = w
-        .lambda()
-        .await
-        .get_function_configuration()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
+    let after = w.function_configuration().await;
     assert_ne!(before.code_sha256(), after.code_sha256());
 }
 

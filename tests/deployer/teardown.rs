@@ -122,14 +122,7 @@ async fn teardown_refuses_a_bucket_without_the_stack_tag_and_deletes_nothing() {
         w.moto.recorded_mutations().await.is_empty(),
         "nothing deleted"
     );
-    assert!(w
-        .lambda()
-        .await
-        .get_function()
-        .function_name(w.function())
-        .send()
-        .await
-        .is_ok());
+    assert!(w.function_exists().await);
 }
 
 #[tokio::test]
@@ -275,24 +268,10 @@ async fn teardown_on_a_terminal_asks_first() {
         screen.contains("[y/N]") && screen.contains("cancelled"),
         "{screen}"
     );
-    assert!(w
-        .lambda()
-        .await
-        .get_function()
-        .function_name(w.function())
-        .send()
-        .await
-        .is_ok());
+    assert!(w.function_exists().await);
 
     let (code, screen) = answer("y\n");
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("removed"), "{screen}");
-    assert!(w
-        .lambda()
-        .await
-        .get_function()
-        .function_name(w.function())
-        .send()
-        .await
-        .is_err());
+    assert!(!w.function_exists().await);
 }
