@@ -125,6 +125,42 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
     current.to_string()
 }
 
+/// How long to keep retrying while AWS catches up with an earlier change, and the longest
+/// wait between two attempts (waits double from one second).
+#[derive(Debug, Clone, Copy)]
+pub struct Settling {
+    pub limit: Duration,
+    pub max_delay: Duration,
+}
+
+/// Calls `call` until it succeeds, or fails with an error that `is_settling` does not take for
+/// AWS still catching up (IAM propagating a role, S3 applying a public access block), or until
+/// `settling.limit` would pass. `announce(delay, attempt)` says each wait.
+pub async fn retry_while_settling<T, E, Fut>(
+    settling: Settling,
+    is_settling: impl Fn(&E) -> bool,
+    announce: impl Fn(Duration, u32),
+    mut call: impl FnMut() -> Fut,
+) -> Result<T, E>
+where
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_secs(1);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if is_settling(&e) && started.elapsed() + delay < settling.limit => {
+                announce(delay, attempt);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(settling.max_delay);
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// One line that says why an AWS call failed.
 pub fn reason<E>(err: &SdkError<E, HttpResponse>) -> String
 where
@@ -202,5 +238,50 @@ where
             Err(e) if error_code(&e).is_some_and(|c| codes.contains(&c)) => Ok(None),
             Err(e) => Err(anyhow!("{}: {}", what(), reason(&e))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    const SHORT: Settling = Settling {
+        limit: Duration::from_millis(1500),
+        max_delay: Duration::from_secs(1),
+    };
+
+    async fn run(results: &[Result<u8, &'static str>]) -> (Result<u8, &'static str>, u32, u32) {
+        let (calls, waits) = (Cell::new(0), Cell::new(0));
+        let result = retry_while_settling(
+            SHORT,
+            |e: &&str| *e == "not yet",
+            |_, _| waits.set(waits.get() + 1),
+            || {
+                let i = calls.get();
+                calls.set(i + 1);
+                let r = results[(i as usize).min(results.len() - 1)];
+                async move { r }
+            },
+        )
+        .await;
+        (result, calls.get(), waits.get())
+    }
+
+    #[tokio::test]
+    async fn settling_errors_are_retried_until_success() {
+        assert_eq!(run(&[Err("not yet"), Ok(7)]).await, (Ok(7), 2, 1));
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_returned_at_once() {
+        assert_eq!(run(&[Err("denied"), Ok(7)]).await, (Err("denied"), 1, 0));
+    }
+
+    #[tokio::test]
+    async fn retrying_stops_at_the_limit() {
+        // Waits 1 s, then a second wait of 1 s would pass the 1.5 s limit.
+        assert_eq!(run(&[Err("not yet")]).await, (Err("not yet"), 2, 1));
     }
 }

@@ -4,18 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
-use crate::aws::{error_code, reason, Aws, SdkResultExt};
+use crate::aws::{error_code, reason, retry_while_settling, Aws, SdkResultExt};
 use crate::output::Reporter;
 use crate::package::Package;
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::create_function::CreateFunctionError;
 
 mod settle;
-use settle::{retry_while_role_propagates, wait_until_settled};
+use settle::{role_not_yet_assumable, wait_until_settled, ROLE_PROPAGATION};
 
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
@@ -148,7 +151,7 @@ pub async fn apply(
     if *change == Change::Create {
         retry_while_role_propagates(reporter, name, || create(aws, desired, package))
             .await
-            .map_err(|e| anyhow!("create function {name}: {e}"))?;
+            .or_fail(|| format!("create function {name}"))?;
         match describe(aws, name).await? {
             Some(actual) => check_owner(desired, &actual)?,
             None => bail!("create function {name}: Lambda accepted it but cannot find it"),
@@ -186,11 +189,9 @@ pub async fn apply(
                 .environment(environment(s))
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| (error_code(&e).map(str::to_owned), reason(&e)))
         })
         .await
-        .map_err(|e| anyhow!("update configuration of function {name}: {e}"))?;
+        .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_settled(aws, name, reporter).await?;
     }
     Ok(change.outcome())
@@ -202,14 +203,16 @@ fn environment(settings: &Settings) -> Environment {
         .build()
 }
 
-/// The error: (code, one-line reason).
+/// Creates the function; "it already exists" is success here (a first attempt whose answer
+/// was lost), checked by the caller.
 async fn create(
     aws: &Aws,
     desired: &Desired,
     package: &Package,
-) -> Result<(), (Option<String>, String)> {
+) -> Result<(), SdkError<CreateFunctionError, HttpResponse>> {
     let s = &desired.settings;
-    aws.lambda
+    let created = aws
+        .lambda
         .create_function()
         .function_name(&desired.name)
         .runtime(Runtime::from(s.runtime.as_str()))
@@ -226,13 +229,35 @@ async fn create(
         )
         .tags(STACK_TAG, &desired.stack)
         .send()
-        .await
-        .map(|_| ())
-        .or_else(|e| match error_code(&e) {
-            // Created by a first attempt whose answer was lost: checked by the caller.
-            Some("ResourceConflictException") => Ok(()),
-            code => Err((code.map(str::to_owned), reason(&e))),
-        })
+        .await;
+    match created {
+        Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Retries `call` while Lambda says the function's role cannot be assumed yet.
+async fn retry_while_role_propagates<T, E, Fut>(
+    reporter: &Reporter,
+    name: &str,
+    call: impl FnMut() -> Fut,
+) -> Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    retry_while_settling(
+        ROLE_PROPAGATION,
+        |e| role_not_yet_assumable(error_code(e), &reason(e)),
+        |delay, attempt| {
+            reporter.note(format!(
+                "function {name}: IAM role not assumable yet, retrying in {}s (attempt {attempt})",
+                delay.as_secs()
+            ))
+        },
+        call,
+    )
+    .await
 }
 
 pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {

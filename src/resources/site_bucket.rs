@@ -6,7 +6,7 @@ use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
-use crate::aws::{Aws, SdkResultExt};
+use crate::aws::{error_code, retry_while_settling, Aws, SdkResultExt, Settling};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
 use crate::stack::Stack;
@@ -164,38 +164,32 @@ async fn put_public_read_policy(
     block_just_changed: bool,
 ) -> anyhow::Result<()> {
     let name = desired.name.as_str();
-    let started = std::time::Instant::now();
-    let mut delay = std::time::Duration::from_secs(1);
-    loop {
-        let result = aws
-            .s3
-            .put_bucket_policy()
-            .bucket(name)
-            .policy(desired.policy.to_string())
-            .send()
-            .await;
-        match result {
-            Err(e)
-                if block_just_changed
-                    && crate::aws::error_code(&e) == Some("AccessDenied")
-                    && started.elapsed() + delay < POLICY_PROPAGATION_LIMIT =>
-            {
-                crate::output::progress(format!(
-                    "site bucket {name}: public access block not in effect yet, retrying the policy in {}s",
-                    delay.as_secs()
-                ));
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(std::time::Duration::from_secs(8));
-            }
-            other => {
-                other.or_fail(|| format!("set public-read policy of bucket {name}"))?;
-                return Ok(());
-            }
-        }
-    }
+    retry_while_settling(
+        POLICY_PROPAGATION,
+        |e| block_just_changed && error_code(e) == Some("AccessDenied"),
+        |delay, attempt| {
+            crate::output::progress(format!(
+                "site bucket {name}: public access block not in effect yet, retrying the policy in {}s (attempt {attempt})",
+                delay.as_secs()
+            ))
+        },
+        || {
+            aws.s3
+                .put_bucket_policy()
+                .bucket(name)
+                .policy(desired.policy.to_string())
+                .send()
+        },
+    )
+    .await
+    .or_fail(|| format!("set public-read policy of bucket {name}"))?;
+    Ok(())
 }
 
-const POLICY_PROPAGATION_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+const POLICY_PROPAGATION: Settling = Settling {
+    limit: std::time::Duration::from_secs(60),
+    max_delay: std::time::Duration::from_secs(8),
+};
 
 #[cfg(test)]
 mod tests {

@@ -3,53 +3,26 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 
-use crate::aws::{Aws, SdkResultExt};
+use crate::aws::{Aws, SdkResultExt, Settling};
 use crate::output::Reporter;
 
-/// How long IAM may take to let Lambda assume a new role, and Lambda to settle an update.
-const ROLE_PROPAGATION_LIMIT: Duration = Duration::from_secs(120);
+/// How long IAM may take to let Lambda assume a new role.
+pub(super) const ROLE_PROPAGATION: Settling = Settling {
+    limit: Duration::from_secs(120),
+    max_delay: Duration::from_secs(10),
+};
+/// How long Lambda may take to finish a create or an update.
 const SETTLE_LIMIT: Duration = Duration::from_secs(300);
 
 /// Lambda refuses a role that IAM has not yet propagated, for up to a few seconds after it
-/// was created.
+/// was created. `message` is the error's one-line reason.
 pub(super) fn role_not_yet_assumable(code: Option<&str>, message: &str) -> bool {
     code == Some("InvalidParameterValueException")
         && (message.contains("cannot be assumed")
             || message.contains("role defined for the function"))
-}
-
-pub(super) async fn retry_while_role_propagates<F, Fut>(
-    reporter: &Reporter,
-    name: &str,
-    mut call: F,
-) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), (Option<String>, String)>>,
-{
-    let started = Instant::now();
-    let mut delay = Duration::from_secs(1);
-    for attempt in 1.. {
-        match call().await {
-            Ok(()) => return Ok(()),
-            Err((code, message))
-                if role_not_yet_assumable(code.as_deref(), &message)
-                    && started.elapsed() + delay < ROLE_PROPAGATION_LIMIT =>
-            {
-                reporter.note(format!(
-                    "function {name}: IAM role not assumable yet, retrying in {}s (attempt {attempt})",
-                    delay.as_secs()
-                ));
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err((_, message)) => return Err(anyhow!(message)),
-        }
-    }
-    unreachable!("the retry loop only ends by returning")
 }
 
 /// Waits until the function is Active and its last update is not in progress.
