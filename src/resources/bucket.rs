@@ -208,6 +208,21 @@ pub async fn put_public_access(
     Ok(())
 }
 
+/// The bucket policy, parsed; one that does not parse is kept as its text, so that it
+/// still differs from any desired policy and still counts as granting access.
+pub async fn read_policy(aws: &Aws, bucket: &str) -> anyhow::Result<Option<serde_json::Value>> {
+    let out = aws
+        .s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .or_absent(|| format!("read policy of bucket {bucket}"))?;
+    Ok(out
+        .and_then(|o| o.policy)
+        .map(|p| serde_json::from_str(&p).unwrap_or(serde_json::Value::String(p))))
+}
+
 /// Whether the bucket encrypts new objects with SSE-S3 by default. (Site objects are compared
 /// by MD5 against their ETag, which is the MD5 only under SSE-S3.)
 pub async fn read_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<bool> {

@@ -132,23 +132,14 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         bucket::read_public_access(aws, name),
         read_cors(aws, name),
         bucket::read_sse_s3(aws, name),
-        async {
-            aws.s3
-                .get_bucket_policy()
-                .bucket(name)
-                .send()
-                .await
-                .or_absent(|| format!("read policy of bucket {name}"))
-        },
+        bucket::read_policy(aws, name),
     )?;
     Ok(Some(Actual {
         basics,
         public_access,
         cors,
         sse_s3,
-        policy: policy
-            .and_then(|p| p.policy)
-            .map(|p| serde_json::from_str(&p).unwrap_or(Value::String(p))),
+        policy,
     }))
 }
 

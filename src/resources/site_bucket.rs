@@ -52,7 +52,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     };
     let (public_access, policy, website, sse_s3) = tokio::try_join!(
         bucket::read_public_access(aws, name),
-        read_policy(aws, name),
+        bucket::read_policy(aws, name),
         read_website(aws, name),
         bucket::read_sse_s3(aws, name),
     )?;
@@ -63,20 +63,6 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         website,
         sse_s3,
     }))
-}
-
-async fn read_policy(aws: &Aws, name: &str) -> anyhow::Result<Option<Value>> {
-    let out = aws
-        .s3
-        .get_bucket_policy()
-        .bucket(name)
-        .send()
-        .await
-        .or_absent(|| format!("read policy of bucket {name}"))?;
-    // A policy that does not parse is drift like any other difference.
-    Ok(out
-        .and_then(|o| o.policy)
-        .and_then(|p| serde_json::from_str(&p).ok()))
 }
 
 async fn read_website(aws: &Aws, name: &str) -> anyhow::Result<Option<Website>> {
