@@ -192,6 +192,16 @@ impl Observed {
             None => Ok(()),
         }
     }
+
+    /// Teardown deletes what deploy manages, except a log group without our tag: deploy
+    /// adopts one (Lambda makes it by itself), teardown cannot tell it is ours.
+    pub fn check_deletable(&self, desired: &Desired) -> Result<(), Foreign> {
+        self.check_deployable(desired)?;
+        match &self.log_group {
+            Some(a) => log_group::check_deletable(&desired.log_group, a),
+            None => Ok(()),
+        }
+    }
 }
 
 pub fn exit(code: u8) -> ExitCode {

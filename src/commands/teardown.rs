@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 
-use super::{Context, Observed};
+use super::{Context, Desired, Observed};
 use crate::cli::{GlobalArgs, TeardownArgs};
 use crate::output::{emit, TeardownReport};
-use crate::plan::{Foreign, Kind, Outcome, Ownership};
+use crate::plan::{Kind, Outcome};
 use crate::resources::{bucket, function, function_url, log_group, role};
 use crate::stack::Stack;
 
@@ -27,32 +27,6 @@ fn nothing_exists(o: &Observed) -> bool {
         && o.role.is_none()
         && o.function.is_none()
         && o.url.is_none()
-}
-
-/// Refuses (naming it) any resource with one of our names that lacks our tag.
-fn check_deletable(stack: &Stack, o: &Observed) -> Result<(), Foreign> {
-    let name = stack.name.as_str();
-    if let Some(a) = &o.images {
-        a.basics
-            .check_deletable(Kind::ImagesBucket, &stack.images_bucket, name)?;
-    }
-    if let Some(a) = &o.site {
-        a.basics
-            .check_deletable(Kind::SiteBucket, &stack.site_bucket, name)?;
-    }
-    let owned = |kind, resource: &str, tag: Option<&str>| {
-        Ownership::require_ours(tag, kind, resource, name)
-    };
-    if let (Some(a), Some(role_name)) = (&o.role, &stack.role_name) {
-        owned(Kind::Role, role_name, a.stack_tag.as_deref())?;
-    }
-    if let Some(a) = &o.function {
-        owned(Kind::Function, &stack.function_name, a.stack_tag.as_deref())?;
-    }
-    if let Some(a) = &o.log_group {
-        owned(Kind::LogGroup, &stack.log_group, a.stack_tag.as_deref())?;
-    }
-    Ok(())
 }
 
 fn confirm(stack: &Stack) -> anyhow::Result<()> {
@@ -87,7 +61,7 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
     if nothing_exists(&observed) {
         return Ok(report(false));
     }
-    check_deletable(stack, &observed)?;
+    observed.check_deletable(&Desired::of(stack)?)?;
     if !yes {
         confirm(stack)?;
     }

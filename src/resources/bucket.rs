@@ -30,20 +30,14 @@ impl Basics {
         Ownership::of(tag.map(|(_, v)| v.as_str()), stack)
     }
 
-    /// Deploy manages the bucket if it is ours, or untagged and empty (created by an
-    /// interrupted deploy: S3 cannot create and tag in one call).
+    /// Deploy manages (and teardown deletes) the bucket if it is ours, or untagged and empty
+    /// (created by an interrupted deploy: S3 cannot create and tag in one call).
     pub fn check_deployable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
         match self.ownership(stack) {
             Ownership::Ours => Ok(()),
             Ownership::Untagged if self.empty => Ok(()),
             other => Err(Foreign::new(kind, name, stack, &other)),
         }
-    }
-
-    /// Teardown deletes what deploy manages: ours, or empty and untagged (so that a teardown
-    /// after a deploy killed between CreateBucket and PutBucketTagging cleans up).
-    pub fn check_deletable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
-        self.check_deployable(kind, name, stack)
     }
 
     pub fn tagged_for(&self, stack: &str) -> bool {
@@ -355,7 +349,7 @@ mod tests {
     }
 
     #[test]
-    fn deploy_adopts_only_ours_or_untagged_and_empty() {
+    fn deploy_and_teardown_manage_only_ours_or_untagged_and_empty() {
         let k = Kind::ImagesBucket;
         assert!(basics(Some("s"), false)
             .check_deployable(k, "b", "s")
@@ -364,19 +358,6 @@ mod tests {
         assert!(basics(None, false).check_deployable(k, "b", "s").is_err());
         assert!(basics(Some("other"), true)
             .check_deployable(k, "b", "s")
-            .is_err());
-    }
-
-    #[test]
-    fn teardown_deletes_only_tagged_or_empty_untagged_buckets() {
-        let k = Kind::SiteBucket;
-        assert!(basics(Some("s"), false)
-            .check_deletable(k, "b", "s")
-            .is_ok());
-        assert!(basics(None, true).check_deletable(k, "b", "s").is_ok());
-        assert!(basics(None, false).check_deletable(k, "b", "s").is_err());
-        assert!(basics(Some("t"), true)
-            .check_deletable(k, "b", "s")
             .is_err());
     }
 }
