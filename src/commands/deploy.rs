@@ -91,7 +91,8 @@ pub async fn deploy(
     let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());
     let site_change = site_bucket::diff(&desired.site, observed.site.as_ref());
     let log_change = log_group::diff(&desired.log_group, observed.log_group.as_ref());
-    tokio::try_join!(
+    let progress = |message: String| reporter.note(message);
+    let (_, _, _, role_just_created) = tokio::try_join!(
         async {
             let outcome = images_bucket::apply(
                 aws,
@@ -127,10 +128,13 @@ pub async fn deploy(
                     let change = role::diff(d, observed.role.as_ref());
                     let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
                     reporter.resource(Kind::Role, &d.name, &outcome);
+                    anyhow::Ok(outcome == Outcome::Created)
                 }
-                None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
+                None => {
+                    reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
+                    Ok(false)
+                }
             }
-            anyhow::Ok(())
         },
     )?;
 
@@ -140,7 +144,15 @@ pub async fn deploy(
         Some(&package.code_sha256),
         observed.function.as_ref(),
     );
-    let outcome = function::apply(aws, &desired.function, &package, &change, reporter).await?;
+    let outcome = function::apply(
+        aws,
+        &desired.function,
+        &package,
+        &change,
+        role_just_created,
+        &progress,
+    )
+    .await?;
     reporter.resource(Kind::Function, &stack.function_name, &outcome);
 
     let change = function_url::diff(&desired.url, observed.url.as_ref());

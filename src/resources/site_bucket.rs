@@ -172,10 +172,10 @@ async fn put_public_read_policy(
     Ok(())
 }
 
-const POLICY_PROPAGATION: Settling = Settling {
-    limit: std::time::Duration::from_secs(60),
-    max_delay: std::time::Duration::from_secs(8),
-};
+const POLICY_PROPAGATION: Settling = Settling::up_to(
+    std::time::Duration::from_secs(60),
+    std::time::Duration::from_secs(8),
+);
 
 #[cfg(test)]
 mod tests {

@@ -131,6 +131,18 @@ impl World {
         )
     }
 
+    /// `catup --stack <stack> ARGS` via `endpoint` (a scripted proxy) with every wait for AWS to
+    /// settle shrunk a hundredfold (CATUP_SETTLE_SCALE), so that minutes take seconds.
+    pub fn catup_settling_via(&self, endpoint: &str, args: &[&str]) -> Run {
+        let mut env = self.env_via(endpoint);
+        env.push(("CATUP_SETTLE_SCALE", "0.01".into()));
+        run_catup(
+            &self.dir,
+            &env,
+            &[&["--stack", self.stack.as_str()], args].concat(),
+        )
+    }
+
     /// Starts `catup --stack STACK ARGS` via `endpoint` without waiting for it.
     pub fn spawn_catup_via(
         &self,

@@ -10,5 +10,6 @@ mod function_input;
 mod idempotence;
 mod interruption;
 mod security;
+mod settling;
 mod snapshot;
 mod teardown;

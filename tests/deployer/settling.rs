@@ -1,0 +1,73 @@
+//! Real AWS is eventually consistent where moto is not: a scripted proxy answers the call where
+//! it happens with AWS's own error (IAM propagation, S3 right after a create or a delete,
+//! Lambda busy with a concurrent update), and catup must wait, say why, and converge.
+
+use std::time::Instant;
+
+use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
+
+use crate::common::{assert_all, World};
+
+/// What Lambda answers while IAM has not propagated a new role to the KMS grant of the
+/// function's environment variables.
+fn kms_grant_not_yet(w: &World) -> Answer {
+    Answer::error(
+        400,
+        "InvalidParameterValueException",
+        format!(
+            "Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant. Please check your KMS key settings. KMS Exception: InvalidArnException KMS Message: ARN does not refer to a valid principal: arn:aws:iam::{}:role/{}-role",
+            catup_testkit::MOTO_ACCOUNT_ID,
+            w.function()
+        ),
+    )
+}
+
+async fn scripted(w: &World, script: Vec<Scripted>) -> FaultProxy {
+    FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await
+}
+
+impl World {
+    fn deploy_args(&self) -> Vec<&str> {
+        vec![
+            "deploy",
+            "--json",
+            "--bootstrap",
+            self.bootstrap.to_str().unwrap(),
+        ]
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_function_waits_out_the_kms_grant_form_of_iam_propagation() {
+    let w = World::new();
+    let create = On::lambda("POST", "/2015-03-31/functions");
+    let proxy = scripted(&w, vec![Scripted::new(create, 3, kms_grant_not_yet(&w))]).await;
+    let run = w
+        .catup_settling_via(&proxy.endpoint(), &w.deploy_args())
+        .ok();
+    assert_all(&run.json(), "created");
+    assert_eq!(proxy.answered(0), 3, "the proxy answered CreateFunction");
+    let waits = run
+        .stderr
+        .matches("IAM has not propagated the role to Lambda yet, retrying in")
+        .count();
+    assert_eq!(waits, 3, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_created_by_this_deploy_gets_five_minutes_to_propagate() {
+    let w = World::new();
+    let create = On::lambda("POST", "/2015-03-31/functions");
+    let proxy = scripted(
+        &w,
+        vec![Scripted::new(create, usize::MAX, kms_grant_not_yet(&w))],
+    )
+    .await;
+    let started = Instant::now();
+    let run = w.catup_settling_via(&proxy.endpoint(), &w.deploy_args());
+    let took = started.elapsed().as_secs_f64();
+    run.fails_with(1, "create function");
+    // Scaled a hundredfold: 5 minutes are 3 s; the 2 minutes of an older role would be 1.2 s.
+    assert!((2.0..6.0).contains(&took), "gave up after {took:.1} s");
+    assert!(proxy.answered(0) >= 8, "{} attempts", proxy.answered(0));
+}
