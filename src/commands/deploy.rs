@@ -13,6 +13,7 @@ use crate::cli::{DeployArgs, GlobalArgs};
 use crate::output::{emit, DeployReport};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
+use crate::resources::account_access::{self, AccountAccess};
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -84,8 +85,19 @@ pub async fn deploy(
 ) -> anyhow::Result<DeployReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
-    let (observed, package) = tokio::try_join!(Observed::read(aws, stack), package)?;
+    let (observed, package, account) = tokio::try_join!(
+        Observed::read(aws, stack),
+        package,
+        account_access::read(aws, &stack.account_id)
+    )?;
     observed.check_deployable(&desired)?;
+    // The account's Block Public Access overrides the site bucket's own: stop before any change.
+    if let Some(refusal) = account.refusal(&stack.account_id) {
+        anyhow::bail!(refusal);
+    }
+    if let AccountAccess::Unknown(why) = &account {
+        reporter.note(format!("cannot read the account's S3 Block Public Access setting ({why}); if S3 refuses the site's public policy, that setting is why"));
+    }
 
     // Independent of each other: both buckets, the log group and the role.
     let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());

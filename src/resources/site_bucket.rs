@@ -6,7 +6,7 @@ use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
-use crate::aws::{error_code, retry_while_settling, Aws, SdkResultExt, Settling};
+use crate::aws::{error_code, reason, retry_while_settling, Aws, SdkResultExt, Settling};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
 use crate::stack::Stack;
@@ -168,7 +168,17 @@ async fn put_public_read_policy(
         },
     )
     .await
-    .or_fail(|| format!("set public-read policy of bucket {name}"))?;
+    .map_err(|e| {
+        let why = reason(&e);
+        // Still refused after the bucket's own block was lifted: the account's or the
+        // organization's setting is what blocks it.
+        let hint = if why.contains("BlockPublicPolicy") {
+            ": the account's or organization's S3 Block Public Access setting blocks public policies (aws s3control get-public-access-block --account-id <account>)"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("set public-read policy of bucket {name}: {why}{hint}")
+    })?;
     Ok(())
 }
 

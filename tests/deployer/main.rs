@@ -1,6 +1,7 @@
 //! catup's deployer against a real moto_server: `catup` is run as a program, the way the
 //! README runs it, and every effect is read back through the AWS SDK or moto's recorder.
 
+mod account_limits;
 mod bad_input;
 mod common;
 mod dev;
