@@ -111,15 +111,21 @@ pub async fn deploy(
                 &desired.images,
                 observed.images.as_ref(),
                 &images_change,
+                &progress,
             )
             .await?;
             reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
             anyhow::Ok(())
         },
         async {
-            let outcome =
-                site_bucket::apply(aws, &desired.site, observed.site.as_ref(), &site_change)
-                    .await?;
+            let outcome = site_bucket::apply(
+                aws,
+                &desired.site,
+                observed.site.as_ref(),
+                &site_change,
+                &progress,
+            )
+            .await?;
             reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
             anyhow::Ok(())
         },

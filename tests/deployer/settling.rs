@@ -71,3 +71,50 @@ async fn a_role_created_by_this_deploy_gets_five_minutes_to_propagate() {
     assert!((2.0..6.0).contains(&took), "gave up after {took:.1} s");
     assert!(proxy.answered(0) >= 8, "{} attempts", proxy.answered(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buckets_wait_for_a_deleted_name_and_for_s3_to_know_a_new_bucket() {
+    let w = World::new();
+    let (images, site) = (w.images_bucket(), w.site_bucket());
+    let aborted = Answer::error(
+        409,
+        "OperationAborted",
+        "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+    );
+    let no_such_bucket = Answer::error(404, "NoSuchBucket", "The specified bucket does not exist");
+    let proxy = scripted(
+        &w,
+        vec![
+            Scripted::new(On::s3("PUT", &images, ""), 2, aborted),
+            Scripted::new(On::s3("PUT", &images, "tagging"), 2, no_such_bucket.clone()),
+            Scripted::new(
+                On::s3("PUT", &site, "publicAccessBlock"),
+                1,
+                no_such_bucket.clone(),
+            ),
+            Scripted::new(On::s3("PUT", &site, "policy"), 1, no_such_bucket.clone()),
+            Scripted::new(On::s3("PUT", &site, "website"), 1, no_such_bucket),
+        ],
+    )
+    .await;
+    let run = w
+        .catup_settling_via(&proxy.endpoint(), &w.deploy_args())
+        .ok();
+    assert_all(&run.json(), "created");
+    let answered: Vec<usize> = (0..5).map(|i| proxy.answered(i)).collect();
+    assert_eq!(answered, [2, 2, 1, 1, 1], "{}", run.stderr);
+    let says = |why: &str| run.stderr.matches(why).count();
+    assert_eq!(
+        says("S3 is still releasing this name after a recent delete (OperationAborted)"),
+        2,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        says("S3 does not know the new bucket everywhere yet (NoSuchBucket)"),
+        5,
+        "{}",
+        run.stderr
+    );
+    w.catup(&["status"]).ok();
+}

@@ -109,7 +109,11 @@ impl On {
         };
         self.service == call.service
             && self.method == call.method
-            && self.path.as_ref().is_none_or(|p| *p == call.path)
+            // Path-style S3 sends `/bucket/` for bucket calls.
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|p| p.trim_end_matches('/') == call.path.trim_end_matches('/'))
             && subresource_ok
             && self
                 .action
