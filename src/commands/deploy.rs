@@ -175,7 +175,7 @@ pub async fn deploy(
 
     let change = function_url::diff(&desired.url, observed.url.as_ref());
     let (outcome, function_url) =
-        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change).await?;
+        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change, &progress).await?;
     reporter.resource(Kind::FunctionUrl, &function_url, &outcome);
 
     let mut files = frontend;

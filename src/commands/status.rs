@@ -88,6 +88,16 @@ pub async fn status(
         }
     }
 
+    // A failed function says why: deploy sends its code and configuration again.
+    if let (Some(why), Some(line)) = (
+        observed.function.as_ref().and_then(|f| f.failed.as_ref()),
+        lines.iter_mut().find(|l| l.kind == Kind::Function),
+    ) {
+        line.state = State::Drifted(String::new()).word();
+        line.detail = Some(format!(
+            "Lambda's last update failed ({why}): run deploy to repair"
+        ));
+    }
     // The account's Block Public Access keeps the website private whatever the bucket says.
     if let (Some(why), Some(line)) = (
         account.drift(),

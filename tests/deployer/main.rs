@@ -5,6 +5,7 @@ mod account_limits;
 mod bad_input;
 mod common;
 mod dev;
+mod drift;
 mod faults;
 mod fresh;
 mod function_input;

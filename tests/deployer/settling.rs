@@ -118,3 +118,103 @@ async fn buckets_wait_for_a_deleted_name_and_for_s3_to_know_a_new_bucket() {
     );
     w.catup(&["status"]).ok();
 }
+
+/// Lambda's answer while another update of the function is in progress.
+fn update_in_progress(w: &World) -> Answer {
+    Answer::error(
+        409,
+        "ResourceConflictException",
+        format!(
+            "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:{}:function:{}",
+            catup_testkit::MOTO_ACCOUNT_ID,
+            w.function()
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_is_success_only_once_the_url_and_permissions_are_read_back() {
+    let w = World::new();
+    let function = w.function();
+    let proxy = scripted(
+        &w,
+        vec![
+            Scripted::new(
+                On::lambda("POST", &format!("/2021-10-31/functions/{function}/url")),
+                1,
+                update_in_progress(&w),
+            ),
+            Scripted::new(
+                On::lambda("POST", &format!("/2015-03-31/functions/{function}/policy")),
+                2,
+                update_in_progress(&w),
+            ),
+        ],
+    )
+    .await;
+    let run = w
+        .catup_settling_via(&proxy.endpoint(), &w.deploy_args())
+        .ok();
+    assert_all(&run.json(), "created");
+    assert_eq!((proxy.answered(0), proxy.answered(1)), (1, 2));
+    assert_eq!(
+        run.stderr.matches("Lambda is busy with another update of the function (ResourceConflictException), retrying").count(),
+        3,
+        "{}",
+        run.stderr
+    );
+    // Both statements really exist: status (straight to moto) finds nothing to do.
+    assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_whose_last_update_failed_is_reported_and_repaired() {
+    let w = World::new();
+    w.deploy();
+    let failed = || {
+        Answer::Patched(vec![
+            ("/Configuration/LastUpdateStatus", "Failed".into()),
+            (
+                "/Configuration/LastUpdateStatusReason",
+                "The role defined for the function cannot be assumed by Lambda.".into(),
+            ),
+            (
+                "/Configuration/LastUpdateStatusReasonCode",
+                "InvalidRole".into(),
+            ),
+        ])
+    };
+    let get_function = On::lambda("GET", &format!("/2015-03-31/functions/{}", w.function()));
+    let proxy = scripted(&w, vec![Scripted::new(get_function.clone(), 1, failed())]).await;
+    let status = w.catup_via(&proxy.endpoint(), &w.stack, &["status", "--json"]);
+    assert_eq!(status.code, 4, "{}", status.stderr);
+    let (state, detail) = crate::common::detail_of(&status.json(), "function");
+    assert_eq!(state, "drifted");
+    assert!(
+        detail.contains("last update failed (The role defined"),
+        "{detail}"
+    );
+
+    let proxy = scripted(&w, vec![Scripted::new(get_function, 1, failed())]).await;
+    w.moto.start_recording().await;
+    let deploy = w
+        .catup_settling_via(&proxy.endpoint(), &w.deploy_args())
+        .ok();
+    assert_eq!(
+        crate::common::detail_of(&deploy.json(), "function"),
+        ("updated".to_owned(), "code, configuration".to_owned())
+    );
+    let calls: Vec<String> = w
+        .moto
+        .recorded_mutations()
+        .await
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(calls.iter().any(|c| c.contains("/code")), "{calls:?}");
+    assert!(
+        calls.iter().any(|c| c.contains("/configuration")),
+        "{calls:?}"
+    );
+    assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
+}
