@@ -341,13 +341,58 @@ pub async fn put_sse_s3(target: &Changing<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes every object version and delete marker, then the bucket. Returns how many
-/// versions and markers were deleted. A bucket already gone is success.
-pub async fn empty_and_delete(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
-    empty_and_delete_attempt(aws, bucket, 1).await
+/// How long teardown keeps emptying a bucket that S3 still finds objects in (uploads through
+/// presigned URLs handed out before the function was deleted, valid for up to 15 minutes).
+const STILL_FILLING: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(8));
+
+enum Emptying {
+    /// DeleteBucket answered BucketNotEmpty: something arrived after the listing.
+    NotEmpty,
+    Failed(anyhow::Error),
 }
 
-async fn empty_and_delete_attempt(aws: &Aws, bucket: &str, attempt: u32) -> anyhow::Result<usize> {
+/// Deletes every object version and delete marker, then the bucket; while S3 answers
+/// BucketNotEmpty (a late upload), waits and empties it again. Returns how many versions
+/// and markers were deleted. A bucket already gone is success.
+pub async fn empty_and_delete(
+    aws: &Aws,
+    bucket: &str,
+    progress: Progress<'_>,
+) -> anyhow::Result<usize> {
+    let deleted = std::sync::atomic::AtomicUsize::new(0);
+    let emptied = retry_while_settling(
+        STILL_FILLING,
+        |e| matches!(e, Emptying::NotEmpty),
+        |delay, attempt| {
+            progress(format!(
+                "bucket {bucket}: S3 still finds objects in it (BucketNotEmpty: a late upload), emptying it again in {} (attempt {attempt})",
+                seconds(delay)
+            ))
+        },
+        || async {
+            let count = empty(aws, bucket).await.map_err(Emptying::Failed)?;
+            deleted.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+            match aws.s3.delete_bucket().bucket(bucket).send().await {
+                Err(e) if error_code(&e) == Some("BucketNotEmpty") => Err(Emptying::NotEmpty),
+                other => other
+                    .or_absent(|| format!("delete bucket {bucket}"))
+                    .map(|_| ())
+                    .map_err(Emptying::Failed),
+            }
+        },
+    )
+    .await;
+    match emptied {
+        Ok(()) => Ok(deleted.into_inner()),
+        Err(Emptying::NotEmpty) => bail!(
+            "delete bucket {bucket}: BucketNotEmpty: uploads keep arriving; run teardown again once they stop"
+        ),
+        Err(Emptying::Failed(e)) => Err(e),
+    }
+}
+
+/// Deletes every object version and delete marker; returns how many.
+async fn empty(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
     let mut deleted = 0;
     loop {
         // Always list from the start: what was listed before is deleted now.
@@ -378,7 +423,7 @@ async fn empty_and_delete_attempt(aws: &Aws, bucket: &str, attempt: u32) -> anyh
             })
             .collect();
         if objects.is_empty() {
-            break;
+            return Ok(deleted);
         }
         let count = objects.len();
         let out = aws
@@ -403,19 +448,6 @@ async fn empty_and_delete_attempt(aws: &Aws, bucket: &str, attempt: u32) -> anyh
             );
         }
         deleted += count;
-    }
-    let gone = aws.s3.delete_bucket().bucket(bucket).send().await;
-    match gone {
-        Err(e) if error_code(&e) == Some("BucketNotEmpty") && attempt < 3 => {
-            // An upload through a presigned URL landed after the listing: empty it again.
-            Box::pin(empty_and_delete_attempt(aws, bucket, attempt + 1))
-                .await
-                .map(|more| deleted + more)
-        }
-        other => {
-            other.or_absent(|| format!("delete bucket {bucket}"))?;
-            Ok(deleted)
-        }
     }
 }
 

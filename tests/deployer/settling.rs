@@ -218,3 +218,55 @@ async fn a_function_whose_last_update_failed_is_reported_and_repaired() {
     );
     assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_waits_out_late_uploads_and_deletes_the_log_group_after_the_function() {
+    let w = World::new();
+    let lab_role = w
+        .iam()
+        .await
+        .create_role()
+        .role_name("LabRole")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    let arn = lab_role.arn();
+    w.deploy_as(&w.stack, &["--role-arn", arn]);
+    let not_empty = Answer::error(
+        409,
+        "BucketNotEmpty",
+        "The bucket you tried to delete is not empty",
+    );
+    // More refusals than the three immediate tries teardown used to make.
+    let delete_images = On::s3("DELETE", &w.images_bucket(), "");
+    let proxy = scripted(&w, vec![Scripted::new(delete_images, 4, not_empty)]).await;
+    w.moto.start_recording().await;
+    let run = w
+        .catup_settling_via(&proxy.endpoint(), &["teardown", "--yes", "--role-arn", arn])
+        .ok();
+    assert_eq!(proxy.answered(0), 4);
+    assert_eq!(
+        run.stderr.matches("S3 still finds objects in it (BucketNotEmpty: a late upload), emptying it again in").count(),
+        4,
+        "{}",
+        run.stderr
+    );
+    crate::snapshot::is_gone(&w, &w.stack).await.unwrap();
+    let calls: Vec<String> = w
+        .moto
+        .recorded_mutations()
+        .await
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let at = |found: &dyn Fn(&String) -> bool| calls.iter().position(found).unwrap();
+    let function = format!("/2015-03-31/functions/{}", w.function());
+    let delete_function = at(&|c| c.starts_with("DELETE") && c.ends_with(&function));
+    assert!(
+        delete_function < at(&|c| c.contains("(DeleteLogGroup)")),
+        "{calls:#?}"
+    );
+}
