@@ -72,3 +72,63 @@ async fn account_restrict_public_buckets_alone_is_drift_for_status_and_stops_dep
         .contains("s3control put-public-access-block --account-id"));
     assert!(w.moto.recorded_mutations().await.is_empty());
 }
+
+/// A profile written by `aws login` (the AWS CLI's browser sign-in): its `login_session` and
+/// the cached token are read by aws-config's `credentials-login` feature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_written_by_aws_login_is_used() {
+    use sha2::Digest;
+    let w = World::new();
+    let session = format!(
+        "arn:aws:iam::{}:user/student",
+        catup_testkit::MOTO_ACCOUNT_ID
+    );
+    let config = w.dir.join("aws-login-config");
+    std::fs::write(
+        &config,
+        format!("[profile student]\nlogin_session = {session}\nregion = us-east-1\n"),
+    )
+    .unwrap();
+    let cache = w.dir.join("login-cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let token = serde_json::json!({
+        "accessToken": {
+            "accessKeyId": "ASIAEXAMPLELOGIN",
+            "secretAccessKey": "login-secret",
+            "sessionToken": "login-session-token",
+            "accountId": catup_testkit::MOTO_ACCOUNT_ID,
+            "expiresAt": "2099-01-01T00:00:00Z"
+        },
+        "tokenType": "aws_sigv4",
+        "refreshToken": "opaque",
+        "idToken": "header.payload.signature",
+        "clientId": "arn:aws:signin:::devtools/same-device",
+        "dpopKey": "-----BEGIN EC PRIVATE KEY-----\nunused while the token is fresh\n-----END EC PRIVATE KEY-----\n"
+    });
+    let name = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+    std::fs::write(cache.join(format!("{name}.json")), token.to_string()).unwrap();
+
+    let env = vec![
+        ("AWS_ENDPOINT_URL", w.moto.endpoint()),
+        ("AWS_CONFIG_FILE", config.to_str().unwrap().to_owned()),
+        (
+            "AWS_LOGIN_CACHE_DIRECTORY",
+            cache.to_str().unwrap().to_owned(),
+        ),
+    ];
+    let run = crate::common::run_catup(
+        &w.dir,
+        &env,
+        &[
+            "--stack",
+            &w.stack,
+            "--profile",
+            "student",
+            "status",
+            "--json",
+        ],
+    );
+    // Not deployed (3), which needs the account id: STS was called with the login's keys.
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.json()["deployed"], false);
+}
