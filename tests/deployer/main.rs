@@ -11,6 +11,7 @@ mod fresh;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod regions;
 mod security;
 mod settling;
 mod snapshot;
