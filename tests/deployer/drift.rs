@@ -54,3 +54,22 @@ async fn url_statements_are_compared_on_principal_and_condition_not_only_their_i
     assert_state(&deploy, "function_url", "updated", "permissions");
     assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
 }
+
+/// A browser must never pair a cached app.js with a fresh config.js: the page, its script and
+/// its styles are revalidated on every load, as S3 answers HeadObject.
+#[tokio::test]
+async fn the_page_its_script_and_styles_are_served_with_no_cache() {
+    let w = World::new();
+    w.deploy();
+    let s3 = w.s3().await;
+    for key in ["index.html", "app.js", "styles.css", "config.js"] {
+        let head = s3
+            .head_object()
+            .bucket(w.site_bucket())
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.cache_control(), Some("no-cache"), "{key}");
+    }
+}
