@@ -1,6 +1,9 @@
 //! `catup verify`: proves a deployed stack works end to end, the way a browser uses it:
-//! upload through a presigned URL, find the image in the gallery, read it back, and check
-//! the CORS answers and config.js. Every check prints pass/fail and its time.
+//! upload through a presigned URL (after the same CORS preflight a browser sends to S3), find
+//! the image in the gallery, read it back, and check the CORS answers and config.js. Every
+//! check prints pass/fail and its time. Right after a deploy AWS may still answer 403 or 404
+//! for a few seconds (permissions, CORS, website objects settling): those checks are retried
+//! briefly, with a progress line.
 
 use std::fmt;
 use std::future::Future;
@@ -13,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Context;
-use crate::aws::SdkResultExt;
+use crate::aws::{retry_while_settling, seconds, SdkResultExt, Settling};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::output::emit;
 use crate::resources::function_url;
@@ -23,6 +26,62 @@ const TEST_PNG_BASE64: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 const FOREIGN_ORIGIN: &str = "https://not-the-site.example";
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a check answered 403, 404 or 5xx is retried: what a fresh deploy needs to settle.
+const FRESH_DEPLOY: Settling = Settling::up_to(Duration::from_secs(30), Duration::from_secs(4));
+
+/// An answer that a fresh deploy gives until AWS has settled: 403, 404 or 5xx.
+#[derive(Debug)]
+struct NotYet(String);
+
+impl fmt::Display for NotYet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotYet {}
+
+/// Fails unless `status` is 200; a status a settling deploy gives is `NotYet`.
+async fn expect_200(what: &str, response: reqwest::Response) -> anyhow::Result<reqwest::Response> {
+    let status = response.status();
+    if status == 200 {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    let line = format!("{what} answered {status}: {}", body.trim());
+    if status == 403 || status == 404 || status.is_server_error() {
+        Err(NotYet(line).into())
+    } else {
+        Err(anyhow!(line))
+    }
+}
+
+/// Runs `check` again while it answers `NotYet`, within [`FRESH_DEPLOY`].
+async fn settled<T, Fut>(ctx: &Context, name: &str, check: impl FnMut() -> Fut) -> anyhow::Result<T>
+where
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let last = std::sync::Mutex::new(String::new());
+    retry_while_settling(
+        FRESH_DEPLOY,
+        |e: &anyhow::Error| match e.downcast_ref::<NotYet>() {
+            Some(not_yet) => {
+                *last.lock().expect("last answer") = not_yet.0.clone();
+                true
+            }
+            None => false,
+        },
+        |delay, attempt| {
+            ctx.reporter.note(format!(
+                "verify: {name}: not yet ({}), retrying in {} (attempt {attempt})",
+                last.lock().expect("last answer"),
+                seconds(delay)
+            ))
+        },
+        check,
+    )
+    .await
+}
 
 #[derive(Debug, Serialize)]
 pub struct CheckResult {
@@ -122,10 +181,18 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
     let mut uploaded_key = None;
     let steps = async {
         let c = &checker;
+        const POST: &str = "POST returns a presigned upload";
         let upload = timed(
             &mut checks,
-            "POST returns a presigned upload",
-            c.post_upload(png.len()),
+            POST,
+            settled(ctx, POST, || c.post_upload(png.len())),
+        )
+        .await?;
+        const PREFLIGHT: &str = "S3 allows the upload's CORS preflight";
+        timed(
+            &mut checks,
+            PREFLIGHT,
+            settled(ctx, PREFLIGHT, || c.upload_preflight(&upload)),
         )
         .await?;
         timed(
@@ -147,10 +214,11 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
             c.same_bytes(&url, &png),
         )
         .await?;
+        const CONFIG_JS: &str = "config.js holds the Function URL";
         timed(
             &mut checks,
-            "config.js holds the Function URL",
-            c.config_js(&target.website_url),
+            CONFIG_JS,
+            settled(ctx, CONFIG_JS, || c.config_js(&target.website_url)),
         )
         .await?;
         timed(
@@ -254,12 +322,7 @@ impl Checker {
             .send()
             .await
             .context("POST to the Function URL")?;
-        let status = response.status();
-        ensure!(
-            status == 200,
-            "POST answered {status}: {}",
-            response.text().await.unwrap_or_default()
-        );
+        let response = expect_200("POST", response).await?;
         self.exactly_our_origin(&response)?;
         let body: Value =
             serde_json::from_slice(&response.bytes().await?).context("POST answer is not JSON")?;
@@ -280,6 +343,43 @@ impl Checker {
             .collect();
         let detail = format!("200, key {key}, one allow-origin");
         Ok((Upload { url, key, headers }, detail))
+    }
+
+    /// What a browser on the site asks S3 before the PUT: OPTIONS on the upload URL with the
+    /// site's Origin; S3 answers 200 with the origin and PUT allowed, or 403.
+    async fn upload_preflight(&self, upload: &Upload) -> anyhow::Result<((), String)> {
+        let response = self
+            .http
+            .request(reqwest::Method::OPTIONS, &upload.url)
+            .header(reqwest::header::ORIGIN, &self.origin)
+            .header(reqwest::header::ACCESS_CONTROL_REQUEST_METHOD, "PUT")
+            .header(
+                reqwest::header::ACCESS_CONTROL_REQUEST_HEADERS,
+                "content-type",
+            )
+            .send()
+            .await
+            .context("preflight OPTIONS to the upload URL")?;
+        let response = expect_200("the images bucket's preflight", response).await?;
+        let origins = Self::allow_origins(&response);
+        ensure!(
+            origins.iter().any(|o| o == &self.origin || o == "*"),
+            "the images bucket's preflight allows {origins:?}, not {}",
+            self.origin
+        );
+        let methods = response
+            .headers()
+            .get(reqwest::header::ACCESS_CONTROL_ALLOW_METHODS)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        ensure!(
+            methods
+                .split(',')
+                .any(|m| m.trim().eq_ignore_ascii_case("PUT")),
+            "the images bucket's preflight allows methods {methods:?}, not PUT"
+        );
+        Ok(((), format!("200, PUT from {}", self.origin)))
     }
 
     async fn put(&self, upload: &Upload, png: &[u8]) -> anyhow::Result<((), String)> {
@@ -348,8 +448,7 @@ impl Checker {
             .send()
             .await
             .with_context(|| format!("GET {url}"))?;
-        let status = response.status();
-        ensure!(status == 200, "GET {url} answered {status}");
+        let response = expect_200(&format!("GET {url}"), response).await?;
         let body = response.text().await?;
         let quoted = serde_json::Value::from(self.api.as_str()).to_string();
         if !body.contains(&quoted) {

@@ -16,3 +16,4 @@ mod security;
 mod settling;
 mod snapshot;
 mod teardown;
+mod verify_preflight;
