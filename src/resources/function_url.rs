@@ -217,7 +217,11 @@ where
                 Err(e) if error_code(&e) == Some("ResourceConflictException") => {
                     read_back().await?.ok_or_else(|| Busy::Conflict(reason(&e)))
                 }
-                Err(e) => Err(Busy::Failed(anyhow::anyhow!("{what}: {}", reason(&e)))),
+                Err(e) => Err(Busy::Failed(anyhow::anyhow!(
+                    "{what}: {}{}",
+                    reason(&e),
+                    hint(error_code(&e))
+                ))),
             }
         }
     };
@@ -237,6 +241,16 @@ where
         Busy::Conflict(why) => anyhow::anyhow!("{what}: {why}"),
         Busy::Failed(e) => e,
     })
+}
+
+/// What to do about a refusal that is the account's policy, not catup's mistake.
+fn hint(code: Option<&str>) -> &'static str {
+    match code {
+        Some("PublicPolicyException") => {
+            "; an organization policy (or the account's Lambda block public access setting) forbids public Function URLs: ask the account's administrator to allow them, or deploy to an account without that policy"
+        }
+        _ => "",
+    }
 }
 
 /// Removes the permissions and the URL configuration.

@@ -6,6 +6,7 @@
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 use catup::aws::Aws;
 use catup::region::Region;
+use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 
 use crate::common::{detail_of, World};
 
@@ -131,4 +132,66 @@ async fn a_profile_written_by_aws_login_is_used() {
     // Not deployed (3), which needs the account id: STS was called with the login's keys.
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(run.json()["deployed"], false);
+}
+
+/// What IAM answers a student lab's voclabs role for CreateRole / PutRolePolicy.
+fn lab_denies(w: &World, action: &str) -> Answer {
+    Answer::error(
+        403,
+        "AccessDenied",
+        format!(
+            "User: arn:aws:sts::{account}:assumed-role/voclabs/user3456789=student is not authorized to perform: iam:{action} on resource: arn:aws:iam::{account}:role/{}-role with an explicit deny in an identity-based policy",
+            w.function(),
+            account = catup_testkit::MOTO_ACCOUNT_ID,
+        ),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lab_account_denying_roles_is_told_to_pass_role_arn() {
+    for action in ["CreateRole", "PutRolePolicy"] {
+        let w = World::new();
+        let proxy = FaultProxy::start(
+            &w.moto.endpoint(),
+            Policy::Script(vec![Scripted::new(
+                On::iam(action),
+                usize::MAX,
+                lab_denies(&w, action),
+            )]),
+        )
+        .await;
+        let run = w.catup_via(&proxy.endpoint(), &w.stack, &deploy_args(&w));
+        let run = run.fails_with(1, &format!("is not authorized to perform: iam:{action}"));
+        assert!(
+            run.stderr
+                .contains("pass --role-arn with an existing role such as LabRole"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(proxy.answered(0), 1, "{action}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_forbidding_public_urls_is_named() {
+    let w = World::new();
+    let refused = Answer::error(
+        400,
+        "PublicPolicyException",
+        "Lambda prevented your policy from being applied because it would grant public access to your function. To apply a public policy, turn off block public access for your function or account.",
+    );
+    let add_permission = On::lambda(
+        "POST",
+        &format!("/2015-03-31/functions/{}/policy", w.function()),
+    );
+    let proxy = FaultProxy::start(
+        &w.moto.endpoint(),
+        Policy::Script(vec![Scripted::new(add_permission, usize::MAX, refused)]),
+    )
+    .await;
+    let run = w.catup_via(&proxy.endpoint(), &w.stack, &deploy_args(&w));
+    let run = run.fails_with(1, "PublicPolicyException");
+    let hint = "an organization policy (or the account's Lambda block public access setting) forbids public Function URLs";
+    assert!(run.stderr.contains(hint), "{}", run.stderr);
+    assert_eq!(proxy.answered(0), 1, "refused once, not retried");
 }
