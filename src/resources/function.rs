@@ -8,18 +8,16 @@ use anyhow::bail;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
-use crate::aws::{error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt};
+use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
 use aws_sdk_lambda::config::http::HttpResponse;
-use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
 
 mod settle;
-use settle::{
-    failure, role_not_yet_assumable, role_propagation, wait_until_applied, wait_until_settled,
-};
+use settle::{failure, wait_until_applied, wait_until_settled, RolePropagation};
 
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
@@ -260,38 +258,6 @@ async fn create(
     }
 }
 
-/// Retries a call while Lambda says the function's role cannot be assumed yet.
-struct RolePropagation<'a> {
-    just_created: bool,
-    name: &'a str,
-    progress: Progress<'a>,
-}
-
-impl RolePropagation<'_> {
-    async fn retry<T, E, Fut>(
-        &self,
-        call: impl FnMut() -> Fut,
-    ) -> Result<T, SdkError<E, HttpResponse>>
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    {
-        let name = self.name;
-        retry_while_settling(
-            role_propagation(self.just_created),
-            |e| role_not_yet_assumable(error_code(e), &reason(e)),
-            |delay, attempt| {
-                (self.progress)(format!(
-                    "function {name}: IAM has not propagated the role to Lambda yet, retrying in {} (attempt {attempt})",
-                    seconds(delay)
-                ))
-            },
-            call,
-        )
-        .await
-    }
-}
-
 pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
     let gone = aws
         .lambda
@@ -387,49 +353,6 @@ mod tests {
                 Change::Update(vec!["configuration".into()])
             );
         }
-    }
-
-    #[test]
-    fn only_the_propagation_error_is_retried() {
-        let msg = "The role defined for the function cannot be assumed by Lambda.";
-        assert!(settle::role_not_yet_assumable(
-            Some("InvalidParameterValueException"),
-            msg
-        ));
-        assert!(!settle::role_not_yet_assumable(
-            Some("AccessDeniedException"),
-            msg
-        ));
-        assert!(!settle::role_not_yet_assumable(
-            Some("InvalidParameterValueException"),
-            "Unzipped size must be smaller than 262144000 bytes"
-        ));
-    }
-
-    /// AWS's message when the role's KMS grant for the environment variables is refused.
-    pub const KMS_NOT_YET: &str = "Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant. Please check your KMS key settings. KMS Exception: InvalidArnException KMS Message: ARN does not refer to a valid principal: arn:aws:iam::123456789012:role/cats-api-role";
-
-    #[test]
-    fn the_kms_grant_form_of_iam_propagation_is_retried_too() {
-        let code = Some("InvalidParameterValueException");
-        assert!(settle::role_not_yet_assumable(code, KMS_NOT_YET));
-        assert!(!settle::role_not_yet_assumable(
-            code,
-            "Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant. KMS Exception: DisabledException"
-        ));
-    }
-
-    #[test]
-    fn a_just_created_role_gets_five_minutes_an_older_one_two() {
-        use std::time::Duration;
-        assert_eq!(
-            settle::role_propagation(true).limit,
-            Duration::from_secs(300)
-        );
-        assert_eq!(
-            settle::role_propagation(false).limit,
-            Duration::from_secs(120)
-        );
     }
 
     #[test]

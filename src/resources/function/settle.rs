@@ -5,7 +5,12 @@ use std::time::Duration;
 
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 
-use crate::aws::{retry_while_settling, Aws, Progress, SdkResultExt, Settling};
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+
+use crate::aws::{
+    error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
+};
 
 /// How long IAM may take to let Lambda assume the function's role: up to 5 minutes for a role
 /// catup has just created (what Terraform allows for IAM propagation), 2 for an older one.
@@ -124,5 +129,76 @@ pub(super) async fn wait_until_applied(
         Settled::Failed(reason) => anyhow::bail!(
             "function {name}: Lambda could not apply the change ({reason}): fix the cause and run deploy again"
         ),
+    }
+}
+
+/// Retries a call while Lambda says the function's role cannot be assumed yet.
+pub(super) struct RolePropagation<'a> {
+    pub(super) just_created: bool,
+    pub(super) name: &'a str,
+    pub(super) progress: Progress<'a>,
+}
+
+impl RolePropagation<'_> {
+    pub(super) async fn retry<T, E, Fut>(
+        &self,
+        call: impl FnMut() -> Fut,
+    ) -> Result<T, SdkError<E, HttpResponse>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        let name = self.name;
+        retry_while_settling(
+            role_propagation(self.just_created),
+            |e| role_not_yet_assumable(error_code(e), &reason(e)),
+            |delay, attempt| {
+                (self.progress)(format!(
+                    "function {name}: IAM has not propagated the role to Lambda yet, retrying in {} (attempt {attempt})",
+                    seconds(delay)
+                ))
+            },
+            call,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_propagation_error_is_retried() {
+        let msg = "The role defined for the function cannot be assumed by Lambda.";
+        assert!(role_not_yet_assumable(
+            Some("InvalidParameterValueException"),
+            msg
+        ));
+        assert!(!role_not_yet_assumable(Some("AccessDeniedException"), msg));
+        assert!(!role_not_yet_assumable(
+            Some("InvalidParameterValueException"),
+            "Unzipped size must be smaller than 262144000 bytes"
+        ));
+    }
+
+    /// AWS's message when the role's KMS grant for the environment variables is refused.
+    pub const KMS_NOT_YET: &str = "Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant. Please check your KMS key settings. KMS Exception: InvalidArnException KMS Message: ARN does not refer to a valid principal: arn:aws:iam::123456789012:role/cats-api-role";
+
+    #[test]
+    fn the_kms_grant_form_of_iam_propagation_is_retried_too() {
+        let code = Some("InvalidParameterValueException");
+        assert!(role_not_yet_assumable(code, KMS_NOT_YET));
+        assert!(!role_not_yet_assumable(
+            code,
+            "Lambda was unable to configure access to your environment variables because the KMS key is invalid for CreateGrant. KMS Exception: DisabledException"
+        ));
+    }
+
+    #[test]
+    fn a_just_created_role_gets_five_minutes_an_older_one_two() {
+        use std::time::Duration;
+        assert_eq!(role_propagation(true).limit, Duration::from_secs(300));
+        assert_eq!(role_propagation(false).limit, Duration::from_secs(120));
     }
 }
