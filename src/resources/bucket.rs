@@ -38,7 +38,16 @@ pub struct Changing<'a> {
     pub progress: Progress<'a>,
 }
 
-impl Changing<'_> {
+impl<'a> Changing<'a> {
+    pub fn new(aws: &'a Aws, name: &'a str, change: &Change, progress: Progress<'a>) -> Self {
+        Changing {
+            aws,
+            name,
+            just_created: *change == Change::Create,
+            progress,
+        }
+    }
+
     /// S3 answered NoSuchBucket for a bucket this deploy just created.
     pub fn not_there_yet<E: ProvideErrorMetadata>(&self, e: &SdkError<E, HttpResponse>) -> bool {
         self.just_created && error_code(e) == Some("NoSuchBucket")

@@ -186,12 +186,7 @@ pub async fn apply(
     progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    let target = Changing {
-        aws,
-        name,
-        just_created: *change == Change::Create,
-        progress,
-    };
+    let target = Changing::new(aws, name, change, progress);
     bucket::ensure_tagged(&target, &desired.stack, actual.map(|a| &a.basics), change).await?;
     // Block public access before anything else can be written to the bucket.
     if change.differs("public access block") {

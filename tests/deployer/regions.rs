@@ -14,14 +14,6 @@ async fn a_region_newer_than_this_build_is_deployed_with_the_dot_form_website_or
         w.site_bucket()
     );
     assert_eq!(report["website_url"], format!("{origin}/"));
-    let cors = w
-        .s3()
-        .await
-        .get_bucket_cors()
-        .bucket(w.images_bucket())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cors.cors_rules()[0].allowed_origins(), [origin.as_str()]);
+    assert_eq!(w.images_cors_origins().await, [origin]);
     assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
 }

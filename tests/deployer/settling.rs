@@ -204,13 +204,7 @@ async fn a_function_whose_last_update_failed_is_reported_and_repaired() {
         crate::common::detail_of(&deploy.json(), "function"),
         ("updated".to_owned(), "code, configuration".to_owned())
     );
-    let calls: Vec<String> = w
-        .moto
-        .recorded_mutations()
-        .await
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let calls = w.recorded_mutation_lines().await;
     assert!(calls.iter().any(|c| c.contains("/code")), "{calls:?}");
     assert!(
         calls.iter().any(|c| c.contains("/configuration")),
@@ -222,18 +216,8 @@ async fn a_function_whose_last_update_failed_is_reported_and_repaired() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn teardown_waits_out_late_uploads_and_deletes_the_log_group_after_the_function() {
     let w = World::new();
-    let lab_role = w
-        .iam()
-        .await
-        .create_role()
-        .role_name("LabRole")
-        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
-    let arn = lab_role.arn();
+    let lab_role = w.lab_role().await;
+    let arn = lab_role.as_str();
     w.deploy_as(&w.stack, &["--role-arn", arn]);
     let not_empty = Answer::error(
         409,
@@ -255,13 +239,7 @@ async fn teardown_waits_out_late_uploads_and_deletes_the_log_group_after_the_fun
         run.stderr
     );
     crate::snapshot::is_gone(&w, &w.stack).await.unwrap();
-    let calls: Vec<String> = w
-        .moto
-        .recorded_mutations()
-        .await
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    let calls = w.recorded_mutation_lines().await;
     let at = |found: &dyn Fn(&String) -> bool| calls.iter().position(found).unwrap();
     let function = format!("/2015-03-31/functions/{}", w.function());
     let delete_function = at(&|c| c.starts_with("DELETE") && c.ends_with(&function));

@@ -102,19 +102,30 @@ impl Checker {
         Ok((Upload { url, key, headers }, detail))
     }
 
-    /// What a browser on the site asks S3 before the PUT: OPTIONS on the upload URL with the
-    /// site's Origin; S3 answers 200 with the origin and PUT allowed, or 403.
-    pub(super) async fn upload_preflight(&self, upload: &Upload) -> anyhow::Result<((), String)> {
-        let response = self
-            .http
-            .request(reqwest::Method::OPTIONS, &upload.url)
-            .header(reqwest::header::ORIGIN, &self.origin)
-            .header(reqwest::header::ACCESS_CONTROL_REQUEST_METHOD, "PUT")
+    /// The CORS preflight a browser sends before a `method` request with a JSON or image body.
+    async fn preflight(
+        &self,
+        url: &str,
+        origin: &str,
+        method: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .request(reqwest::Method::OPTIONS, url)
+            .header(reqwest::header::ORIGIN, origin)
+            .header(reqwest::header::ACCESS_CONTROL_REQUEST_METHOD, method)
             .header(
                 reqwest::header::ACCESS_CONTROL_REQUEST_HEADERS,
                 "content-type",
             )
             .send()
+            .await
+    }
+
+    /// What a browser on the site asks S3 before the PUT: OPTIONS on the upload URL with the
+    /// site's Origin; S3 answers 200 with the origin and PUT allowed, or 403.
+    pub(super) async fn upload_preflight(&self, upload: &Upload) -> anyhow::Result<((), String)> {
+        let response = self
+            .preflight(&upload.url, &self.origin, "PUT")
             .await
             .context("preflight OPTIONS to the upload URL")?;
         let response = expect_200("the images bucket's preflight", response).await?;
@@ -216,15 +227,7 @@ impl Checker {
 
     pub(super) async fn foreign_preflight(&self) -> anyhow::Result<((), String)> {
         let response = self
-            .http
-            .request(reqwest::Method::OPTIONS, &self.api)
-            .header(reqwest::header::ORIGIN, FOREIGN_ORIGIN)
-            .header(reqwest::header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-            .header(
-                reqwest::header::ACCESS_CONTROL_REQUEST_HEADERS,
-                "content-type",
-            )
-            .send()
+            .preflight(&self.api, FOREIGN_ORIGIN, "POST")
             .await
             .context("preflight OPTIONS")?;
         let origins = Self::allow_origins(&response);
