@@ -4,6 +4,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod local;
+pub mod logs;
 pub mod output;
 pub mod package;
 pub mod plan;
