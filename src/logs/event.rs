@@ -25,16 +25,25 @@ pub struct LogEvent {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Line {
     /// A cold start: `INIT_START Runtime Version: provided:al2023.v75\tRuntime Version ARN: ...`.
-    InitStart { runtime: String },
+    InitStart {
+        runtime: String,
+    },
     /// `START RequestId: <id> Version: $LATEST`.
-    Start { request_id: String, version: String },
+    Start {
+        request_id: String,
+        version: String,
+    },
     /// `END RequestId: <id>`.
-    End { request_id: String },
+    End {
+        request_id: String,
+    },
     Report(Report),
     /// A JSON line of the function's tracing subscriber.
     App(AppLine),
     /// Anything else, as written (without the trailing newline).
-    Text { message: String },
+    Text {
+        message: String,
+    },
 }
 
 /// `REPORT RequestId: <id>\tDuration: 2.83 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\t

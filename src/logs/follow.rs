@@ -107,9 +107,7 @@ mod tests {
             time: jiff::Timestamp::from_millisecond(millis).unwrap(),
             stream: Some("s".into()),
             id: Some(id.into()),
-            line: Line::Text {
-                message: id.into(),
-            },
+            line: Line::Text { message: id.into() },
         }
     }
 

@@ -78,12 +78,24 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(Since::DEFAULT.start_millis(now), now.as_millisecond() - 600_000);
+        assert_eq!(
+            Since::DEFAULT.start_millis(now),
+            now.as_millisecond() - 600_000
+        );
     }
 
     #[test]
     fn anything_else_is_refused_with_the_accepted_forms() {
-        for bad in ["", "10", "m", "10 minutes", "-5m", "1.5h", "2026-11-24", "99999999999999999999s"] {
+        for bad in [
+            "",
+            "10",
+            "m",
+            "10 minutes",
+            "-5m",
+            "1.5h",
+            "2026-11-24",
+            "99999999999999999999s",
+        ] {
             let error = Since::parse(bad).unwrap_err();
             assert!(error.contains("use 30s, 10m, 1h"), "{bad}: {error}");
         }

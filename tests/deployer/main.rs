@@ -9,6 +9,7 @@ mod fresh;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod logs;
 mod security;
 mod snapshot;
 mod teardown;
