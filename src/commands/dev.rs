@@ -133,7 +133,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
 
     let function = Arc::new(
         LocalFunctionUrl::new(app, cors, format!("127.0.0.1:{api_port}"))
-            .with_logs(FunctionLogs::to_stderr(global.json)),
+            .with_logs(FunctionLogs::to_stderr()),
     );
     let function_server = tokio::spawn(serve(
         api_listener,

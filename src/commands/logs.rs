@@ -49,7 +49,8 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
     let shown = async {
         let first = fetch(&ctx.aws, group, seen.start_millis()).await?;
         if first.is_none() {
-            eprintln!("no logs yet: log group {group} does not exist (the function has not run since it was deployed)");
+            let waiting = if args.follow { "; waiting for it" } else { "" };
+            eprintln!("no logs yet: log group {group} does not exist (the function has not run since it was deployed){waiting}");
         }
         if !show(&printer, seen.fresh(first.unwrap_or_default()))? || !args.follow {
             return anyhow::Ok(());

@@ -39,10 +39,11 @@ impl FunctionLogs {
         }
     }
 
-    /// Prints each line on stderr the way `catup logs` prints events (text, or JSON lines).
-    pub fn to_stderr(json: bool) -> FunctionLogs {
+    /// Prints each line on stderr as `catup logs` prints events in text; stderr is where
+    /// progress goes, also with --json (stdout then holds only the JSON object).
+    pub fn to_stderr() -> FunctionLogs {
         use std::io::IsTerminal;
-        let printer = Printer::new(json, io::stderr().is_terminal());
+        let printer = Printer::new(false, io::stderr().is_terminal());
         FunctionLogs::new(move |line| {
             let event = LogEvent {
                 time: jiff::Timestamp::now(),

@@ -1,16 +1,13 @@
 //! `catup logs --follow`: events written after it started are shown once each, a late event
 //! from another instance too; Ctrl-C (SIGINT) stops it.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::fixture::{around, now_ms, put, stream_name, Function};
-use super::{columns, group_of, TZ};
+use super::{columns, group_of, lines_of, wait_for_line, TZ};
 use crate::common::{catup_command, World};
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// A running `catup logs --follow`, its stdout read line by line on a thread.
 struct Follower {
@@ -32,15 +29,7 @@ impl Follower {
         .stderr(Stdio::null())
         .spawn()
         .expect("start catup logs --follow");
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = lines_of(child.stdout.take().unwrap());
         Follower {
             child,
             lines,
@@ -51,17 +40,7 @@ impl Follower {
     /// Waits until a line whose message is `message` has arrived.
     #[track_caller]
     fn wait_for(&mut self, message: &str) {
-        let deadline = Instant::now() + WAIT;
-        while !self.received.iter().any(|l| columns(l).1 == message) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.received.push(line),
-                Err(_) => panic!(
-                    "no {message:?} within {WAIT:?}; got:\n{}",
-                    self.received.join("\n")
-                ),
-            }
-        }
+        wait_for_line(&self.lines, &mut self.received, |l| columns(l).1 == message);
     }
 
     /// SIGINT, then the exit code (None: still running after 5 s) and every line printed.

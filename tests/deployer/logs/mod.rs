@@ -4,10 +4,15 @@
 mod fixture;
 mod follow;
 
+use std::io::{BufRead, BufReader, Read};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
 use jiff::tz::{Offset, TimeZone};
 use serde_json::Value;
 
 use crate::common::{run_catup, Run, World};
+use crate::dev::Dev;
 use fixture::{around, now_ms, put, stream_name, Function, Invocation, INIT_START};
 
 /// The time zone the tests run catup in (no tz database needed): UTC+05:30.
@@ -26,6 +31,43 @@ fn logs(world: &World, stack: &str, args: &[&str]) -> Run {
         &env,
         &[&["--stack", stack, "logs"], args].concat(),
     )
+}
+
+/// The lines of a child's output, read on a thread as they come.
+fn lines_of(output: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// Receives lines into `received` until one matches (at most 20 s); returns it.
+#[track_caller]
+fn wait_for_line(
+    lines: &mpsc::Receiver<String>,
+    received: &mut Vec<String>,
+    matches: impl Fn(&str) -> bool,
+) -> String {
+    const WAIT: Duration = Duration::from_secs(20);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(line) = received.iter().find(|l| matches(l)) {
+            return line.clone();
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => received.push(line),
+            Err(_) => panic!(
+                "no such line within {WAIT:?}; got:\n{}",
+                received.join("\n")
+            ),
+        }
+    }
 }
 
 /// What `write_two_instances` wrote.
@@ -307,4 +349,39 @@ async fn another_stack_s_events_are_never_shown() {
     assert_eq!(messages(&ours), ["ours"]);
     let theirs = logs(&world, &other, &[]).ok();
     assert_eq!(messages(&theirs), ["theirs"]);
+}
+
+#[tokio::test]
+async fn dev_prints_the_function_s_lines_as_logs_does() {
+    let mut dev = Dev::start(&catup_testkit::unique_name("d"), None).unwrap();
+    let stderr = lines_of(dev.take_stderr());
+    let response = reqwest::Client::new()
+        .post(dev.url("function_url"))
+        .header("content-type", "application/json")
+        .body(r#"{"contentType": "image/png", "size": 68}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let key = body["key"].as_str().unwrap();
+    let mut received = Vec::new();
+    let line = wait_for_line(&stderr, &mut received, |l| {
+        columns(l)
+            .1
+            .starts_with(&format!("request POST 200 {key} "))
+    });
+    // The same columns as `catup logs`: local time, a short request id, the level.
+    let (head, message) = columns(&line);
+    let (id, level) = head.split_once(' ').unwrap();
+    assert!(
+        jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S%.f", &line[..23]).is_ok(),
+        "{line}"
+    );
+    assert!(
+        id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{line}"
+    );
+    assert_eq!(level, "INFO", "{line}");
+    assert!(message.ends_with(" ms"), "{line}");
 }
