@@ -16,7 +16,6 @@ use super::{default_frontend, deploy::deploy, validate_names, Context};
 use crate::aws::Aws;
 use crate::cli::{DevArgs, GlobalArgs};
 use crate::local::emulator::Emulator;
-use crate::local::function_logs::FunctionLogs;
 use crate::local::function_url::{LocalFunctionUrl, MAX_EVENT_BYTES};
 use crate::local::http::serve;
 use crate::local::site::LocalWebsite;
@@ -131,10 +130,11 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     })?;
     let app = cat_upload_fn::App::new(&config, function_config)?;
 
-    let function = Arc::new(
-        LocalFunctionUrl::new(app, cors, format!("127.0.0.1:{api_port}"))
-            .with_logs(FunctionLogs::to_stderr()),
-    );
+    let function = Arc::new(LocalFunctionUrl::new(
+        app,
+        cors,
+        format!("127.0.0.1:{api_port}"),
+    ));
     let function_server = tokio::spawn(serve(
         api_listener,
         Arc::new(move |request| {

@@ -22,8 +22,8 @@ pub struct LocalFunctionUrl {
     cors: UrlCors,
     /// host:port of this endpoint, as the event's domainName.
     domain: String,
-    /// Where the function's log lines go (none: to catup's own tracing).
-    logs: Option<FunctionLogs>,
+    /// Where the function's log lines go: stderr, as `catup logs` prints them.
+    logs: FunctionLogs,
 }
 
 impl LocalFunctionUrl {
@@ -32,15 +32,8 @@ impl LocalFunctionUrl {
             app,
             cors,
             domain,
-            logs: None,
-        }
-    }
-
-    /// Runs each request as a Lambda invocation would log it (see `FunctionLogs`).
-    pub fn with_logs(self, logs: FunctionLogs) -> LocalFunctionUrl {
-        LocalFunctionUrl {
-            logs: Some(logs),
-            ..self
+            // As Lambda sends the function's lines to CloudWatch, the stand-in shows them.
+            logs: FunctionLogs::to_stderr(),
         }
     }
 
@@ -67,10 +60,7 @@ impl LocalFunctionUrl {
                 )
             }
         };
-        let answer = match &self.logs {
-            Some(logs) => logs.invoke(parsed, |r| self.app.handle(r)).await,
-            None => self.app.handle(parsed).await,
-        };
+        let answer = self.logs.invoke(parsed, |r| self.app.handle(r)).await;
         let (parts, body) = answer.into_parts();
         let mut response = http::Response::from_parts(parts, Full::new(Bytes::from(body)));
         if let Some(origin) = origin {
