@@ -27,6 +27,11 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     let given = match &args.bootstrap {
         Some(path) => {
             anyhow::ensure!(
+                !path.is_dir(),
+                "--bootstrap {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/bootstrap)",
+                path.display()
+            );
+            anyhow::ensure!(
                 path.is_file(),
                 "--bootstrap {}: no such file",
                 path.display()
