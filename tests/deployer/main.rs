@@ -2,7 +2,9 @@
 //! README runs it, and every effect is read back through the AWS SDK or moto's recorder.
 
 mod bad_input;
+mod cli_surface;
 mod common;
+mod connecting;
 mod dev;
 mod faults;
 mod fresh;
