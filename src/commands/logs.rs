@@ -14,6 +14,7 @@ use crate::aws::{Aws, SdkResultExt};
 use crate::cli::{GlobalArgs, LogsArgs};
 use crate::logs::follow::{Backoff, Seen, LATE_WINDOW};
 use crate::logs::{Line, LogEvent, Printer};
+use crate::output::command_for;
 
 /// Polls: one second apart while events arrive, up to five while none do. FilterLogEvents
 /// allows 5 calls a second per account and region, shared with everyone else.
@@ -34,10 +35,11 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
         .or_absent(|| format!("read function {function}"))?
         .is_some();
     if !deployed {
+        let name = stack.name.as_str();
         eprintln!(
-            "stack '{}' is not deployed in {} (no function {function}): run catup deploy",
-            stack.name.as_str(),
-            stack.region
+            "stack '{name}' is not deployed in {} (no function {function}): run `{}`",
+            stack.region,
+            command_for(name, "deploy")
         );
         return Ok(exit(EXIT_NOT_DEPLOYED));
     }

@@ -316,8 +316,8 @@ async fn a_stack_that_is_not_deployed_exits_3_with_one_line() {
     assert_eq!(
         said,
         [format!(
-            "stack '{}' is not deployed in us-east-1 (no function {}-api): run catup deploy",
-            world.stack, world.stack
+            "stack '{0}' is not deployed in us-east-1 (no function {0}-api): run `catup --stack {0} deploy`",
+            world.stack
         )]
     );
 }
