@@ -385,3 +385,28 @@ async fn dev_prints_the_function_s_lines_as_logs_does() {
     assert_eq!(level, "INFO", "{line}");
     assert!(message.ends_with(" ms"), "{line}");
 }
+
+#[tokio::test]
+async fn every_page_is_read_and_ordered_across_streams() {
+    let world = World::new();
+    world.deploy();
+    let group = group_of(&world.stack);
+    // 12,000 events: more than one FilterLogEvents page (10,000 at most), the two streams'
+    // events alternating in time.
+    let start = now_ms() - 300_000;
+    let events = |offset: i64| -> Vec<(i64, String)> {
+        (0..6_000)
+            .map(|i| {
+                (
+                    start + 2 * i + offset,
+                    format!("event {}\n", 2 * i + offset),
+                )
+            })
+            .collect()
+    };
+    put(&world, &group, &stream_name('a'), &events(0)).await;
+    put(&world, &group, &stream_name('b'), &events(1)).await;
+    let run = logs(&world, &world.stack, &[]).ok();
+    let expected: Vec<String> = (0..12_000).map(|i| format!("event {i}")).collect();
+    assert_eq!(messages(&run), expected);
+}
