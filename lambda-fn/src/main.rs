@@ -3,6 +3,7 @@
 use aws_config::BehaviorVersion;
 use cat_upload_fn::{logging, App, Config};
 use lambda_http::{service_fn, Error};
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,8 +22,7 @@ async fn main() -> Result<(), Error> {
 fn init_tracing() {
     let filter = logging::filter_from_env();
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
-        tracing::subscriber::set_global_default(logging::json_subscriber(filter, std::io::stdout))
-            .expect("the first subscriber");
+        logging::json_subscriber(filter, std::io::stdout).init();
     } else {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
