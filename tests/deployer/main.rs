@@ -3,7 +3,9 @@
 
 mod account_limits;
 mod bad_input;
+mod cli_surface;
 mod common;
+mod connecting;
 mod dev;
 mod drift;
 mod faults;
@@ -11,6 +13,7 @@ mod fresh;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod logs;
 mod regions;
 mod security;
 mod settling;
