@@ -49,7 +49,7 @@ async fn create_function_waits_out_the_kms_grant_form_of_iam_propagation() {
     assert_eq!(proxy.answered(0), 3, "the proxy answered CreateFunction");
     let waits = run
         .stderr
-        .matches("IAM has not propagated the role to Lambda yet, retrying in")
+        .matches("IAM role not assumable yet, retrying in")
         .count();
     assert_eq!(waits, 3, "{}", run.stderr);
 }

@@ -154,7 +154,7 @@ impl RolePropagation<'_> {
             |e| role_not_yet_assumable(error_code(e), &reason(e)),
             |delay, attempt| {
                 (self.progress)(format!(
-                    "function {name}: IAM has not propagated the role to Lambda yet, retrying in {} (attempt {attempt})",
+                    "function {name}: IAM role not assumable yet, retrying in {} (attempt {attempt}): IAM has not propagated it to Lambda",
                     seconds(delay)
                 ))
             },
