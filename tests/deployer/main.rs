@@ -15,6 +15,7 @@ mod idempotence;
 mod interruption;
 mod logs;
 mod regions;
+mod scale;
 mod security;
 mod settling;
 mod snapshot;

@@ -4,10 +4,15 @@
 //! drawn from a seeded generator, so a failing run can be replayed. A script answers chosen
 //! calls the way real AWS does where moto does not (IAM propagation, S3's eventual
 //! consistency, Lambda's conflicts), each in its service's own error protocol.
+//!
+//! With any policy, the proxy can hold every call for a fixed delay (what a laptop sees
+//! talking to its region) and counts the peak number of requests in flight at once.
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -178,6 +183,9 @@ pub struct Stats {
     pub faults: AtomicUsize,
     /// How many calls each scripted entry answered.
     pub answered: Mutex<Vec<usize>>,
+    /// Requests being handled right now and the most there ever were at once: all of them
+    /// under "", and by service and method ("s3 PUT").
+    pub in_flight: Mutex<HashMap<String, (usize, usize)>>,
 }
 
 pub struct FaultProxy {
@@ -190,6 +198,7 @@ pub struct FaultProxy {
 struct Shared {
     upstream: String,
     policy: Policy,
+    delay: Duration,
     rng: Mutex<u64>,
     stats: Arc<Stats>,
     kill_target: Arc<AtomicU32>,
@@ -199,6 +208,12 @@ struct Shared {
 impl FaultProxy {
     /// Starts the proxy in front of `upstream` (e.g. moto's endpoint).
     pub async fn start(upstream: &str, policy: Policy) -> FaultProxy {
+        FaultProxy::start_delayed(upstream, policy, Duration::ZERO).await
+    }
+
+    /// Like [`FaultProxy::start`], holding every call `delay` before it is answered: one
+    /// round trip to a real region.
+    pub async fn start_delayed(upstream: &str, policy: Policy, delay: Duration) -> FaultProxy {
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
             .await
             .expect("bind the proxy");
@@ -215,6 +230,7 @@ impl FaultProxy {
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             policy,
+            delay,
             rng: Mutex::new(seed.max(1)),
             stats: stats.clone(),
             kill_target: kill_target.clone(),
@@ -262,6 +278,21 @@ impl FaultProxy {
         self.stats.faults.load(Ordering::SeqCst)
     }
 
+    /// The most requests that were in flight at the same time.
+    pub fn peak_in_flight(&self) -> usize {
+        self.peak_of("")
+    }
+
+    /// The most requests of one service and method (`("s3", "PUT")`) in flight at once.
+    pub fn peak_in_flight_of(&self, service: &str, method: &str) -> usize {
+        self.peak_of(&format!("{service} {method}"))
+    }
+
+    fn peak_of(&self, key: &str) -> usize {
+        let in_flight = self.stats.in_flight.lock().unwrap();
+        in_flight.get(key).map_or(0, |(_, peak)| *peak)
+    }
+
     /// How many calls the `index`-th scripted entry answered.
     pub fn answered(&self, index: usize) -> usize {
         self.stats.answered.lock().unwrap()[index]
@@ -286,8 +317,50 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
+/// Counts one request in flight (in all, and by its service and method) while it lives.
+struct InFlight<'a> {
+    stats: &'a Stats,
+    keys: [String; 2],
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(stats: &'a Stats, service: &str, method: &str) -> InFlight<'a> {
+        let keys = [String::new(), format!("{service} {method}")];
+        let mut in_flight = stats.in_flight.lock().unwrap();
+        for key in &keys {
+            let (now, peak) = in_flight.entry(key.clone()).or_default();
+            *now += 1;
+            *peak = (*peak).max(*now);
+        }
+        InFlight { stats, keys }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = self.stats.in_flight.lock().unwrap();
+        for key in &self.keys {
+            if let Some((now, _)) = in_flight.get_mut(key) {
+                *now -= 1;
+            }
+        }
+    }
+}
+
 impl Shared {
     async fn handle(
+        &self,
+        request: http::Request<Incoming>,
+    ) -> Result<http::Response<Full<Bytes>>, Dropped> {
+        let service = service_of(request.headers());
+        let _in_flight = InFlight::enter(&self.stats, &service, request.method().as_str());
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        self.answer(request).await
+    }
+
+    async fn answer(
         &self,
         request: http::Request<Incoming>,
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
@@ -408,7 +481,7 @@ impl Call {
                 .map(|(_, v)| v.into_owned())
         };
         Call {
-            service: service_of(parts),
+            service: service_of(&parts.headers),
             method: parts.method.as_str().to_owned(),
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or("").to_owned(),
@@ -441,9 +514,8 @@ fn patched(
 }
 
 /// The service a request is for, from its SigV4 credential scope (`.../<region>/<service>/aws4_request`).
-fn service_of(request: &http::request::Parts) -> String {
-    request
-        .headers
+fn service_of(headers: &http::HeaderMap) -> String {
+    headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|auth| auth.split("Credential=").nth(1))
