@@ -90,9 +90,10 @@ pub async fn deploy(
 ) -> anyhow::Result<DeployReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
-    let (observed, package, account) = tokio::try_join!(
+    // Every read first, side by side (the package zips meanwhile): nothing changes before
+    // every resource is known to be ours.
+    let (observed, account) = tokio::try_join!(
         Observed::read(aws, stack),
-        package,
         account_access::read(aws, &stack.account_id)
     )?;
     observed.check_deployable(&desired)?;
@@ -103,13 +104,18 @@ pub async fn deploy(
     if let AccountAccess::Unknown(why) = &account {
         reporter.note(format!("cannot read the account's S3 Block Public Access setting ({why}); if S3 refuses the site's public policy, that setting is why"));
     }
+    let upload_limit = site_files::upload_limit()?;
 
-    // Independent of each other: both buckets, the log group and the role.
+    // Then a dependency graph: each step starts as soon as what it needs is done. The
+    // buckets, log group and role need nothing; the function needs its role and the package;
+    // the URL needs the function; the site files need the site bucket; config.js needs the
+    // site bucket and the URL.
     let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());
     let site_change = site_bucket::diff(&desired.site, observed.site.as_ref());
     let log_change = log_group::diff(&desired.log_group, observed.log_group.as_ref());
     let progress = |message: String| reporter.note(message);
-    let (_, _, _, role_just_created) = tokio::try_join!(
+    let (url_known, url_wanted) = tokio::sync::oneshot::channel::<String>();
+    let (_, _, function_url, config) = tokio::try_join!(
         async {
             let outcome = images_bucket::apply(
                 aws,
@@ -120,18 +126,6 @@ pub async fn deploy(
             )
             .await?;
             reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
-            anyhow::Ok(())
-        },
-        async {
-            let outcome = site_bucket::apply(
-                aws,
-                &desired.site,
-                observed.site.as_ref(),
-                &site_change,
-                &progress,
-            )
-            .await?;
-            reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
             anyhow::Ok(())
         },
         async {
@@ -146,51 +140,83 @@ pub async fn deploy(
             anyhow::Ok(())
         },
         async {
-            match &desired.role {
-                Some(d) => {
-                    let change = role::diff(d, observed.role.as_ref());
-                    let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
-                    reporter.resource(Kind::Role, &d.name, &outcome);
-                    anyhow::Ok(outcome == Outcome::Created)
+            let role = async {
+                match &desired.role {
+                    Some(d) => {
+                        let change = role::diff(d, observed.role.as_ref());
+                        let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
+                        reporter.resource(Kind::Role, &d.name, &outcome);
+                        anyhow::Ok(outcome == Outcome::Created)
+                    }
+                    None => {
+                        reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
+                        Ok(false)
+                    }
                 }
-                None => {
-                    reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
-                    Ok(false)
-                }
-            }
+            };
+            let (role_just_created, package) = tokio::try_join!(role, package)?;
+            let change = function::diff(
+                &desired.function,
+                Some(&package.code_sha256),
+                observed.function.as_ref(),
+            );
+            let outcome = function::apply(
+                aws,
+                &desired.function,
+                &package,
+                &change,
+                role_just_created,
+                &progress,
+            )
+            .await?;
+            reporter.resource(Kind::Function, &stack.function_name, &outcome);
+
+            let change = function_url::diff(&desired.url, observed.url.as_ref());
+            let (outcome, function_url) =
+                function_url::apply(aws, &desired.url, observed.url.as_ref(), &change, &progress)
+                    .await?;
+            // catup dev serves the function itself: the emulator's URL would lead nowhere.
+            let api_url = site_api_url.unwrap_or(&function_url);
+            reporter.resource(Kind::FunctionUrl, api_url, &outcome);
+            let _ = url_known.send(api_url.to_owned());
+            anyhow::Ok(function_url)
+        },
+        async {
+            let outcome = site_bucket::apply(
+                aws,
+                &desired.site,
+                observed.site.as_ref(),
+                &site_change,
+                &progress,
+            )
+            .await?;
+            reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
+            let (_, config) = tokio::try_join!(
+                site_files::upload(
+                    aws,
+                    &stack.site_bucket,
+                    site_files::stale(&frontend, &observed.site_etags),
+                    upload_limit,
+                ),
+                async {
+                    // A failed URL step drops the sender; its own error is the one reported.
+                    let Ok(api_url) = url_wanted.await else {
+                        return Ok(None);
+                    };
+                    let config = site_files::config_js(&api_url);
+                    let stale =
+                        site_files::stale(std::slice::from_ref(&config), &observed.site_etags);
+                    site_files::upload(aws, &stack.site_bucket, stale, 1).await?;
+                    anyhow::Ok(Some(config))
+                },
+            )?;
+            anyhow::Ok(config)
         },
     )?;
 
-    // The function needs its role; the URL needs the function; config.js needs the URL.
-    let change = function::diff(
-        &desired.function,
-        Some(&package.code_sha256),
-        observed.function.as_ref(),
-    );
-    let outcome = function::apply(
-        aws,
-        &desired.function,
-        &package,
-        &change,
-        role_just_created,
-        &progress,
-    )
-    .await?;
-    reporter.resource(Kind::Function, &stack.function_name, &outcome);
-
-    let change = function_url::diff(&desired.url, observed.url.as_ref());
-    let (outcome, function_url) =
-        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change, &progress).await?;
-    // catup dev serves the function itself: the emulator's URL would lead nowhere.
-    reporter.resource(
-        Kind::FunctionUrl,
-        site_api_url.unwrap_or(&function_url),
-        &outcome,
-    );
-
     let mut files = frontend;
-    files.push(site_files::config_js(site_api_url.unwrap_or(&function_url)));
-    let outcome = site_files::apply(aws, &stack.site_bucket, &files, &observed.site_etags).await?;
+    files.extend(config);
+    let outcome = site_files::diff(&files, &observed.site_etags).outcome();
     reporter.resource(Kind::SiteFiles, &format!("{} files", files.len()), &outcome);
 
     let resources = reporter.lines();

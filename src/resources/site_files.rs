@@ -1,23 +1,36 @@
 //! The website's objects: every file of the frontend folder with its Content-Type, and the
 //! generated config.js that points the page at the Function URL. An object is uploaded only
-//! when its MD5 differs from the ETag S3 has.
+//! when its MD5 differs from the ETag S3 has. Files stay on disk until they are uploaded,
+//! a fixed number at a time, so that memory and open descriptors do not grow with the site.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use aws_sdk_s3::primitives::ByteStream;
 use md5::{Digest, Md5};
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::plan::{Change, Outcome};
+use crate::plan::Change;
 
 pub const CONFIG_JS: &str = "config.js";
+
+/// How many site files are uploaded at once unless CATUP_UPLOAD_CONCURRENCY says otherwise.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 16;
+const UPLOAD_LIMIT_VAR: &str = "CATUP_UPLOAD_CONCURRENCY";
+
+/// Where a file's bytes are: generated (config.js) or on disk, read only while uploading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteFile {
     pub key: String,
-    pub body: Vec<u8>,
+    pub body: Body,
     pub content_type: &'static str,
     pub cache_control: Option<&'static str>,
     /// What S3 reports as the ETag of a single-part SSE-S3 upload: the body's MD5 in hex.
@@ -30,10 +43,37 @@ impl SiteFile {
         SiteFile {
             content_type: content_type(&key),
             key,
-            body,
+            body: Body::Bytes(body),
             cache_control,
             md5_hex,
         }
+    }
+
+    /// A file on disk: its MD5 is read in small chunks, its bytes stay on disk until uploaded.
+    pub fn from_path(
+        key: String,
+        path: &Path,
+        cache_control: Option<&'static str>,
+    ) -> anyhow::Result<SiteFile> {
+        let read = || -> std::io::Result<String> {
+            let mut file = std::fs::File::open(path)?;
+            let mut md5 = Md5::new();
+            let mut chunk = vec![0; 64 * 1024];
+            loop {
+                match file.read(&mut chunk)? {
+                    0 => return Ok(hex::encode(md5.finalize())),
+                    n => md5.update(&chunk[..n]),
+                }
+            }
+        };
+        let md5_hex = read().with_context(|| format!("read {}", path.display()))?;
+        Ok(SiteFile {
+            content_type: content_type(&key),
+            key,
+            body: Body::File(path.to_owned()),
+            cache_control,
+            md5_hex,
+        })
     }
 }
 
@@ -122,9 +162,8 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<SiteFile>) -> anyhow::Result
         if key == CONFIG_JS {
             continue;
         }
-        let body = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
         let cache_control = cache_control(&key);
-        files.push(SiteFile::new(key, body, cache_control));
+        files.push(SiteFile::from_path(key, &path, cache_control)?);
     }
     Ok(())
 }
@@ -171,51 +210,85 @@ pub fn diff(files: &[SiteFile], etags: &HashMap<String, String>) -> Change {
     Change::from_differences(stale.iter().map(|f| f.key.clone()).collect())
 }
 
-pub async fn apply(
+/// How many files to upload at once: CATUP_UPLOAD_CONCURRENCY (1 to 256), or 16.
+pub fn upload_limit() -> anyhow::Result<usize> {
+    match std::env::var(UPLOAD_LIMIT_VAR) {
+        Err(_) => Ok(DEFAULT_UPLOAD_LIMIT),
+        Ok(value) => match value.trim().parse::<usize>() {
+            Ok(n) if (1..=256).contains(&n) => Ok(n),
+            _ => bail!("{UPLOAD_LIMIT_VAR}={value} is not a number from 1 to 256: unset it (16 files are uploaded at once) or fix it"),
+        },
+    }
+}
+
+/// Uploads `files`, at most `limit` at a time; the first failure stops the rest and names
+/// its file (the SDK has retried it by its retry policy first).
+pub async fn upload(
     aws: &Aws,
     bucket: &str,
-    files: &[SiteFile],
-    etags: &HashMap<String, String>,
-) -> anyhow::Result<Outcome> {
-    let change = diff(files, etags);
+    files: Vec<&SiteFile>,
+    limit: usize,
+) -> anyhow::Result<()> {
+    let mut waiting = files.into_iter();
     let mut uploads = tokio::task::JoinSet::new();
-    for file in stale(files, etags) {
-        let (s3, bucket, file) = (aws.s3.clone(), bucket.to_owned(), file.clone());
-        uploads.spawn(async move {
-            s3.put_object()
-                .bucket(&bucket)
-                .key(&file.key)
-                .body(ByteStream::from(file.body))
-                .content_type(file.content_type)
-                .set_cache_control(file.cache_control.map(str::to_owned))
-                .send()
-                .await
-                .or_fail(|| format!("upload {} to bucket {bucket}", file.key))
-        });
+    loop {
+        while uploads.len() < limit.max(1) {
+            let Some(file) = waiting.next() else { break };
+            let (s3, bucket, file) = (aws.s3.clone(), bucket.to_owned(), file.clone());
+            uploads.spawn(async move { put(&s3, &bucket, &file).await });
+        }
+        match uploads.join_next().await {
+            Some(done) => done.context("upload task")??,
+            None => return Ok(()),
+        }
     }
-    while let Some(done) = uploads.join_next().await {
-        done??;
-    }
-    Ok(change.outcome())
+}
+
+async fn put(s3: &aws_sdk_s3::Client, bucket: &str, file: &SiteFile) -> anyhow::Result<()> {
+    let body = match &file.body {
+        Body::Bytes(bytes) => ByteStream::from(bytes.clone()),
+        Body::File(path) => ByteStream::from_path(path).await.with_context(|| {
+            format!(
+                "upload {} to bucket {bucket}: read {}",
+                file.key,
+                path.display()
+            )
+        })?,
+    };
+    s3.put_object()
+        .bucket(bucket)
+        .key(&file.key)
+        .body(body)
+        .content_type(file.content_type)
+        .set_cache_control(file.cache_control.map(str::to_owned))
+        .send()
+        .await
+        .or_fail(|| format!("upload {} to bucket {bucket}", file.key))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn body_text(file: &SiteFile) -> String {
+        match &file.body {
+            Body::Bytes(bytes) => String::from_utf8(bytes.clone()).unwrap(),
+            Body::File(path) => std::fs::read_to_string(path).unwrap(),
+        }
+    }
+
     #[test]
     fn config_js_is_the_lecture_s_line_with_the_url_quoted() {
         let f = config_js("https://abc.lambda-url.us-east-1.on.aws/");
         assert_eq!(
-            String::from_utf8(f.body).unwrap(),
+            body_text(&f),
             "window.CAT_UPLOAD_CONFIG = { apiBaseUrl: \"https://abc.lambda-url.us-east-1.on.aws/\" };\n"
         );
         assert_eq!(f.cache_control, Some("no-cache"));
         assert_eq!(f.content_type, "text/javascript; charset=utf-8");
         let odd = config_js("http://x/\"</script>");
-        assert!(String::from_utf8(odd.body)
-            .unwrap()
-            .contains(r#""http://x/\"</script>""#));
+        assert!(body_text(&odd).contains(r#""http://x/\"</script>""#));
     }
 
     #[test]
