@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use crate::aws::{
@@ -60,62 +61,132 @@ pub async fn empty_and_delete(
     }
 }
 
-/// Deletes every object version and delete marker; returns how many.
+/// DeleteObjects calls in flight at once while the next page is listed.
+const DELETES_IN_FLIGHT: usize = 4;
+
+/// DeleteObjects takes at most 1,000 keys.
+const BATCH: usize = 1000;
+
+/// Deletes every object version and delete marker; returns how many. Pages are listed on
+/// with S3's key and version markers (never from the start again) while earlier pages are
+/// deleted in full batches of 1,000, a few DeleteObjects at a time. A page is deleted only
+/// once the page after it is listed: its last entry is that listing's marker.
 async fn empty(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
-    let mut deleted = 0;
+    let mut deletes = Deletes {
+        aws,
+        bucket,
+        in_flight: tokio::task::JoinSet::new(),
+        deleted: 0,
+    };
+    let mut markers = (None, None);
+    let (mut deletable, mut listed) = (Vec::new(), Vec::new());
     loop {
-        // Always list from the start: what was listed before is deleted now.
         let page = aws
             .s3
             .list_object_versions()
             .bucket(bucket)
-            .max_keys(1000)
+            .max_keys(BATCH as i32)
+            .set_key_marker(markers.0.take())
+            .set_version_id_marker(markers.1.take())
             .send()
             .await
             .or_absent(|| format!("list bucket {bucket}"))?;
-        let Some(page) = page else { return Ok(deleted) };
-        let objects: Vec<ObjectIdentifier> = page
-            .versions()
-            .iter()
-            .map(|v| (v.key(), v.version_id()))
-            .chain(
-                page.delete_markers()
-                    .iter()
-                    .map(|m| (m.key(), m.version_id())),
-            )
-            .filter_map(|(key, version)| {
-                ObjectIdentifier::builder()
-                    .set_key(key.map(str::to_owned))
-                    .set_version_id(version.map(str::to_owned))
-                    .build()
-                    .ok()
-            })
-            .collect();
-        if objects.is_empty() {
-            return Ok(deleted);
+        deletable.append(&mut listed);
+        while deletable.len() >= BATCH {
+            deletes.start(deletable.drain(..BATCH).collect()).await?;
         }
-        let count = objects.len();
-        let out = aws
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(objects))
-                    .quiet(true)
-                    .build()?,
-            )
-            .send()
-            .await
-            .or_fail(|| format!("empty bucket {bucket}"))?;
-        if let Some(first) = out.errors().first() {
-            bail!(
-                "empty bucket {bucket}: {} of {count} objects not deleted (first: {} {})",
-                out.errors().len(),
-                first.key().unwrap_or("?"),
-                first.message().unwrap_or("")
-            );
+        let Some(page) = page else { break };
+        listed = identifiers(&page);
+        if page.is_truncated != Some(true) || page.next_key_marker.is_none() {
+            break;
         }
-        deleted += count;
+        markers = (page.next_key_marker, page.next_version_id_marker);
     }
+    deletable.append(&mut listed);
+    while !deletable.is_empty() {
+        let rest = deletable.split_off(deletable.len().min(BATCH));
+        deletes
+            .start(std::mem::replace(&mut deletable, rest))
+            .await?;
+    }
+    deletes.finish().await
+}
+
+/// The DeleteObjects calls of one emptying, at most [`DELETES_IN_FLIGHT`] at once.
+struct Deletes<'a> {
+    aws: &'a Aws,
+    bucket: &'a str,
+    in_flight: tokio::task::JoinSet<anyhow::Result<()>>,
+    deleted: usize,
+}
+
+impl Deletes<'_> {
+    async fn start(&mut self, batch: Vec<ObjectIdentifier>) -> anyhow::Result<()> {
+        while self.in_flight.len() >= DELETES_IN_FLIGHT {
+            if let Some(done) = self.in_flight.join_next().await {
+                done.context("delete task")??;
+            }
+        }
+        self.deleted += batch.len();
+        let (s3, bucket) = (self.aws.s3.clone(), self.bucket.to_owned());
+        self.in_flight
+            .spawn(async move { delete_batch(&s3, &bucket, batch).await });
+        Ok(())
+    }
+
+    async fn finish(mut self) -> anyhow::Result<usize> {
+        while let Some(done) = self.in_flight.join_next().await {
+            done.context("delete task")??;
+        }
+        Ok(self.deleted)
+    }
+}
+
+/// Every version and delete marker of a listing page.
+fn identifiers(page: &ListObjectVersionsOutput) -> Vec<ObjectIdentifier> {
+    page.versions()
+        .iter()
+        .map(|v| (v.key(), v.version_id()))
+        .chain(
+            page.delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id())),
+        )
+        .filter_map(|(key, version)| {
+            ObjectIdentifier::builder()
+                .set_key(key.map(str::to_owned))
+                .set_version_id(version.map(str::to_owned))
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+async fn delete_batch(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    objects: Vec<ObjectIdentifier>,
+) -> anyhow::Result<()> {
+    let count = objects.len();
+    let out = s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(
+            Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()?,
+        )
+        .send()
+        .await
+        .or_fail(|| format!("empty bucket {bucket}"))?;
+    if let Some(first) = out.errors().first() {
+        bail!(
+            "empty bucket {bucket}: {} of {count} objects not deleted (first: {} {})",
+            out.errors().len(),
+            first.key().unwrap_or("?"),
+            first.message().unwrap_or("")
+        );
+    }
+    Ok(())
 }
