@@ -10,7 +10,7 @@ use super::{Context, Desired, Observed};
 use crate::cli::{GlobalArgs, TeardownArgs};
 use crate::output::{emit, TeardownReport};
 use crate::plan::{Kind, Outcome};
-use crate::resources::{bucket, function, function_url, log_group, role};
+use crate::resources::{bucket, function, log_group, role};
 use crate::stack::Stack;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
@@ -67,11 +67,12 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
     }
 
     let progress = |message: String| reporter.note(message);
-    let emptied = |kind: Kind, name: &str, exists: bool| {
+    // `already`: versions deleted while the function was still going.
+    let emptied = |kind: Kind, name: &str, exists: bool, already: usize| {
         let name = name.to_owned();
         async move {
             let outcome = if exists {
-                let objects = bucket::empty_and_delete(aws, &name, &progress).await?;
+                let objects = already + bucket::empty_and_delete(aws, &name, &progress).await?;
                 if objects > 0 {
                     reporter.note(format!(
                         "{kind} {name}: deleted {}",
@@ -86,17 +87,29 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
             anyhow::Ok(())
         }
     };
+    let images_exist = observed.images.is_some();
     tokio::try_join!(
         async {
-            // The URL first, so it stops answering; the images bucket only once the function
-            // is gone, so that no new presigned upload URL is handed out while it is emptied;
-            // the log group too, so that no late invocation re-creates it (untagged, with a
-            // role that may create log groups: never catup's to delete again).
-            let outcome =
-                function_url::delete(aws, &stack.function_name, observed.url.as_ref()).await?;
-            reporter.resource(Kind::FunctionUrl, &stack.function_name, &outcome);
-            let outcome = function::delete(aws, &stack.function_name).await?;
-            reporter.resource(Kind::Function, &stack.function_name, &outcome);
+            // Deleting the function deletes its URL and the URL's permissions with it. The
+            // images bucket empties meanwhile but is deleted only once the function is gone
+            // (emptied once more then), so that no new presigned upload URL is handed out
+            // for it; the log group too, so that no late invocation re-creates it (untagged,
+            // with a role that may create log groups: never catup's to delete again).
+            let (_, already) = tokio::try_join!(
+                async {
+                    let outcome = function::delete(aws, &stack.function_name).await?;
+                    let url = Outcome::of_deletion(observed.url.is_some());
+                    reporter.resource(Kind::FunctionUrl, &stack.function_name, &url);
+                    reporter.resource(Kind::Function, &stack.function_name, &outcome);
+                    anyhow::Ok(())
+                },
+                async {
+                    match images_exist {
+                        true => bucket::empty(aws, &stack.images_bucket).await,
+                        false => Ok(0),
+                    }
+                },
+            )?;
             tokio::try_join!(
                 async {
                     let outcome = log_group::delete(aws, &stack.log_group).await?;
@@ -106,7 +119,8 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
                 emptied(
                     Kind::ImagesBucket,
                     &stack.images_bucket,
-                    observed.images.is_some(),
+                    images_exist,
+                    already
                 ),
             )?;
             anyhow::Ok(())
@@ -124,7 +138,8 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
         emptied(
             Kind::SiteBucket,
             &stack.site_bucket,
-            observed.site.is_some()
+            observed.site.is_some(),
+            0
         ),
     )?;
     Ok(report(true))

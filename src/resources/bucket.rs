@@ -26,7 +26,7 @@ const NAME_RELEASE: Settling = Settling::up_to(Duration::from_secs(180), Duratio
 const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
 
 mod emptying;
-pub use emptying::empty_and_delete;
+pub use emptying::{empty, empty_and_delete};
 
 /// A bucket a deploy is changing, and how it reports waiting for S3.
 #[derive(Clone, Copy)]
@@ -90,7 +90,8 @@ pub type PublicAccessFlags = [bool; 4];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Basics {
     pub tags: Vec<(String, String)>,
-    /// No object or version: a bucket a killed deploy created before it could tag it.
+    /// No object or version: a bucket a killed deploy created before it could tag it. Read
+    /// only for a bucket without the stack tag (false otherwise): a tag decides by itself.
     pub empty: bool,
 }
 
@@ -130,7 +131,11 @@ pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>>
             }
         }
     }
-    let (tags, empty) = tokio::try_join!(read_tags(aws, bucket), is_empty(aws, bucket))?;
+    let tags = read_tags(aws, bucket).await?;
+    let empty = match tags.iter().any(|(k, _)| k == STACK_TAG) {
+        true => false,
+        false => is_empty(aws, bucket).await?,
+    };
     Ok(Some(Basics { tags, empty }))
 }
 

@@ -71,7 +71,7 @@ const BATCH: usize = 1000;
 /// with S3's key and version markers (never from the start again) while earlier pages are
 /// deleted in full batches of 1,000, a few DeleteObjects at a time. A page is deleted only
 /// once the page after it is listed: its last entry is that listing's marker.
-async fn empty(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
+pub async fn empty(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
     let mut deletes = Deletes {
         aws,
         bucket,
