@@ -138,14 +138,17 @@ impl Observed {
         let (images, (site, site_etags), log_group, role, function, url) = tokio::try_join!(
             images_bucket::describe(aws, &stack.images_bucket),
             async {
-                // Listed only once HeadBucket said the bucket is there and ours to read, so
-                // that a foreign bucket gets HeadBucket's advice, not a bare AccessDenied.
-                let site = site_bucket::describe(aws, &stack.site_bucket).await?;
-                let etags = match &site {
-                    Some(_) => site_files::describe(aws, &stack.site_bucket).await?,
-                    None => HashMap::new(),
-                };
-                anyhow::Ok((site, etags))
+                // Listed beside the bucket's own reads, not after them; the bucket's error
+                // wins, so that a foreign bucket gets HeadBucket's advice, not a bare
+                // AccessDenied.
+                let (site, etags) = tokio::join!(
+                    site_bucket::describe(aws, &stack.site_bucket),
+                    site_files::describe(aws, &stack.site_bucket)
+                );
+                anyhow::Ok(match site? {
+                    Some(site) => (Some(site), etags?),
+                    None => (None, HashMap::new()),
+                })
             },
             log_group::describe(aws, &stack.log_group),
             async {
