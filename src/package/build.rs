@@ -38,6 +38,11 @@ impl Build {
         }
     }
 
+    /// The same build in another target folder (the build benchmark's cold builds).
+    pub fn in_target_dir(self, target_dir: PathBuf) -> Build {
+        Build { target_dir, ..self }
+    }
+
     /// The command, with its output: cargo's JSON messages on stdout, progress on stderr.
     pub fn command(&self) -> Command {
         let target = match self.path {
@@ -147,11 +152,11 @@ fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
 }
 
-/// "3m05s" or "12s".
-fn minutes(elapsed: Duration) -> String {
+/// "3m05s", or "12.3s" under a minute.
+pub fn minutes(elapsed: Duration) -> String {
     let seconds = elapsed.as_secs();
     match seconds / 60 {
-        0 => format!("{seconds}s"),
+        0 => format!("{:.1}s", elapsed.as_secs_f64()),
         m => format!("{m}m{:02}s", seconds % 60),
     }
 }
@@ -212,7 +217,10 @@ mod tests {
             format!("build {common} x86_64-unknown-linux-gnu --locked --message-format=json-render-diagnostics")
         );
         assert_eq!(zig_env, native_env);
-        let target_dir = ("CARGO_TARGET_DIR".to_owned(), "/home/ana/code/catup/target/lambda-fn".to_owned());
+        let target_dir = (
+            "CARGO_TARGET_DIR".to_owned(),
+            "/home/ana/code/catup/target/lambda-fn".to_owned(),
+        );
         assert!(zig_env.contains(&target_dir), "{zig_env:?}");
     }
 
@@ -247,7 +255,7 @@ mod tests {
 
     #[test]
     fn elapsed_time_reads_as_minutes_and_seconds() {
-        assert_eq!(minutes(Duration::from_secs(12)), "12s");
+        assert_eq!(minutes(Duration::from_millis(12_340)), "12.3s");
         assert_eq!(minutes(Duration::from_secs(185)), "3m05s");
         assert_eq!(minutes(Duration::from_secs(600)), "10m00s");
     }

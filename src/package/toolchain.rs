@@ -40,7 +40,7 @@ impl Host {
     }
 
     /// A plain `cargo build` here makes an x86_64 Linux binary (its glibc is still checked).
-    fn builds_lambda_natively(&self) -> bool {
+    pub fn builds_lambda_natively(&self) -> bool {
         self.os == "linux" && self.arch == "x86_64"
     }
 }
@@ -60,9 +60,7 @@ pub enum Missing {
     CargoZigbuild,
     #[error("zig is not installed: pip install ziglang")]
     Zig,
-    #[error(
-        "the Rust target {LAMBDA_TARGET} is not installed: rustup target add {LAMBDA_TARGET}"
-    )]
+    #[error("the Rust target {LAMBDA_TARGET} is not installed: rustup target add {LAMBDA_TARGET}")]
     Target,
 }
 
@@ -273,7 +271,10 @@ mod tests {
         }
         .describe();
         assert!(line.contains("natively"), "{line}");
-        assert!(line.contains("zig is not installed: pip install ziglang"), "{line}");
+        assert!(
+            line.contains("zig is not installed: pip install ziglang"),
+            "{line}"
+        );
         assert!(BuildPath::Zig.describe().contains(ZIG_TARGET));
     }
 }

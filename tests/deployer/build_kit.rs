@@ -29,7 +29,11 @@ pub fn catup_building(w: &World, extra: &[(&'static str, String)], args: &[&str]
     let mut env = w.env_via(&w.moto.endpoint());
     env.extend(toolchain_env());
     env.extend(extra.iter().cloned());
-    run_catup(&w.dir, &env, &[&["--stack", w.stack.as_str()], args].concat())
+    run_catup(
+        &w.dir,
+        &env,
+        &[&["--stack", w.stack.as_str()], args].concat(),
+    )
 }
 
 /// The test runs give catup a HOME of its own; cargo, rustup and zig's caches are the
@@ -86,7 +90,11 @@ pub fn bootstrap_of(zip: &[u8]) -> Vec<u8> {
     assert_eq!(archive.len(), 1, "one entry in the zip");
     let mut entry = archive.by_index(0).unwrap();
     assert_eq!(entry.name_raw(), b"bootstrap");
-    assert_eq!(entry.unix_mode(), Some(0o100_755), "a regular file, rwxr-xr-x");
+    assert_eq!(
+        entry.unix_mode(),
+        Some(0o100_755),
+        "a regular file, rwxr-xr-x"
+    );
     let mut bytes = Vec::new();
     entry.read_to_end(&mut bytes).unwrap();
     bytes

@@ -73,7 +73,10 @@ async fn without_zig_deploy_on_x86_64_linux_builds_natively_and_says_why() {
 #[tokio::test]
 async fn where_neither_zig_nor_a_native_build_works_the_error_names_the_install_command() {
     for (keep_cargo_zigbuild, install) in [
-        (false, "cargo-zigbuild is not installed: pip install cargo-zigbuild"),
+        (
+            false,
+            "cargo-zigbuild is not installed: pip install cargo-zigbuild",
+        ),
         (true, "zig is not installed: pip install ziglang"),
     ] {
         let w = World::new();

@@ -39,7 +39,10 @@ async fn shipped_zip_is_one_x86_64_bootstrap_for_glibc_2_34_that_answers_post_an
 
     let zip = shipped_zip(&w).await;
     let configuration = w.function_configuration().await;
-    assert_eq!(configuration.code_sha256(), Some(code_sha256(&zip).as_str()));
+    assert_eq!(
+        configuration.code_sha256(),
+        Some(code_sha256(&zip).as_str())
+    );
     let binary = bootstrap_of(&zip);
     assert_eq!(binary, std::fs::read(built_binary(&run)).unwrap());
     let (is_x86_64, glibc) = elf_facts(&binary);
@@ -85,9 +88,15 @@ async fn shipped_zip_is_one_x86_64_bootstrap_for_glibc_2_34_that_answers_post_an
     assert_eq!(post["statusCode"], 200, "{post:#}");
     let upload: Value = serde_json::from_str(post["body"].as_str().unwrap()).unwrap();
     let key = upload["key"].as_str().unwrap();
-    assert!(key.starts_with("images/") && key.ends_with(".png"), "{upload:#}");
+    assert!(
+        key.starts_with("images/") && key.ends_with(".png"),
+        "{upload:#}"
+    );
     let upload_url = upload["uploadUrl"].as_str().unwrap();
-    assert!(upload_url.contains(&format!("/{}/{key}?", w.images_bucket())), "{upload_url}");
+    assert!(
+        upload_url.contains(&format!("/{}/{key}?", w.images_bucket())),
+        "{upload_url}"
+    );
     assert!(upload_url.contains("X-Amz-Signature="), "{upload_url}");
     assert_eq!(upload["headers"]["content-length"], "123456");
 
@@ -98,7 +107,10 @@ async fn shipped_zip_is_one_x86_64_bootstrap_for_glibc_2_34_that_answers_post_an
     assert_eq!(images.len(), 1, "{gallery:#}");
     assert_eq!(images[0]["key"], seeded);
     let url = images[0]["url"].as_str().unwrap();
-    assert!(url.contains(&format!("/{}/{seeded}?", w.images_bucket())), "{url}");
+    assert!(
+        url.contains(&format!("/{}/{seeded}?", w.images_bucket())),
+        "{url}"
+    );
     function.kill().await.unwrap();
 }
 
@@ -135,7 +147,12 @@ async fn a_second_clone_at_another_path_builds_the_same_zip_and_deploys_nothing(
     let cargo_home = std::env::var("CARGO_HOME")
         .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
     let original = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for path in [source, target.to_str().unwrap(), &cargo_home, original.to_str().unwrap()] {
+    for path in [
+        source,
+        target.to_str().unwrap(),
+        &cargo_home,
+        original.to_str().unwrap(),
+    ] {
         let found = second_binary
             .windows(path.len())
             .any(|w| w == path.as_bytes());

@@ -105,7 +105,10 @@ async fn serve(
                 "lambda-runtime-invoked-function-arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:test-api",
             )
-            .header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
+            .header(
+                "lambda-runtime-trace-id",
+                "Root=1-00000000-000000000000000000000000",
+            )
             .body(Full::new(Bytes::from(event.to_string())))
             .unwrap();
         return Ok(response);
@@ -118,7 +121,10 @@ async fn serve(
         Some(request_id) => Answer::Response {
             request_id: request_id.to_owned(),
             body: serde_json::from_slice(&body).unwrap_or_else(|e| {
-                Value::String(format!("not JSON ({e}): {}", String::from_utf8_lossy(&body)))
+                Value::String(format!(
+                    "not JSON ({e}): {}",
+                    String::from_utf8_lossy(&body)
+                ))
             }),
         },
         None => Answer::Error {
