@@ -98,3 +98,17 @@ async fn where_neither_zig_nor_a_native_build_works_the_error_names_the_install_
         assert!(!w.function_exists().await);
     }
 }
+
+#[tokio::test]
+async fn source_that_is_not_a_catup_checkout_is_refused_before_any_aws_call() {
+    let w = World::new();
+    w.moto.start_recording().await;
+    let not_a_checkout = w.dir.to_str().unwrap();
+    let run = catup_building(&w, &[], &["deploy", "--source", not_a_checkout]);
+    run.fails_with(
+        1,
+        "is not a catup checkout (no lambda-fn/ in it): pass --source DIR",
+    );
+    let calls = w.moto.recorded_calls().await;
+    assert!(calls.is_empty(), "AWS calls: {calls:#?}");
+}
