@@ -16,7 +16,7 @@ use super::{PackageError, ENTRY_NAME};
 pub const PROFILE: &str = "lambda";
 /// Off a terminal cargo shows no progress bar, and the final LTO link is minutes without a
 /// line: say that the build is alive this often.
-const HEARTBEAT: Duration = Duration::from_secs(30);
+const HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// One build of the function from a source tree (a catup checkout).
 #[derive(Clone, Debug)]
