@@ -7,20 +7,13 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::provider::ProvideCredentials;
+use aws_config::SdkConfig;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+use crate::call_log::CallLog;
+pub use crate::connect::ConnectOptions;
 use crate::region::Region;
-
-/// Where the AWS configuration comes from, beyond the standard chain.
-#[derive(Debug, Clone, Default)]
-pub struct ConnectOptions {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub endpoint_url: Option<String>,
-}
 
 /// Clients for every service the stack uses, all from one configuration.
 #[derive(Debug, Clone)]
@@ -36,17 +29,10 @@ pub struct Aws {
 }
 
 impl Aws {
-    /// Loads the configuration, checks that a region and credentials are there (one-line
-    /// errors that say how to set them), and builds the clients. Makes no AWS call.
+    /// Loads the configuration, checks the endpoint, region and credentials (one-line errors
+    /// that say how to fix them), and builds the clients. Makes no AWS call.
     pub async fn connect(options: &ConnectOptions) -> anyhow::Result<Aws> {
-        let config = load_config(options).await;
-        let region = match config.region() {
-            Some(region) => Region::parse(region.as_ref())?,
-            None => anyhow::bail!(
-                "no AWS region: pass --region, set AWS_REGION, or add a region to your profile (aws configure)"
-            ),
-        };
-        check_credentials(&config).await?;
+        let (config, region) = crate::connect::load(options).await?;
         Ok(Aws::from_config(&config, region))
     }
 
@@ -55,64 +41,105 @@ impl Aws {
         // Emulators serve buckets under the path, not as virtual hosts.
         let s3_config = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(endpoint_url.is_some())
+            .interceptor(CallLog)
             .build();
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            lambda: aws_sdk_lambda::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(config)
+                    .interceptor(CallLog)
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
+                    .interceptor(CallLog)
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config)
+                    .interceptor(CallLog)
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                    .interceptor(CallLog)
+                    .build(),
+            ),
             region,
             endpoint_url,
         }
     }
 
-    /// The account id of the caller (STS GetCallerIdentity); also the first call that proves
-    /// the endpoint answers and the credentials are accepted.
+    /// The account id of the caller (STS GetCallerIdentity); also the first call, that proves
+    /// the endpoint answers as AWS does and the credentials are accepted. It gets short
+    /// timeouts: an endpoint that accepts connections and never answers (a stopped emulator,
+    /// a hung proxy) is reported in seconds, by its URL.
     pub async fn account_id(&self) -> anyhow::Result<String> {
+        let quick = aws_sdk_sts::config::Builder::default()
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(FIRST_CALL_ATTEMPT)
+                    .operation_timeout(FIRST_CALL_LIMIT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3));
         let identity = self
             .sts
             .get_caller_identity()
+            .customize()
+            .config_override(quick)
             .send()
             .await
-            .or_fail(|| "read the AWS account id (sts GetCallerIdentity)".into())?;
+            .map_err(|e| first_call_error(&e, self.endpoint_url.as_deref()))?;
         identity
             .account
             .context("sts GetCallerIdentity returned no account id")
     }
 }
 
-async fn load_config(options: &ConnectOptions) -> SdkConfig {
-    // Five attempts: at a 10% fault rate one call in 100,000 still fails (four: 1 in 10,000,
-    // too often for a deploy of ~35 calls run many times); all five take at most ~15 s.
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(90))
-                .build(),
-        );
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
+/// The first call may wait this long per attempt, and this long in all.
+const FIRST_CALL_ATTEMPT: Duration = Duration::from_secs(8);
+const FIRST_CALL_LIMIT: Duration = Duration::from_secs(20);
+
+/// The first call's error, with the endpoint named where the endpoint is the likely cause.
+fn first_call_error<E>(err: &SdkError<E, HttpResponse>, endpoint: Option<&str>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    const WHAT: &str = "read the AWS account id (sts GetCallerIdentity)";
+    let Some(url) = endpoint else {
+        return anyhow!("{WHAT}: {}", reason(err));
+    };
+    const FIX: &str =
+        "point --endpoint-url / AWS_ENDPOINT_URL at moto_server or another AWS emulator";
+    match err {
+        SdkError::TimeoutError(_) => anyhow!(
+            "{WHAT}: the AWS endpoint {url} accepted the connection but did not answer within {} s \
+             (a stopped or hung emulator or proxy?): restart it, or {FIX}",
+            FIRST_CALL_LIMIT.as_secs()
+        ),
+        SdkError::DispatchFailure(_) => anyhow!("{WHAT}: {} at {url}: {FIX}", reason(err)),
+        // An AWS error has a code; a web server that is not AWS answers without one.
+        SdkError::ServiceError(service) if service.err().code().is_some() => {
+            anyhow!("{WHAT}: {}", reason(err))
+        }
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => anyhow!(
+            "{WHAT}: the endpoint {url} answered, but not as AWS does ({}): it does not look like AWS or an emulator; {FIX}",
+            response_summary(err)
+        ),
+        _ => anyhow!("{WHAT}: {}", reason(err)),
     }
-    if let Some(region) = &options.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    if let Some(url) = &options.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    loader.load().await
 }
 
-async fn check_credentials(config: &SdkConfig) -> anyhow::Result<()> {
-    const HOW: &str = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, run `aws configure` or `aws sso login`, or pass --profile";
-    let Some(provider) = config.credentials_provider() else {
-        anyhow::bail!("no AWS credentials: {HOW}");
-    };
-    match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(anyhow!("no AWS credentials ({}): {HOW}", innermost(&e))),
+/// "HTTP 404" or the parse failure, for a response that is not AWS's.
+fn response_summary<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    match err.raw_response() {
+        Some(raw) => format!("HTTP {}", raw.status().as_u16()),
+        None => innermost(err),
     }
 }
 

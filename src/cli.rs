@@ -16,6 +16,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Stack name: 3-24 lower-case letters, digits and '-'. Several stacks can live side by
     /// side in one account.
@@ -54,15 +55,35 @@ pub enum Command {
     /// Create what is missing, fix what differs, then upload the site and its config.js.
     Deploy(DeployArgs),
     /// Print the Function URL, the website URL and the state of every resource.
+    #[command(after_help = STATUS_EXIT_CODES)]
     Status(StatusArgs),
     /// Delete everything this stack owns (buckets are emptied first).
+    #[command(visible_aliases = ["destroy", "delete"])]
     Teardown(TeardownArgs),
     /// Check a deployed stack end to end: upload, gallery, image bytes, CORS, config.js.
     Verify(VerifyArgs),
     /// Run the whole app on this machine: moto_server as AWS, the function and the site on
     /// localhost. Ctrl-C stops everything.
     Dev(DevArgs),
+    /// Print the function's logs (oldest first; --json: one object per event); --follow
+    /// keeps printing new ones until Ctrl-C.
+    Logs(LogsArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Show events from this long ago (30s, 10m, 1h, 2d, 1w) or from this time (RFC 3339,
+    /// e.g. 2026-11-24T10:00:00Z).
+    #[arg(long, default_value = "10m", value_parser = crate::logs::Since::parse)]
+    pub since: crate::logs::Since,
+    /// Keep printing new events as they arrive, until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+}
+
+const STATUS_EXIT_CODES: &str =
+    "Exit codes: 0 deployed and in sync, 3 not deployed (something is missing), \
+4 drifted (run deploy to repair), 1 error, 2 bad usage.";
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -87,12 +108,19 @@ pub struct DevArgs {
     /// Port of the website on localhost (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// Port of the local Function URL (default: a free one).
+    /// Port of the local Function URL (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub api_port: u16,
     /// Folder of the static site (default: the frontend/ folder of catup's source tree).
     #[arg(long)]
     pub frontend: Option<PathBuf>,
+    /// Not used by dev (its AWS is the emulator); defined here so that the global flag is not
+    /// listed in dev's help, and refused when given.
+    #[arg(long, hide = true)]
+    pub profile: Option<String>,
+    /// Not used by dev (the emulator's role is created by the deploy); refused when given.
+    #[arg(long, hide = true)]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,9 +1,12 @@
 //! catup: deploys the Cat Upload stack to AWS in one command, idempotently.
 
 pub mod aws;
+pub mod call_log;
 pub mod cli;
 pub mod commands;
+pub mod connect;
 pub mod local;
+pub mod logs;
 pub mod output;
 pub mod package;
 pub mod plan;

@@ -5,7 +5,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, dev, status, teardown, verify};
+use catup::commands::{deploy, dev, logs, status, teardown, verify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,
+            Command::Logs(args) => logs::run(&cli.global, args).await,
         }
     });
     match result {
@@ -28,15 +29,21 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line: the context chain joined by ": ".
             eprintln!("error: {error:#}");
+            if cli.global.json {
+                // A script reading stdout gets an object either way.
+                println!("{}", serde_json::json!({ "error": format!("{error:#}") }));
+            }
             ExitCode::FAILURE
         }
     }
 }
 
 /// Warnings only by default; -v shows catup's steps and the SDK's retries, -vv everything.
+/// aws-config's own warnings (IMDS probes, a bad setting, a missing config file) stay under -v: catup reports what
+/// they mean in its one error line.
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,aws_config=off,aws_runtime=off",
         1 => "info,catup=debug,aws_smithy_runtime::client::retries=debug,aws_smithy_runtime::client::orchestrator=debug",
         _ => "debug",
     };

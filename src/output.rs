@@ -84,6 +84,7 @@ impl Reporter {
     /// the report), on stderr with --json (stdout is the JSON object).
     pub fn resource(&self, kind: Kind, name: &str, outcome: &Outcome) {
         let line = ResourceLine::from_outcome(kind, name, outcome);
+        tracing::info!(target: "catup::steps", "done: {}", line.to_string().trim_start());
         if self.json {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         } else {
@@ -98,6 +99,20 @@ impl Reporter {
         lines.sort_by_key(|l| l.kind);
         lines
     }
+}
+
+/// The command line that runs `subcommand` on `stack`, runnable as printed.
+pub fn command_for(stack: &str, subcommand: &str) -> String {
+    if stack == crate::stack::DEFAULT_STACK {
+        format!("catup {subcommand}")
+    } else {
+        format!("catup --stack {stack} {subcommand}")
+    }
+}
+
+/// "1 object", "2 objects".
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
 /// A progress line on stderr ("  ... message").
@@ -172,8 +187,9 @@ impl fmt::Display for StatusReport {
             Some(url) => writeln!(f, "{url}")?,
             None => writeln!(
                 f,
-                "no Function URL: stack '{}' is not deployed (run catup deploy)",
-                self.stack
+                "no Function URL: stack '{}' is not deployed (run `{}`)",
+                self.stack,
+                command_for(&self.stack, "deploy")
             )?,
         }
         writeln!(f, "Website URL:  {}", self.website_url)?;

@@ -29,6 +29,11 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     let input = match &args.bootstrap {
         Some(path) => {
             anyhow::ensure!(
+                !path.is_dir(),
+                "--bootstrap {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/bootstrap)",
+                path.display()
+            );
+            anyhow::ensure!(
                 path.is_file(),
                 "--bootstrap {}: no such file",
                 path.display()
@@ -162,7 +167,12 @@ pub async fn deploy(
     let change = function_url::diff(&desired.url, observed.url.as_ref());
     let (outcome, function_url) =
         function_url::apply(aws, &desired.url, observed.url.as_ref(), &change).await?;
-    reporter.resource(Kind::FunctionUrl, &function_url, &outcome);
+    // catup dev serves the function itself: the emulator's URL would lead nowhere.
+    reporter.resource(
+        Kind::FunctionUrl,
+        site_api_url.unwrap_or(&function_url),
+        &outcome,
+    );
 
     let mut files = frontend;
     files.push(site_files::config_js(site_api_url.unwrap_or(&function_url)));

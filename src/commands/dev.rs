@@ -38,6 +38,8 @@ pub struct DevReady {
     pub endpoint_url: String,
     pub site_bucket: String,
     pub images_bucket: String,
+    /// `catup verify` against this dev stack, runnable as printed.
+    pub verify_command: String,
 }
 
 /// Everything dev checks and binds before it starts anything.
@@ -51,6 +53,14 @@ struct Setup {
 }
 
 pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode> {
+    if global.profile.is_some() || args.profile.is_some() {
+        anyhow::bail!(
+            "catup dev runs against its own emulator and uses no AWS profile: drop --profile"
+        );
+    }
+    if global.role_arn.is_some() || args.role_arn.is_some() {
+        anyhow::bail!("catup dev creates its own role in the emulator: drop --role-arn");
+    }
     let (name, overrides) = validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
     let setup = Setup {
@@ -79,9 +89,7 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
             (None, None) => unreachable!("an emulator is started when no endpoint is given"),
         };
         let served = serve_app(global, setup, &endpoint).await;
-        if let Some(emulator) = emulator {
-            emulator.stop().await;
-        }
+        drop(emulator);
         served
     };
     tokio::select! {
@@ -107,8 +115,10 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let aws = Aws::from_config(&config, region.clone());
     let account_id = aws.account_id().await?;
     let mut stack = Stack::new(name, region, &account_id, &overrides)?;
+    // One origin, localhost: the CORS rules allow exactly it, and the website redirects
+    // 127.0.0.1 there, so that a page opened either way can upload.
     let website_url = format!("http://localhost:{site_port}/");
-    let local_function_url = format!("http://127.0.0.1:{api_port}/");
+    let local_function_url = format!("http://localhost:{api_port}/");
     stack.website_origin_override = Some(website_url.trim_end_matches('/').to_owned());
     let ctx = Context {
         aws,
@@ -133,7 +143,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let function = Arc::new(LocalFunctionUrl::new(
         app,
         cors,
-        format!("127.0.0.1:{api_port}"),
+        format!("localhost:{api_port}"),
     ));
     let function_server = tokio::spawn(serve(
         api_listener,
@@ -146,6 +156,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let website = Arc::new(LocalWebsite::new(
         ctx.aws.s3.clone(),
         stack.site_bucket.clone(),
+        format!("localhost:{site_port}"),
     ));
     let site_server = tokio::spawn(serve(
         site_listener,
@@ -156,6 +167,12 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         MAX_SITE_REQUEST_BYTES,
     ));
 
+    let verify_command = format!(
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={} {} --stack {} --endpoint-url {endpoint} verify --function-url {local_function_url} --website-url {website_url}",
+        stack.region,
+        catup_program(),
+        stack.name.as_str(),
+    );
     let ready = DevReady {
         stack: stack.name.as_str().to_owned(),
         website_url,
@@ -163,6 +180,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         endpoint_url: endpoint.to_owned(),
         site_bucket: stack.site_bucket.clone(),
         images_bucket: stack.images_bucket.clone(),
+        verify_command,
     };
     if global.json {
         println!("{}", serde_json::to_string(&ready)?);
@@ -174,10 +192,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
             ready.function_url
         );
         println!("AWS emulator: {}", ready.endpoint_url);
-        println!(
-            "Check it:     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 catup --stack {} --endpoint-url {} verify --function-url {} --website-url {}",
-            ready.stack, ready.endpoint_url, ready.function_url, ready.website_url
-        );
+        println!("Check it:     {}", ready.verify_command);
         println!("Press Ctrl-C to stop.");
     }
     // Serves until the signal in `run` drops this future (and the servers with it).
@@ -211,17 +226,49 @@ async fn emulator_config(endpoint: &str, region: &Region) -> SdkConfig {
         .await
 }
 
-/// Registers the handlers now; the future ends at the first Ctrl-C or SIGTERM.
+/// Registers the handlers now; the future ends at the first Ctrl-C, SIGTERM or SIGHUP (the
+/// terminal was closed).
 fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     Ok(async move {
         tokio::select! {
             _ = interrupt.recv() => {}
             _ = terminate.recv() => {}
+            _ = hangup.recv() => {}
         }
     })
+}
+
+/// How to run this catup from a shell: `catup` when that is this program on PATH, else its
+/// full path (e.g. target/debug/catup, run by scripts/dev).
+fn catup_program() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return "catup".to_owned();
+    };
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("catup"))
+            .find(|candidate| candidate.is_file())
+    });
+    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
+        Some(found) if found == me => "catup".to_owned(),
+        _ => shell_quote(&me.to_string_lossy()),
+    }
+}
+
+/// Single-quoted for sh when it holds anything but plain path characters.
+fn shell_quote(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

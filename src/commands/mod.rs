@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod dev;
+pub mod logs;
 pub mod status;
 pub mod teardown;
 pub mod verify;
@@ -153,6 +154,13 @@ impl Observed {
             function::describe(aws, &stack.function_name),
             function_url::describe(aws, &stack.function_name),
         )?;
+        let found = |present: bool| if present { "exists" } else { "absent" };
+        tracing::info!(target: "catup::steps", "read images bucket {}: {}", stack.images_bucket, found(images.is_some()));
+        tracing::info!(target: "catup::steps", "read site bucket {}: {} ({} objects)", stack.site_bucket, found(site.is_some()), site_etags.len());
+        tracing::info!(target: "catup::steps", "read log group {}: {}", stack.log_group, found(log_group.is_some()));
+        tracing::info!(target: "catup::steps", "read role {}: {}", stack.role_arn, found(role.is_some()));
+        tracing::info!(target: "catup::steps", "read function {}: {}", stack.function_name, found(function.is_some()));
+        tracing::info!(target: "catup::steps", "read function url of {}: {}", stack.function_name, found(url.is_some()));
         Ok(Observed {
             images,
             site,

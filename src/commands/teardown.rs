@@ -73,7 +73,8 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
                 let objects = bucket::empty_and_delete(aws, &name).await?;
                 if objects > 0 {
                     reporter.note(format!(
-                        "{kind} {name}: deleted {objects} objects and versions"
+                        "{kind} {name}: deleted {}",
+                        crate::output::count(objects, "object version", "object versions")
                     ));
                 }
                 Outcome::Deleted

@@ -11,14 +11,25 @@ use crate::resources::site_bucket::INDEX_DOCUMENT;
 pub struct LocalWebsite {
     s3: aws_sdk_s3::Client,
     bucket: String,
+    /// `localhost:<port>`: the one origin the stack's CORS rules allow.
+    host: String,
 }
 
 impl LocalWebsite {
-    pub fn new(s3: aws_sdk_s3::Client, bucket: String) -> LocalWebsite {
-        LocalWebsite { s3, bucket }
+    pub fn new(s3: aws_sdk_s3::Client, bucket: String, host: String) -> LocalWebsite {
+        LocalWebsite { s3, bucket, host }
     }
 
     pub async fn respond(&self, request: Request) -> http::Response<Body> {
+        // A page opened as http://127.0.0.1:<port> would upload from an origin the CORS
+        // rules refuse: send the browser to the one origin they allow.
+        if let Some(location) = redirect_to(&self.host, &request) {
+            return http::Response::builder()
+                .status(StatusCode::PERMANENT_REDIRECT)
+                .header(http::header::LOCATION, location)
+                .body(Full::new(Default::default()))
+                .expect("static redirect");
+        }
         if request.method() != http::Method::GET && request.method() != http::Method::HEAD {
             return text(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -59,6 +70,16 @@ impl LocalWebsite {
     }
 }
 
+/// Where to send a request that did not come for `host` (by its Host header).
+fn redirect_to(host: &str, request: &Request) -> Option<String> {
+    let asked = request.headers().get(http::header::HOST)?.to_str().ok()?;
+    if asked.eq_ignore_ascii_case(host) {
+        return None;
+    }
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    Some(format!("http://{host}{path}"))
+}
+
 /// S3 website rules: `/` and `/dir/` serve the index document; other paths are keys.
 pub fn key_for_path(path: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
@@ -73,6 +94,25 @@ pub fn key_for_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_hosts_are_sent_to_localhost() {
+        let request = |host: &str| {
+            http::Request::builder()
+                .uri("/app.js?v=2")
+                .header(http::header::HOST, host)
+                .body(bytes::Bytes::new())
+                .unwrap()
+        };
+        assert_eq!(
+            redirect_to("localhost:8080", &request("localhost:8080")),
+            None
+        );
+        assert_eq!(
+            redirect_to("localhost:8080", &request("127.0.0.1:8080")).as_deref(),
+            Some("http://localhost:8080/app.js?v=2")
+        );
+    }
 
     #[test]
     fn paths_map_to_keys_like_the_s3_website_endpoint() {

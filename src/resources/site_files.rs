@@ -68,6 +68,12 @@ pub fn config_js(function_url: &str) -> SiteFile {
 /// Every file under `dir` (keys relative to it, with '/'), except its placeholder config.js,
 /// which is always replaced by the generated one.
 pub fn load_frontend(dir: &Path) -> anyhow::Result<Vec<SiteFile>> {
+    if dir.is_file() {
+        bail!(
+            "--frontend {} is a file: pass the folder that holds index.html",
+            dir.display()
+        );
+    }
     if !dir.is_dir() {
         bail!(
             "frontend folder {} not found: pass --frontend DIR (the folder with index.html)",

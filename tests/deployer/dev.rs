@@ -37,9 +37,10 @@ impl Dev {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        match serde_json::from_str(&line) {
-            Ok(ready) => Ok(Dev { child, ready, dir }),
-            Err(_) => {
+        // With --json, a failure is also a JSON line: {"error": ...}.
+        match serde_json::from_str::<Value>(&line) {
+            Ok(ready) if ready.get("error").is_none() => Ok(Dev { child, ready, dir }),
+            _ => {
                 let out = child.wait_with_output().unwrap();
                 Err(format!(
                     "{:?}\n{}",
@@ -48,6 +49,11 @@ impl Dev {
                 ))
             }
         }
+    }
+
+    /// Its stderr (progress and the function's log lines), to read as it goes.
+    pub fn take_stderr(&mut self) -> std::process::ChildStderr {
+        self.child.stderr.take().expect("stderr not taken yet")
     }
 
     pub fn url(&self, field: &str) -> &str {
@@ -192,10 +198,136 @@ async fn dev_without_moto_server_says_how_to_install_it() {
         .err()
         .expect("dev must fail");
     assert!(err.contains("pip install 'moto[server]'"), "{err}");
+    assert!(err.contains("./scripts/dev"), "{err}");
     assert!(
         err.lines().filter(|l| l.starts_with("error")).count() == 1,
         "{err}"
     );
+}
+
+/// The processes below `pid` (children, grandchildren...).
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        let out = Command::new("pgrep")
+            .args(["-P", &parent.to_string()])
+            .output()
+            .unwrap();
+        for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let child: u32 = child.parse().unwrap();
+            found.push(child);
+            frontier.push(child);
+        }
+    }
+    found
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
+}
+
+/// Sends `signal` to a ready `catup dev` and checks that everything it started is gone soon
+/// after, moto_server included.
+fn nothing_outlives_dev_after(signal: &str) {
+    let dev = Dev::start(&catup_testkit::unique_name("d"), None).unwrap();
+    let pid = dev.child.id();
+    let started = descendants(pid);
+    assert!(
+        started.len() >= 2,
+        "dev runs moto_server under its watchdog: {started:?}"
+    );
+    Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    let left = still_alive_after_a_while(started);
+    assert!(
+        left.is_empty(),
+        "outlived catup dev after {signal}: {left:?}"
+    );
+}
+
+/// Those of `pids` still running after up to 10 s (at once when all are gone).
+fn still_alive_after_a_while(pids: Vec<u32>) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pids.iter().any(|p| alive(*p)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pids.into_iter().filter(|p| alive(*p)).collect()
+}
+
+/// Closing the terminal sends SIGHUP.
+#[test]
+fn sighup_leaves_no_moto_server() {
+    nothing_outlives_dev_after("-HUP");
+}
+
+/// Even a SIGKILL, which catup cannot catch: the watchdog sees its pipe close.
+#[test]
+fn sigkill_leaves_no_moto_server() {
+    nothing_outlives_dev_after("-KILL");
+}
+
+/// The verify command dev prints runs as printed, from a shell whose PATH has no catup.
+#[test]
+fn the_printed_verify_command_runs_as_printed() {
+    let dev = Dev::start(&catup_testkit::unique_name("d"), None).unwrap();
+    let command = dev.url("verify_command").to_owned();
+    let out = Command::new("sh")
+        .args(["-c", &command])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", &dev.dir)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{command}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("verified"));
+}
+
+/// A page opened on 127.0.0.1 would upload from an origin CORS refuses: it is sent to the
+/// localhost origin, which uploads (verify's checks pass for it).
+#[tokio::test]
+async fn the_site_on_127_0_0_1_is_sent_to_localhost() {
+    let dev = Dev::start(&catup_testkit::unique_name("d"), None).unwrap();
+    let website = dev.url("website_url").to_owned();
+    let numeric = website.replace("localhost", "127.0.0.1");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(format!("{numeric}app.js")).send().await.unwrap();
+    assert_eq!(answer.status(), 308);
+    assert_eq!(
+        answer.headers()["location"].to_str().unwrap(),
+        format!("{website}app.js")
+    );
+    let followed = reqwest::get(&numeric).await.unwrap();
+    assert_eq!(followed.url().as_str(), website);
+    assert!(followed.text().await.unwrap().contains("<html"));
+    // The origin the page then has is the one the function's CORS allows.
+    let origin = website.trim_end_matches('/');
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, dev.url("function_url"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"]
+            .to_str()
+            .unwrap(),
+        origin
+    );
+    assert!(dev.url("function_url").starts_with("http://localhost:"));
 }
 
 /// SIGTERM during start-up, before the ready line, still stops the emulator dev started.
@@ -220,31 +352,24 @@ async fn sigterm_during_start_up_leaves_nothing_running() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until catup has started moto_server (its child), then interrupt at once.
-    let pid = child.id().to_string();
-    let mut children = Vec::new();
-    for _ in 0..100 {
-        let out = Command::new("pgrep").args(["-P", &pid]).output().unwrap();
-        children = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        if !children.is_empty() {
+    // Wait until catup has started moto_server (under its watchdog), then interrupt at once.
+    let pid = child.id();
+    let mut started = Vec::new();
+    for _ in 0..200 {
+        started = descendants(pid);
+        if started.len() >= 2 {
             break;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(!children.is_empty(), "catup started no emulator");
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(started.len() >= 2, "catup started no emulator: {started:?}");
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
-    std::thread::sleep(Duration::from_millis(300));
-    for moto in children {
-        let alive = std::path::Path::new(&format!("/proc/{moto}")).exists()
-            && !std::fs::read_to_string(format!("/proc/{moto}/stat"))
-                .unwrap_or_default()
-                .contains(") Z ");
-        assert!(!alive, "moto_server {moto} outlived catup dev");
-    }
+    let left = still_alive_after_a_while(started);
+    assert!(left.is_empty(), "outlived catup dev: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

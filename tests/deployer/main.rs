@@ -4,7 +4,9 @@
 mod bad_input;
 mod build_kit;
 mod build_toolchain;
+mod cli_surface;
 mod common;
+mod connecting;
 mod dev;
 mod faults;
 mod fresh;
@@ -12,6 +14,7 @@ mod function_build;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod logs;
 mod runtime_api;
 mod security;
 mod snapshot;

@@ -1,0 +1,187 @@
+//! What a newcomer reads and types: help texts, the command names Terraform users try, errors
+//! under --json, -v, the wording of hints, and a repository that stands on its own.
+
+use std::path::Path;
+
+use crate::common::{run_catup, World};
+
+fn help(args: &[&str]) -> String {
+    let w_dir = std::env::temp_dir();
+    let run = run_catup(&w_dir, &[], args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+/// The help's option lines (`  --name <VALUE>  text`), without the section they are in.
+fn flags(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|word| word.starts_with("--") || word.starts_with("-v"))
+        .map(|word| word.trim_end_matches(',').to_owned())
+        .collect()
+}
+
+#[test]
+fn dev_help_lists_only_what_dev_uses() {
+    let text = help(&["dev", "--help"]);
+    let flags = flags(&text);
+    for used in [
+        "--port",
+        "--api-port",
+        "--frontend",
+        "--stack",
+        "--endpoint-url",
+    ] {
+        assert!(flags.iter().any(|f| f == used), "{used} missing:\n{text}");
+    }
+    for unused in ["--profile", "--role-arn"] {
+        assert!(
+            !flags.iter().any(|f| f == unused),
+            "{unused} listed:\n{text}"
+        );
+    }
+    assert!(!text.contains("default: a free one"), "{text}");
+}
+
+#[test]
+fn dev_refuses_flags_that_do_nothing_there() {
+    let dir = std::env::temp_dir();
+    run_catup(&dir, &[], &["dev", "--profile", "prod"]).fails_with(1, "drop --profile");
+    run_catup(
+        &dir,
+        &[],
+        &[
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/LabRole",
+            "dev",
+        ],
+    )
+    .fails_with(1, "drop --role-arn");
+}
+
+#[test]
+fn global_options_have_their_own_heading() {
+    let text = help(&["deploy", "--help"]);
+    let (own, global) = text
+        .split_once("Global options:")
+        .expect("a Global options heading");
+    assert!(own.contains("--bootstrap"), "{text}");
+    assert!(!own.contains("--role-arn"), "{text}");
+    assert!(
+        global.contains("--role-arn") && global.contains("--region"),
+        "{text}"
+    );
+}
+
+#[test]
+fn status_help_explains_its_exit_codes() {
+    let text = help(&["status", "--help"]);
+    assert!(
+        text.contains("3 not deployed") && text.contains("4 drifted"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn destroy_and_delete_are_teardown() {
+    let w = World::new();
+    w.deploy();
+    let run = w.catup(&["destroy", "--yes"]).ok();
+    assert!(run.stdout.contains("removed"), "{}", run.stdout);
+    assert!(!w.function_exists().await);
+    let run = w.catup(&["delete", "--yes"]).ok();
+    assert!(run.stdout.contains("nothing to do"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn json_errors_are_a_json_object_on_stdout() {
+    let w = World::new();
+    let run = w.catup(&["--region", "us-north-7", "--json", "status"]);
+    assert_eq!(run.code, 1);
+    let error = run.json()["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("unknown AWS region 'us-north-7'"), "{error}");
+}
+
+#[tokio::test]
+async fn the_not_deployed_hint_names_the_stack_to_deploy() {
+    let w = World::new();
+    let run = w.catup(&["status"]);
+    assert_eq!(run.code, 3);
+    let expected = format!("run `catup --stack {} deploy`", w.stack);
+    assert!(run.stdout.contains(&expected), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn verbose_shows_catups_steps_and_calls() {
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
+    let run = w.catup(&["-v", "deploy", "--bootstrap", &bootstrap]).ok();
+    for step in [
+        "GetCallerIdentity: HTTP 200",
+        "CreateFunction: HTTP 201",
+        &format!("read function {}: absent", w.function()),
+        &format!("done: created  function      {}", w.function()),
+    ] {
+        assert!(
+            run.stderr.contains(step),
+            "{step:?} not in:\n{}",
+            run.stderr
+        );
+    }
+    let quiet = w.catup(&["deploy", "--bootstrap", &bootstrap]).ok();
+    assert!(!quiet.stderr.contains("HTTP 200"), "{}", quiet.stderr);
+}
+
+#[test]
+fn bootstrap_folder_and_frontend_file_say_what_was_expected() {
+    let dir = std::env::temp_dir();
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let folder = tree.join("lambda-fn");
+    run_catup(
+        &dir,
+        &[],
+        &["deploy", "--bootstrap", folder.to_str().unwrap()],
+    )
+    .fails_with(1, "is a folder: pass the bootstrap executable itself");
+    let file = tree.join("frontend/index.html");
+    run_catup(&dir, &[], &["deploy", "--frontend", file.to_str().unwrap()])
+        .fails_with(1, "is a file: pass the folder that holds index.html");
+}
+
+/// A user's clone has no ../shared: nothing tracked may read from it.
+#[test]
+fn the_repository_stands_alone() {
+    let tree = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(tree)
+        .output()
+        .expect("git ls-files");
+    assert!(listed.status.success());
+    let mut readers = Vec::new();
+    for path in listed.stdout.split(|b| *b == 0).filter(|p| !p.is_empty()) {
+        let path = tree.join(String::from_utf8_lossy(path).as_ref());
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        // This test names what it looks for.
+        if path.ends_with("tests/deployer/cli_surface.rs") {
+            continue;
+        }
+        if text.contains("../shared")
+            || text.contains("shared/FACTS")
+            || text.contains("shared/anchors")
+        {
+            readers.push(path.display().to_string());
+        }
+        assert!(
+            !path.to_string_lossy().ends_with(".pyc"),
+            "compiled Python committed: {}",
+            path.display()
+        );
+    }
+    assert!(
+        readers.is_empty(),
+        "files reading outside the repo: {readers:?}"
+    );
+}
