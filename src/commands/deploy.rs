@@ -14,6 +14,7 @@ use crate::output::{emit, progress, DeployReport};
 use crate::package::build::{Build, PROFILE};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
+use crate::resources::account_access::{self, AccountAccess};
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -105,29 +106,47 @@ pub async fn deploy(
 ) -> anyhow::Result<DeployReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
-    let (observed, package) = tokio::try_join!(Observed::read(aws, stack), package)?;
+    let (observed, package, account) = tokio::try_join!(
+        Observed::read(aws, stack),
+        package,
+        account_access::read(aws, &stack.account_id)
+    )?;
     observed.check_deployable(&desired)?;
+    // The account's Block Public Access overrides the site bucket's own: stop before any change.
+    if let Some(refusal) = account.refusal(&stack.account_id) {
+        anyhow::bail!(refusal);
+    }
+    if let AccountAccess::Unknown(why) = &account {
+        reporter.note(format!("cannot read the account's S3 Block Public Access setting ({why}); if S3 refuses the site's public policy, that setting is why"));
+    }
 
     // Independent of each other: both buckets, the log group and the role.
     let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());
     let site_change = site_bucket::diff(&desired.site, observed.site.as_ref());
     let log_change = log_group::diff(&desired.log_group, observed.log_group.as_ref());
-    tokio::try_join!(
+    let progress = |message: String| reporter.note(message);
+    let (_, _, _, role_just_created) = tokio::try_join!(
         async {
             let outcome = images_bucket::apply(
                 aws,
                 &desired.images,
                 observed.images.as_ref(),
                 &images_change,
+                &progress,
             )
             .await?;
             reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
             anyhow::Ok(())
         },
         async {
-            let outcome =
-                site_bucket::apply(aws, &desired.site, observed.site.as_ref(), &site_change)
-                    .await?;
+            let outcome = site_bucket::apply(
+                aws,
+                &desired.site,
+                observed.site.as_ref(),
+                &site_change,
+                &progress,
+            )
+            .await?;
             reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
             anyhow::Ok(())
         },
@@ -148,10 +167,13 @@ pub async fn deploy(
                     let change = role::diff(d, observed.role.as_ref());
                     let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
                     reporter.resource(Kind::Role, &d.name, &outcome);
+                    anyhow::Ok(outcome == Outcome::Created)
                 }
-                None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
+                None => {
+                    reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
+                    Ok(false)
+                }
             }
-            anyhow::Ok(())
         },
     )?;
 
@@ -161,12 +183,20 @@ pub async fn deploy(
         Some(&package.code_sha256),
         observed.function.as_ref(),
     );
-    let outcome = function::apply(aws, &desired.function, &package, &change, reporter).await?;
+    let outcome = function::apply(
+        aws,
+        &desired.function,
+        &package,
+        &change,
+        role_just_created,
+        &progress,
+    )
+    .await?;
     reporter.resource(Kind::Function, &stack.function_name, &outcome);
 
     let change = function_url::diff(&desired.url, observed.url.as_ref());
     let (outcome, function_url) =
-        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change).await?;
+        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change, &progress).await?;
     // catup dev serves the function itself: the emulator's URL would lead nowhere.
     reporter.resource(
         Kind::FunctionUrl,
