@@ -3,6 +3,8 @@
 
 mod account_limits;
 mod bad_input;
+mod build_kit;
+mod build_toolchain;
 mod cli_surface;
 mod common;
 mod connecting;
@@ -10,11 +12,13 @@ mod dev;
 mod drift;
 mod faults;
 mod fresh;
+mod function_build;
 mod function_input;
 mod idempotence;
 mod interruption;
 mod logs;
 mod regions;
+mod runtime_api;
 mod scale;
 mod security;
 mod settling;
