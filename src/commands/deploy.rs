@@ -10,6 +10,7 @@ use anyhow::Context as _;
 
 use super::{default_frontend, Context, Desired, Observed, SOURCE_TREE};
 use crate::cli::{DeployArgs, GlobalArgs};
+use crate::frontend_files;
 use crate::output::{emit, DeployReport};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
@@ -21,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     // Local inputs first: a bad name, folder or binary fails before any build or AWS call.
     super::validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
-    let frontend = site_files::load_frontend(&frontend_dir)?;
+    let frontend = load_frontend(&frontend_dir, args.allow_secret_looking_files)?;
     // A given binary is checked before any AWS call; a build waits until the credentials
     // and region are known to work, so that a missing one is not reported after minutes.
     let given = match &args.bootstrap {
@@ -63,6 +64,18 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The site's files, checked before any AWS call; what is left out is said on stderr.
+pub fn load_frontend(
+    dir: &Path,
+    allow_secret_looking: bool,
+) -> anyhow::Result<Vec<site_files::SiteFile>> {
+    let frontend = frontend_files::load(dir, allow_secret_looking)?;
+    if let Some(line) = frontend_files::skipped_line(&frontend) {
+        crate::output::progress(line);
+    }
+    Ok(frontend.files)
 }
 
 /// Builds lambda-fn's bootstrap from catup's source tree, off the async runtime.

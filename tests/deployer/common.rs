@@ -257,7 +257,7 @@ pub fn run_catup(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Run {
     }
 }
 
-fn catup_command(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Command {
+pub fn catup_command(dir: &Path, env: &[(&str, String)], args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_catup"));
     command
         .args(args)

@@ -11,6 +11,7 @@ mod fresh;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod private_stays_private;
 mod security;
 mod snapshot;
 mod teardown;
