@@ -8,6 +8,8 @@ use crate::region::Region;
 
 /// The tag every taggable resource carries; teardown deletes nothing without it.
 pub const STACK_TAG: &str = "catup:stack";
+/// The tag that says what a bucket is for: `site` or `images` (a bucket never changes role).
+pub const ROLE_TAG: &str = "catup:role";
 pub const DEFAULT_STACK: &str = "cat-upload";
 
 #[derive(Debug, Error, PartialEq, Eq)]

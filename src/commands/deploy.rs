@@ -103,7 +103,7 @@ pub async fn deploy(
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
     let (observed, package) = tokio::try_join!(Observed::read(aws, stack), package)?;
-    observed.check_deployable(&desired)?;
+    observed.check_ours(&desired)?;
 
     // Independent of each other: both buckets, the log group and the role.
     let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());

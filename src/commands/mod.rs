@@ -193,19 +193,12 @@ impl Observed {
         found
     }
 
-    pub fn check_deployable(&self, desired: &Desired) -> Result<(), Foreign> {
+    /// Deploy changes, and teardown deletes, only what this check passes: every resource
+    /// with one of the stack's names carries the stack's tag (or is a killed deploy's
+    /// leftover bucket).
+    pub fn check_ours(&self, desired: &Desired) -> Result<(), Foreign> {
         match self.foreign(desired).into_iter().next() {
             Some(foreign) => Err(foreign),
-            None => Ok(()),
-        }
-    }
-
-    /// Teardown deletes what deploy manages, except a log group without our tag: deploy
-    /// adopts one (Lambda makes it by itself), teardown cannot tell it is ours.
-    pub fn check_deletable(&self, desired: &Desired) -> Result<(), Foreign> {
-        self.check_deployable(desired)?;
-        match &self.log_group {
-            Some(a) => log_group::check_deletable(&desired.log_group, a),
             None => Ok(()),
         }
     }

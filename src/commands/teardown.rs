@@ -61,7 +61,7 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
     if nothing_exists(&observed) {
         return Ok(report(false));
     }
-    observed.check_deletable(&Desired::of(stack)?)?;
+    observed.check_ours(&Desired::of(stack)?)?;
     if !yes {
         confirm(stack)?;
     }

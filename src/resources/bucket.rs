@@ -8,6 +8,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 
+use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, reason, Aws, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Ownership};
 use crate::stack::STACK_TAG;
@@ -20,8 +21,9 @@ pub type PublicAccessFlags = [bool; 4];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Basics {
     pub tags: Vec<(String, String)>,
-    /// No object or version: a bucket a killed deploy created before it could tag it.
-    pub empty: bool,
+    /// Exactly what a deploy killed between CreateBucket and PutBucketTagging leaves: no tag,
+    /// no object or version, no policy, CORS or website configuration.
+    pub leftover: bool,
 }
 
 impl Basics {
@@ -30,18 +32,23 @@ impl Basics {
         Ownership::of(tag.map(|(_, v)| v.as_str()), stack)
     }
 
-    /// Deploy manages (and teardown deletes) the bucket if it is ours, or untagged and empty
-    /// (created by an interrupted deploy: S3 cannot create and tag in one call).
+    /// Deploy manages (and teardown deletes) the bucket if it is ours, or a killed deploy's
+    /// leftover (S3 cannot create and tag in one call); never one with anyone else's tags.
     pub fn check_deployable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
         match self.ownership(stack) {
             Ownership::Ours => Ok(()),
-            Ownership::Untagged if self.empty => Ok(()),
+            Ownership::Untagged if self.leftover => Ok(()),
             other => Err(Foreign::new(kind, name, stack, &other)),
         }
     }
 
     pub fn tagged_for(&self, stack: &str) -> bool {
         self.ownership(stack) == Ownership::Ours
+    }
+
+    /// Carries this stack's tag and the role's.
+    pub fn tagged_as(&self, stack: &str, role: BucketRole) -> bool {
+        self.tagged_for(stack) && ownership::role_tag(self) == Some(role.tag_value())
     }
 }
 
@@ -61,7 +68,8 @@ pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>>
         }
     }
     let (tags, empty) = tokio::try_join!(read_tags(aws, bucket), is_empty(aws, bucket))?;
-    Ok(Some(Basics { tags, empty }))
+    let leftover = empty && tags.is_empty() && ownership::is_unconfigured(aws, bucket).await?;
+    Ok(Some(Basics { tags, leftover }))
 }
 
 async fn read_tags(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -94,7 +102,9 @@ async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
     Ok(page.versions().is_empty() && page.delete_markers().is_empty())
 }
 
-pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<()> {
+/// Creates the bucket; `false` when S3 answers that this account has it already (a retried
+/// create whose first answer was lost, or another deploy that got there first).
+pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
     let mut request = aws.s3.create_bucket().bucket(bucket);
     // us-east-1 is the one region that must not be named as a location constraint.
     if aws.region.as_str() != "us-east-1" {
@@ -105,8 +115,8 @@ pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<()> {
         );
     }
     match request.send().await {
-        Ok(_) => Ok(()),
-        Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(false),
         Err(e) if error_code(&e) == Some("BucketAlreadyExists") => Err(anyhow!(
             "bucket name {bucket} is taken by another AWS account: choose another with --site-bucket / --images-bucket"
         )),
@@ -120,32 +130,44 @@ pub async fn ensure_tagged(
     aws: &Aws,
     bucket: &str,
     stack: &str,
+    role: BucketRole,
     actual: Option<&Basics>,
     change: &Change,
 ) -> anyhow::Result<()> {
-    if *change == Change::Create {
-        create(aws, bucket).await?;
+    if *change == Change::Create && !create(aws, bucket).await? {
+        // Not "created" before the tags say whose it is.
+        let tags = read_tags(aws, bucket).await?;
+        let basics = Basics {
+            leftover: tags.is_empty(),
+            tags,
+        };
+        basics.check_deployable(role.kind(), bucket, stack)?;
+        ownership::check_role(&basics, role, bucket, stack)?;
     }
     if change.differs("tags") {
         let current = actual.map(|a| a.tags.as_slice()).unwrap_or_default();
-        put_stack_tag(aws, bucket, current, stack).await?;
+        put_stack_tag(aws, bucket, current, stack, role).await?;
     }
     Ok(())
 }
 
-/// Adds this stack's tag, keeping any other tags the bucket has.
+/// Adds this stack's tag and the bucket's role, keeping any other tags the bucket has.
 async fn put_stack_tag(
     aws: &Aws,
     bucket: &str,
     current: &[(String, String)],
     stack: &str,
+    role: BucketRole,
 ) -> anyhow::Result<()> {
+    let ours = ownership::bucket_tags(stack, role);
     let mut tags: Vec<Tag> = current
         .iter()
-        .filter(|(k, _)| k != STACK_TAG)
+        .filter(|(k, _)| ours.iter().all(|(key, _)| k != key))
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect::<Result<_, _>>()?;
-    tags.push(Tag::builder().key(STACK_TAG).value(stack).build()?);
+    for (key, value) in ours {
+        tags.push(Tag::builder().key(key).value(value).build()?);
+    }
     aws.s3
         .put_bucket_tagging()
         .bucket(bucket)
@@ -340,24 +362,24 @@ async fn empty_and_delete_attempt(aws: &Aws, bucket: &str, attempt: u32) -> anyh
 mod tests {
     use super::*;
 
-    fn basics(tag: Option<&str>, empty: bool) -> Basics {
-        let mut tags = vec![("team".to_owned(), "cats".to_owned())];
-        if let Some(t) = tag {
-            tags.push((STACK_TAG.to_owned(), t.to_owned()));
-        }
-        Basics { tags, empty }
+    fn basics(tags: &[(&str, &str)], leftover: bool) -> Basics {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Basics { tags, leftover }
     }
 
     #[test]
-    fn deploy_and_teardown_manage_only_ours_or_untagged_and_empty() {
+    fn deploy_and_teardown_manage_only_ours_or_a_killed_deploy_s_leftover() {
         let k = Kind::ImagesBucket;
-        assert!(basics(Some("s"), false)
-            .check_deployable(k, "b", "s")
-            .is_ok());
-        assert!(basics(None, true).check_deployable(k, "b", "s").is_ok());
-        assert!(basics(None, false).check_deployable(k, "b", "s").is_err());
-        assert!(basics(Some("other"), true)
-            .check_deployable(k, "b", "s")
-            .is_err());
+        let ours = [("team", "cats"), (STACK_TAG, "s")];
+        assert!(basics(&ours, false).check_deployable(k, "b", "s").is_ok());
+        assert!(basics(&[], true).check_deployable(k, "b", "s").is_ok());
+        assert!(basics(&[], false).check_deployable(k, "b", "s").is_err());
+        let someone_else = basics(&[("owner", "someone-else")], false);
+        assert!(someone_else.check_deployable(k, "b", "s").is_err());
+        let other_stack = basics(&[(STACK_TAG, "other")], false);
+        assert!(other_stack.check_deployable(k, "b", "s").is_err());
     }
 }

@@ -6,6 +6,7 @@ use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
+use super::ownership::{self, BucketRole};
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
@@ -157,9 +158,11 @@ async fn read_cors(aws: &Aws, name: &str) -> anyhow::Result<Vec<CorsRuleSpec>> {
 }
 
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    let (name, stack) = (desired.name.as_str(), desired.stack.as_str());
     actual
         .basics
-        .check_deployable(Kind::ImagesBucket, &desired.name, &desired.stack)
+        .check_deployable(Kind::ImagesBucket, name, stack)?;
+    ownership::check_role(&actual.basics, BucketRole::Images, name, stack)
 }
 
 pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
@@ -167,7 +170,10 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         return Change::Create;
     };
     Change::from_checks(&[
-        ("tags", !actual.basics.tagged_for(&desired.stack)),
+        (
+            "tags",
+            !actual.basics.tagged_as(&desired.stack, BucketRole::Images),
+        ),
         (
             "public access block",
             actual.public_access != Some(ALL_BLOCKED),
@@ -185,7 +191,16 @@ pub async fn apply(
     change: &Change,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    bucket::ensure_tagged(aws, name, &desired.stack, actual.map(|a| &a.basics), change).await?;
+    let basics = actual.map(|a| &a.basics);
+    bucket::ensure_tagged(
+        aws,
+        name,
+        &desired.stack,
+        BucketRole::Images,
+        basics,
+        change,
+    )
+    .await?;
     // Block public access before anything else can be written to the bucket.
     if change.differs("public access block") {
         bucket::put_public_access(aws, name, ALL_BLOCKED).await?;
@@ -272,7 +287,7 @@ async fn put_cors(aws: &Aws, desired: &Desired) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::STACK_TAG;
+    use crate::stack::{ROLE_TAG, STACK_TAG};
 
     fn desired_for(region: &str) -> Desired {
         let stack = Stack::example(region);
@@ -282,8 +297,11 @@ mod tests {
     fn in_sync(d: &Desired) -> Actual {
         Actual {
             basics: Basics {
-                tags: vec![(STACK_TAG.into(), d.stack.clone())],
-                empty: false,
+                tags: vec![
+                    (STACK_TAG.into(), d.stack.clone()),
+                    (ROLE_TAG.into(), "images".into()),
+                ],
+                leftover: false,
             },
             public_access: Some(ALL_BLOCKED),
             cors: d.cors.clone(),

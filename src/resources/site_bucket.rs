@@ -6,6 +6,7 @@ use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
+use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, retry_while_settling, Aws, SdkResultExt, Settling};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
@@ -36,6 +37,8 @@ pub struct Actual {
     pub policy: Option<Value>,
     pub website: Option<Website>,
     pub sse_s3: bool,
+    /// Objects under `images/`: read unless the bucket is tagged as a site bucket.
+    pub holds_images: bool,
 }
 
 pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
@@ -50,11 +53,17 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, policy, website, sse_s3) = tokio::try_join!(
+    let (public_access, policy, website, sse_s3, holds_images) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         bucket::read_policy(aws, name),
         read_website(aws, name),
         bucket::read_sse_s3(aws, name),
+        async {
+            match ownership::role_tag(&basics) {
+                Some(_) => Ok(false),
+                None => ownership::holds_images(aws, name).await,
+            }
+        },
     )?;
     Ok(Some(Actual {
         basics,
@@ -62,6 +71,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         policy,
         website,
         sse_s3,
+        holds_images,
     }))
 }
 
@@ -79,10 +89,20 @@ async fn read_website(aws: &Aws, name: &str) -> anyhow::Result<Option<Website>> 
     }))
 }
 
+/// Ours (or a killed deploy's leftover), never the images bucket, and nothing that holds
+/// images or blocks all public access unless catup made it a site bucket.
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-    actual
-        .basics
-        .check_deployable(Kind::SiteBucket, &desired.name, &desired.stack)
+    let (name, stack) = (desired.name.as_str(), desired.stack.as_str());
+    let basics = &actual.basics;
+    basics.check_deployable(Kind::SiteBucket, name, stack)?;
+    ownership::check_role(basics, BucketRole::Site, name, stack)?;
+    ownership::check_may_become_public(
+        basics,
+        actual.public_access,
+        actual.holds_images,
+        name,
+        stack,
+    )
 }
 
 fn desired_website() -> Website {
@@ -97,7 +117,10 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         return Change::Create;
     };
     Change::from_checks(&[
-        ("tags", !actual.basics.tagged_for(&desired.stack)),
+        (
+            "tags",
+            !actual.basics.tagged_as(&desired.stack, BucketRole::Site),
+        ),
         (
             "public access block",
             actual.public_access != Some(POLICY_ONLY),
@@ -115,7 +138,8 @@ pub async fn apply(
     change: &Change,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    bucket::ensure_tagged(aws, name, &desired.stack, actual.map(|a| &a.basics), change).await?;
+    let basics = actual.map(|a| &a.basics);
+    bucket::ensure_tagged(aws, name, &desired.stack, BucketRole::Site, basics, change).await?;
     // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
     if change.differs("public access block") {
         bucket::put_public_access(aws, name, POLICY_ONLY).await?;
@@ -180,7 +204,7 @@ const POLICY_PROPAGATION: Settling = Settling {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::STACK_TAG;
+    use crate::stack::{ROLE_TAG, STACK_TAG};
 
     fn desired_in(region: &str) -> Desired {
         let stack = Stack::example(region);
@@ -190,13 +214,17 @@ mod tests {
     fn in_sync(d: &Desired) -> Actual {
         Actual {
             basics: Basics {
-                tags: vec![(STACK_TAG.into(), d.stack.clone())],
-                empty: false,
+                tags: vec![
+                    (STACK_TAG.into(), d.stack.clone()),
+                    (ROLE_TAG.into(), "site".into()),
+                ],
+                leftover: false,
             },
             public_access: Some(POLICY_ONLY),
             policy: Some(d.policy.clone()),
             website: Some(desired_website()),
             sse_s3: true,
+            holds_images: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //! README runs it, and every effect is read back through the AWS SDK or moto's recorder.
 
 mod bad_input;
+mod bucket_roles;
 mod cli_surface;
 mod common;
 mod connecting;
@@ -11,6 +12,7 @@ mod fresh;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod ownership;
 mod private_stays_private;
 mod security;
 mod snapshot;
