@@ -109,8 +109,12 @@ pub struct Stack {
     pub site_bucket: String,
     pub images_bucket: String,
     pub function_name: String,
-    /// `None` when the role is the caller's (`--role-arn`).
+    /// `None` when the role is the caller's (`--role-arn`). IAM is global, so the name holds
+    /// the region: one stack name in two regions never shares a role.
     pub role_name: Option<String>,
+    /// The region-less name roles had before (`<stack>-api-role`), shared by every region:
+    /// deploy moves the function off it, teardown deletes it where its policy is this region's.
+    pub legacy_role_name: Option<String>,
     pub role_arn: String,
     pub log_group: String,
     /// Where the site is really served from when not from S3's website endpoint (`catup dev`
@@ -146,11 +150,12 @@ impl Stack {
         let (role_name, role_arn) = match &overrides.role_arn {
             Some(arn) => (None, arn.clone()),
             None => {
-                let role = format!("{function_name}-role");
+                let role = format!("{function_name}-{region}-role");
                 let arn = format!("arn:aws:iam::{account_id}:role/{role}");
                 (Some(role), arn)
             }
         };
+        let legacy_role_name = role_name.as_ref().map(|_| format!("{function_name}-role"));
         Ok(Stack {
             log_group: format!("/aws/lambda/{function_name}"),
             name,
@@ -160,6 +165,7 @@ impl Stack {
             images_bucket,
             function_name,
             role_name,
+            legacy_role_name,
             role_arn,
             website_origin_override: None,
         })
@@ -224,11 +230,15 @@ mod tests {
     fn default_names_match_the_lecture_and_the_issue() {
         let s = stack("cat-upload", "eu-central-1", &Overrides::default()).unwrap();
         assert_eq!(s.function_name, "cat-upload-api");
-        assert_eq!(s.role_name.as_deref(), Some("cat-upload-api-role"));
+        assert_eq!(
+            s.role_name.as_deref(),
+            Some("cat-upload-api-eu-central-1-role")
+        );
         assert_eq!(
             s.role_arn,
-            "arn:aws:iam::123456789012:role/cat-upload-api-role"
+            "arn:aws:iam::123456789012:role/cat-upload-api-eu-central-1-role"
         );
+        assert_eq!(s.legacy_role_name.as_deref(), Some("cat-upload-api-role"));
         assert_eq!(s.log_group, "/aws/lambda/cat-upload-api");
         assert_eq!(s.site_bucket, "cat-upload-site-123456789012-eu-central-1");
         assert_eq!(
@@ -249,6 +259,11 @@ mod tests {
     fn longest_stack_in_longest_region_still_gives_valid_bucket_names() {
         let s = stack(&"a".repeat(24), "ap-southeast-7", &Overrides::default()).unwrap();
         assert!(s.images_bucket.len() <= 63, "{}", s.images_bucket);
+        let role = s.role_name.unwrap();
+        assert!(
+            role.len() <= 64,
+            "IAM role names have at most 64 characters: {role}"
+        );
     }
 
     #[test]
@@ -260,6 +275,7 @@ mod tests {
         };
         let s = stack("lab", "us-east-1", &overrides).unwrap();
         assert_eq!(s.role_name, None);
+        assert_eq!(s.legacy_role_name, None);
         assert_eq!(s.role_arn, arn);
     }
 

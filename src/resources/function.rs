@@ -301,7 +301,7 @@ mod tests {
         );
         assert_eq!(
             d.settings.role,
-            "arn:aws:iam::123456789012:role/cats-api-role"
+            "arn:aws:iam::123456789012:role/cats-api-us-east-1-role"
         );
         assert_eq!(
             d.settings.environment,

@@ -227,6 +227,15 @@ impl World {
         format!("{}-api", self.stack)
     }
 
+    /// The function's role: IAM is global, so its name holds the region.
+    pub fn role(&self) -> String {
+        self.role_of(&self.stack)
+    }
+
+    pub fn role_of(&self, stack: &str) -> String {
+        format!("{stack}-api-{}-role", self.region)
+    }
+
     /// A copy of the repository's frontend/ that a test may change.
     pub fn frontend_copy(&self) -> PathBuf {
         let copy = self.dir.join("frontend");

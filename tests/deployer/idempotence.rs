@@ -234,7 +234,7 @@ async fn status_prints_the_function_url_alone_on_the_first_line() {
         assert!(status.get(field).is_some(), "{field} in {status:#}");
     }
     assert_eq!(status["function_name"], w.function());
-    assert_eq!(status["role_name"], format!("{}-api-role", w.stack));
+    assert_eq!(status["role_name"], w.role());
 }
 
 /// A deploy killed between creating a bucket and tagging it leaves an empty untagged
@@ -375,7 +375,7 @@ async fn profile_supplies_credentials_and_region() {
 async fn widened_role_and_images_bucket_policy_are_drift_that_deploy_removes() {
     let w = World::new();
     w.deploy();
-    let role = format!("{}-api-role", w.stack);
+    let role = w.role();
     let iam = w.iam().await;
     iam.put_role_policy()
         .role_name(&role)

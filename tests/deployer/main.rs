@@ -14,6 +14,7 @@ mod idempotence;
 mod interruption;
 mod ownership;
 mod private_stays_private;
+mod regions;
 mod security;
 mod snapshot;
 mod teardown;
