@@ -65,6 +65,20 @@ pub enum Command {
     /// Run the whole app on this machine: moto_server as AWS, the function and the site on
     /// localhost. Ctrl-C stops everything.
     Dev(DevArgs),
+    /// Print the function's logs (oldest first; --json: one object per event); --follow
+    /// keeps printing new ones until Ctrl-C.
+    Logs(LogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Show events from this long ago (30s, 10m, 1h, 2d, 1w) or from this time (RFC 3339,
+    /// e.g. 2026-11-24T10:00:00Z).
+    #[arg(long, default_value = "10m", value_parser = crate::logs::Since::parse)]
+    pub since: crate::logs::Since,
+    /// Keep printing new events as they arrive, until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }
 
 const STATUS_EXIT_CODES: &str =

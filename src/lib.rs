@@ -7,6 +7,7 @@ pub mod commands;
 pub mod connect;
 pub mod frontend_files;
 pub mod local;
+pub mod logs;
 pub mod output;
 pub mod package;
 pub mod plan;

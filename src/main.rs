@@ -5,7 +5,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, dev, status, teardown, verify};
+use catup::commands::{deploy, dev, logs, status, teardown, verify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,6 +21,7 @@ fn main() -> ExitCode {
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,
+            Command::Logs(args) => logs::run(&cli.global, args).await,
         }
     });
     match result {

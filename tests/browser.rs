@@ -57,7 +57,7 @@ fn browser_uploads_and_gallery_against_catup_dev() {
         "website_url must be http://localhost:PORT/ (the origin CORS allows): {website_url}"
     );
     assert!(
-        function_url.starts_with("http://127.0.0.1:"),
+        function_url.starts_with("http://localhost:"),
         "{function_url}"
     );
     assert!(

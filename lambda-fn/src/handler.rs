@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::content_type::ImageType;
 use crate::error::ApiError;
 use crate::keys::{decode_cursor, encode_cursor, new_image_key, IMAGES_PREFIX};
+use crate::logging::RequestLog;
 use crate::presign::{ObjectMethod, PresignRequest, Presigner, S3Endpoint};
 
 pub const DEFAULT_PAGE_SIZE: i32 = 100;
@@ -72,6 +73,7 @@ impl App {
     /// Answers one Function URL request. Never panics on input: every failure is a JSON
     /// error response.
     pub async fn handle<B: AsRef<[u8]>>(&self, request: Request<B>) -> Response<String> {
+        let mut log = RequestLog::start(request.method());
         let request_id = request_id(&request);
         let result = match *request.method() {
             Method::POST => self.upload_url(request.body().as_ref()).await,
@@ -82,9 +84,13 @@ impl App {
                 format!("{} is not supported; use GET or POST", request.method()),
             )),
         };
-        match result {
-            Ok(body) => json_response(StatusCode::OK, &body),
+        let response = match result {
+            Ok(body) => {
+                log.key = body.get("key").and_then(Value::as_str).map(str::to_owned);
+                json_response(StatusCode::OK, &body)
+            }
             Err(error) => {
+                log.code = Some(error.code);
                 if error.status.is_server_error() {
                     tracing::error!(request_id, code = error.code, "{}", error.message);
                 }
@@ -96,7 +102,9 @@ impl App {
                 }
                 response
             }
-        }
+        };
+        log.finish(response.status());
+        response
     }
 
     /// POST: a presigned PUT for a server-chosen key.

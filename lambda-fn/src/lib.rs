@@ -10,6 +10,7 @@ pub mod content_type;
 pub mod error;
 pub mod handler;
 pub mod keys;
+pub mod logging;
 pub mod presign;
 
 pub use config::{Config, ConfigError};

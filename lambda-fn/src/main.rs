@@ -1,9 +1,9 @@
 //! The Lambda entry point: build the clients once, then serve Function URL events.
 
 use aws_config::BehaviorVersion;
-use cat_upload_fn::{App, Config};
+use cat_upload_fn::{logging, App, Config};
 use lambda_http::{service_fn, Error};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -20,15 +20,13 @@ async fn main() -> Result<(), Error> {
 
 /// JSON lines in Lambda (CloudWatch parses them), plain text elsewhere.
 fn init_tracing() {
-    let filter = EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let filter = logging::filter_from_env();
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
-        builder.json().with_current_span(false).init();
+        logging::json_subscriber(filter, std::io::stdout).init();
     } else {
-        builder.init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .init();
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod deploy;
 pub mod dev;
+pub mod logs;
 pub mod status;
 pub mod teardown;
 pub mod verify;

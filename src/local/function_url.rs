@@ -10,6 +10,7 @@ use http_body_util::Full;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
+use super::function_logs::FunctionLogs;
 use super::http::{text, Body, Request};
 use crate::resources::function_url::UrlCors;
 
@@ -21,11 +22,19 @@ pub struct LocalFunctionUrl {
     cors: UrlCors,
     /// host:port of this endpoint, as the event's domainName.
     domain: String,
+    /// Where the function's log lines go: stderr, as `catup logs` prints them.
+    logs: FunctionLogs,
 }
 
 impl LocalFunctionUrl {
     pub fn new(app: cat_upload_fn::App, cors: UrlCors, domain: String) -> LocalFunctionUrl {
-        LocalFunctionUrl { app, cors, domain }
+        LocalFunctionUrl {
+            app,
+            cors,
+            domain,
+            // As Lambda sends the function's lines to CloudWatch, the stand-in shows them.
+            logs: FunctionLogs::to_stderr(),
+        }
     }
 
     pub async fn respond(&self, request: Request) -> http::Response<Body> {
@@ -51,7 +60,8 @@ impl LocalFunctionUrl {
                 )
             }
         };
-        let (parts, body) = self.app.handle(parsed).await.into_parts();
+        let answer = self.logs.invoke(parsed, |r| self.app.handle(r)).await;
+        let (parts, body) = answer.into_parts();
         let mut response = http::Response::from_parts(parts, Full::new(Bytes::from(body)));
         if let Some(origin) = origin {
             // Added here, once: the function itself sets no Access-Control-* header.

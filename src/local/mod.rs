@@ -2,6 +2,7 @@
 //! serves over HTTP that the emulator does not (the Function URL, the S3 website endpoint).
 
 pub mod emulator;
+pub mod function_logs;
 pub mod function_url;
 pub mod http;
 pub mod site;

@@ -1,7 +1,7 @@
 // Real-browser end-to-end test of the Cat Upload site, run by tests/browser.rs against
 // `catup dev` (everything on loopback: the site, the local Function URL, moto as S3).
 //
-//   CATUP_WEBSITE_URL=http://localhost:PORT/ CATUP_FUNCTION_URL=http://127.0.0.1:N/ \
+//   CATUP_WEBSITE_URL=http://localhost:PORT/ CATUP_FUNCTION_URL=http://localhost:N/ \
 //   CATUP_ENDPOINT_URL=http://127.0.0.1:M node tests/browser/e2e.mjs
 //
 // Optional: CATUP_SCREENSHOT (default target/browser/gallery.png), CATUP_CHROMIUM (default
@@ -155,9 +155,13 @@ async function drawImage(width, height, mimeType, label) {
 // ---- steps --------------------------------------------------------------------------------
 
 async function openSite() {
-  log(`open ${websiteUrl}`);
-  const response = await page.goto(websiteUrl, { waitUntil: "load" });
-  check(response && response.ok(), `the site answered HTTP ${response && response.status()} at ${websiteUrl}`);
+  // Opened as a user might type it: 127.0.0.1 is sent to localhost, the origin CORS allows,
+  // so that the uploads below work from a page opened either way.
+  const numericUrl = websiteUrl.replace("//localhost:", "//127.0.0.1:");
+  log(`open ${numericUrl}`);
+  const response = await page.goto(numericUrl, { waitUntil: "load" });
+  check(response && response.ok(), `the site answered HTTP ${response && response.status()} at ${numericUrl}`);
+  check(page.url() === websiteUrl, `${numericUrl} ended at ${page.url()}, expected ${websiteUrl}`);
   const apiBase = await page.evaluate(() => window.CAT_UPLOAD_CONFIG && window.CAT_UPLOAD_CONFIG.apiBaseUrl);
   check(
     typeof apiBase === "string" && trimSlash(apiBase) === trimSlash(functionUrl),

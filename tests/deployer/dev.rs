@@ -51,6 +51,11 @@ impl Dev {
         }
     }
 
+    /// Its stderr (progress and the function's log lines), to read as it goes.
+    pub fn take_stderr(&mut self) -> std::process::ChildStderr {
+        self.child.stderr.take().expect("stderr not taken yet")
+    }
+
     pub fn url(&self, field: &str) -> &str {
         self.ready[field].as_str().unwrap()
     }

@@ -12,6 +12,7 @@ mod fresh;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod logs;
 mod ownership;
 mod private_stays_private;
 mod regions;

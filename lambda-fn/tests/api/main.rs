@@ -6,3 +6,4 @@ mod common;
 mod events;
 mod gallery;
 mod presign_matches_sdk;
+mod runtime_logs;
