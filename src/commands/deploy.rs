@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::{default_frontend, Context, Desired, Observed, SOURCE_TREE};
+use super::{default_frontend, preflight, Context, Desired, Observed, SOURCE_TREE};
 use crate::cli::{DeployArgs, GlobalArgs};
 use crate::frontend_files;
 use crate::output::{emit, DeployReport};
@@ -37,14 +37,20 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
                 "--bootstrap {}: no such file",
                 path.display()
             );
-            Some(package::check_file(path)?)
+            let checked = package::check_file(path)?;
+            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+            Some(checked)
         }
         None => None,
     };
     let ctx = Context::open(global).await?;
     let checked = match given {
         Some(checked) => checked,
-        None => package::check_file(&build().await?)?,
+        None => {
+            let checked = package::check_file(&build().await?)?;
+            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+            checked
+        }
     };
     // Zipping takes a few hundred milliseconds: it runs while AWS is read.
     let zipping = tokio::task::spawn_blocking(move || package::package_checked(checked));
@@ -102,7 +108,15 @@ pub async fn deploy(
 ) -> anyhow::Result<DeployReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
-    let (observed, package) = tokio::try_join!(Observed::read(aws, stack), package)?;
+    let given_role = async {
+        match &stack.role_name {
+            None => preflight::check_role_usable(aws, &stack.role_arn).await,
+            Some(_) => Ok(()),
+        }
+    };
+    let (observed, package, ()) =
+        tokio::try_join!(Observed::read(aws, stack), package, given_role)?;
+    preflight::check_zipped_size(&package)?;
     observed.check_ours(&desired)?;
 
     // Independent of each other: both buckets, the log group and the role.

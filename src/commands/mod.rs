@@ -4,6 +4,7 @@
 pub mod deploy;
 pub mod dev;
 pub mod logs;
+pub mod preflight;
 pub mod status;
 pub mod teardown;
 pub mod verify;
@@ -51,6 +52,9 @@ impl Context {
         })
         .await?;
         let account_id = aws.account_id().await?;
+        if let Some(arn) = &overrides.role_arn {
+            preflight::check_role_account(arn, &account_id)?;
+        }
         let stack = Stack::new(name, aws.region.clone(), &account_id, &overrides)?;
         Ok(Context {
             aws,
@@ -72,28 +76,12 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         crate::stack::validate_bucket_name(bucket)?;
     }
     if let Some(arn) = &overrides.role_arn {
-        validate_role_arn(arn)?;
+        preflight::parse_role_arn(arn)?;
     }
     if let Some(region) = &global.region {
         crate::region::Region::parse(region)?;
     }
     Ok((name, overrides))
-}
-
-fn validate_role_arn(arn: &str) -> anyhow::Result<()> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let valid = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > "role/".len();
-    anyhow::ensure!(
-        valid,
-        "invalid --role-arn '{arn}': expected arn:aws:iam::<12-digit account>:role/<name>"
-    );
-    Ok(())
 }
 
 /// The desired state of every resource, derived from the stack alone.
@@ -207,25 +195,4 @@ impl Observed {
 
 pub fn exit(code: u8) -> ExitCode {
     ExitCode::from(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_arns() {
-        assert!(validate_role_arn("arn:aws:iam::123456789012:role/LabRole").is_ok());
-        assert!(validate_role_arn("arn:aws:iam::123456789012:role/path/LabRole").is_ok());
-        for bad in [
-            "LabRole",
-            "arn:aws:iam::123:role/LabRole",
-            "arn:aws:s3:::bucket",
-            "arn:aws:iam::123456789012:user/me",
-            "arn:aws:iam::123456789012:role/",
-        ] {
-            let err = validate_role_arn(bad).unwrap_err().to_string();
-            assert!(err.contains("--role-arn"), "{bad}: {err}");
-        }
-    }
 }

@@ -10,7 +10,7 @@ use super::{Context, Desired, Observed};
 use crate::cli::{GlobalArgs, TeardownArgs};
 use crate::output::{emit, TeardownReport};
 use crate::plan::{Kind, Outcome};
-use crate::resources::{bucket, function, function_url, log_group, role};
+use crate::resources::{bucket, function, function_url, log_group, object_lock, role};
 use crate::stack::Stack;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
@@ -76,6 +76,21 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
         return Ok(report(false));
     }
     observed.check_ours(&desired)?;
+    // Object Lock would stop teardown half-way: find locked objects before deleting anything.
+    tokio::try_join!(
+        async {
+            match &observed.images {
+                Some(_) => object_lock::check_deletable(aws, &stack.images_bucket).await,
+                None => Ok(()),
+            }
+        },
+        async {
+            match &observed.site {
+                Some(_) => object_lock::check_deletable(aws, &stack.site_bucket).await,
+                None => Ok(()),
+            }
+        },
+    )?;
     if !yes {
         confirm(stack)?;
     }

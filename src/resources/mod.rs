@@ -6,6 +6,7 @@ pub mod function;
 pub mod function_url;
 pub mod images_bucket;
 pub mod log_group;
+pub mod object_lock;
 pub mod ownership;
 pub mod role;
 pub mod site_bucket;

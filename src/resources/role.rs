@@ -50,7 +50,7 @@ pub fn desired(stack: &Stack) -> anyhow::Result<Option<Desired>> {
 }
 
 /// IAM returns policy documents URL-encoded; a document that does not parse counts as drift.
-fn parse_document(raw: &str) -> Option<Value> {
+pub fn parse_document(raw: &str) -> Option<Value> {
     serde_json::from_str(raw).ok().or_else(|| {
         let decoded = percent_encoding::percent_decode_str(raw)
             .decode_utf8()

@@ -323,6 +323,9 @@ async fn website_origin_uses_the_region_s_endpoint_style() {
     }
 }
 
+/// What a lab account's LabRole trusts (among other services).
+const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#;
+
 /// Lab accounts cannot create roles: --role-arn uses theirs, creates none, deletes none.
 #[tokio::test]
 async fn role_arn_uses_an_existing_role_and_never_deletes_it() {
@@ -331,7 +334,7 @@ async fn role_arn_uses_an_existing_role_and_never_deletes_it() {
     let lab_role = iam
         .create_role()
         .role_name("LabRole")
-        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .assume_role_policy_document(LAMBDA_TRUST)
         .send()
         .await
         .unwrap()

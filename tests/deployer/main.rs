@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod bucket_roles;
+mod checks_first;
 mod cli_surface;
 mod common;
 mod connecting;
