@@ -50,6 +50,8 @@ pub struct Actual {
     pub architectures: Vec<String>,
     pub code_sha256: String,
     pub stack_tag: Option<String>,
+    /// Reserved concurrency; 0 disables the function (catup sets none).
+    pub reserved_concurrency: Option<i32>,
 }
 
 pub fn desired(stack: &Stack) -> Desired {
@@ -71,13 +73,13 @@ pub fn desired(stack: &Stack) -> Desired {
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let out = aws
-        .lambda
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-        .or_absent(|| format!("read function {name}"))?;
+    let (out, reserved_concurrency) = tokio::try_join!(
+        async {
+            let out = aws.lambda.get_function().function_name(name).send().await;
+            out.or_absent(|| format!("read function {name}"))
+        },
+        super::exposure::reserved_concurrency(aws, name),
+    )?;
     let Some(out) = out else { return Ok(None) };
     if let Some(tags_error) = &out.tags_error {
         // Without its tags catup cannot tell its function from a stranger's.
@@ -112,6 +114,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             .collect(),
         code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
         stack_tag: out.tags.and_then(|mut t| t.remove(STACK_TAG)),
+        reserved_concurrency,
     }))
 }
 
@@ -137,6 +140,10 @@ pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual
     Change::from_checks(&[
         ("code", code_differs),
         ("configuration", actual.settings != desired.settings),
+        (
+            "reserved concurrency 0",
+            actual.reserved_concurrency == Some(0),
+        ),
     ])
 }
 
@@ -193,6 +200,9 @@ pub async fn apply(
         .await
         .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_settled(aws, name, reporter).await?;
+    }
+    if change.differs("reserved concurrency 0") {
+        super::exposure::remove_zero_concurrency(aws, name).await?;
     }
     Ok(change.outcome())
 }
@@ -286,6 +296,7 @@ mod tests {
             architectures: vec!["x86_64".into()],
             code_sha256: "sha".into(),
             stack_tag: Some("cats".into()),
+            reserved_concurrency: None,
         }
     }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
 
+use super::exposure;
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Change, Outcome};
 use crate::stack::Stack;
@@ -67,6 +68,8 @@ pub struct Actual {
     pub cors: Option<UrlCors>,
     /// (Sid, Action) of every statement of the function's resource policy.
     pub statements: Vec<(String, String)>,
+    /// Sids of other statements that let anyone invoke the function.
+    pub extra_public: Vec<String>,
 }
 
 pub fn desired(stack: &Stack) -> Desired {
@@ -105,10 +108,12 @@ pub async fn describe(aws: &Aws, function: &str) -> anyhow::Result<Option<Actual
     let Some(config) = config else {
         return Ok(None);
     };
-    let statements = policy
-        .and_then(|p| p.policy)
-        .map(|p| statements_of(&p))
-        .unwrap_or_default();
+    let policy = policy.and_then(|p| p.policy).unwrap_or_default();
+    let ours = PERMISSIONS.map(|p| p.sid);
+    let (statements, extra_public) = (
+        statements_of(&policy),
+        exposure::extra_public_invokes(&policy, &ours),
+    );
     Ok(Some(Actual {
         url: config.function_url,
         auth_none: config.auth_type == FunctionUrlAuthType::None,
@@ -123,6 +128,7 @@ pub async fn describe(aws: &Aws, function: &str) -> anyhow::Result<Option<Actual
             .normalised()
         }),
         statements,
+        extra_public,
     }))
 }
 
@@ -166,6 +172,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ("auth", !actual.auth_none),
         ("cors", actual.cors.as_ref() != Some(&desired.cors)),
         ("permissions", !missing_permissions(actual).is_empty()),
+        ("public permissions", !actual.extra_public.is_empty()),
     ])
 }
 
@@ -234,6 +241,12 @@ pub async fn apply(
     };
     for permission in missing {
         add_permission(aws, function, actual, permission).await?;
+    }
+    for sid in actual
+        .map(|a| a.extra_public.as_slice())
+        .unwrap_or_default()
+    {
+        remove_permission(aws, function, sid).await?;
     }
     Ok((change.outcome(), url))
 }
@@ -322,6 +335,7 @@ mod tests {
                 .iter()
                 .map(|p| (p.sid.to_owned(), p.action.to_owned()))
                 .collect(),
+            extra_public: vec![],
         }
     }
 

@@ -6,6 +6,7 @@ use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
+use super::exposure;
 use super::ownership::{self, BucketRole};
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Outcome};
@@ -78,9 +79,11 @@ pub struct Desired {
     pub cors: Vec<CorsRuleSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Actual {
     pub basics: Basics,
+    /// Rules that expire objects would silently empty the gallery.
+    pub lifecycle: exposure::Lifecycle,
     pub public_access: Option<PublicAccessFlags>,
     pub cors: Vec<CorsRuleSpec>,
     pub sse_s3: bool,
@@ -129,14 +132,16 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, cors, sse_s3, policy) = tokio::try_join!(
+    let (public_access, cors, sse_s3, policy, lifecycle) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         read_cors(aws, name),
         bucket::read_sse_s3(aws, name),
         bucket::read_policy(aws, name),
+        exposure::read_lifecycle(aws, name),
     )?;
     Ok(Some(Actual {
         basics,
+        lifecycle,
         public_access,
         cors,
         sse_s3,
@@ -181,6 +186,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ("encryption", !actual.sse_s3),
         ("cors", actual.cors != desired.cors),
         ("policy", actual.policy.as_ref().is_some_and(grants_access)),
+        ("lifecycle", actual.lifecycle.expires_objects()),
     ])
 }
 
@@ -216,6 +222,9 @@ pub async fn apply(
         actual.and_then(|a| a.policy.as_ref()),
     ) {
         keep_only_denies(aws, name, policy).await?;
+    }
+    if let (true, Some(actual)) = (change.differs("lifecycle"), actual) {
+        exposure::remove_expiring_rules(aws, name, &actual.lifecycle).await?;
     }
     Ok(change.outcome())
 }
@@ -303,6 +312,7 @@ mod tests {
                 ],
                 leftover: false,
             },
+            lifecycle: exposure::Lifecycle::default(),
             public_access: Some(ALL_BLOCKED),
             cors: d.cors.clone(),
             sse_s3: true,

@@ -2,6 +2,7 @@
 //! actual state, `None` when missing), a pure `diff`, `apply(change)`, and `delete`.
 
 pub mod bucket;
+pub mod exposure;
 pub mod function;
 pub mod function_url;
 pub mod images_bucket;

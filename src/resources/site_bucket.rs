@@ -6,6 +6,7 @@ use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, PublicAccessFlags};
+use super::exposure;
 use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, retry_while_settling, Aws, SdkResultExt, Settling};
 use crate::plan::{Change, Foreign, Kind, Outcome};
@@ -28,6 +29,8 @@ pub struct Desired {
 pub struct Website {
     pub index: Option<String>,
     pub error: Option<String>,
+    /// RedirectAllRequestsTo or routing rules: the site would send visitors elsewhere.
+    pub redirects: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub struct Actual {
     pub sse_s3: bool,
     /// Objects under `images/`: read unless the bucket is tagged as a site bucket.
     pub holds_images: bool,
+    /// The site needs no CORS (its pages are same-origin); any rule is drift.
+    pub cors_rules: usize,
 }
 
 pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
@@ -53,7 +58,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, policy, website, sse_s3, holds_images) = tokio::try_join!(
+    let (public_access, policy, website, sse_s3, holds_images, cors_rules) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         bucket::read_policy(aws, name),
         read_website(aws, name),
@@ -64,6 +69,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
                 None => ownership::holds_images(aws, name).await,
             }
         },
+        exposure::cors_rule_count(aws, name),
     )?;
     Ok(Some(Actual {
         basics,
@@ -72,6 +78,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         website,
         sse_s3,
         holds_images,
+        cors_rules,
     }))
 }
 
@@ -84,6 +91,7 @@ async fn read_website(aws: &Aws, name: &str) -> anyhow::Result<Option<Website>> 
         .await
         .or_absent(|| format!("read website configuration of bucket {name}"))?;
     Ok(out.map(|o| Website {
+        redirects: o.redirect_all_requests_to.is_some() || !o.routing_rules().is_empty(),
         index: o.index_document.map(|d| d.suffix),
         error: o.error_document.map(|d| d.key),
     }))
@@ -109,6 +117,7 @@ fn desired_website() -> Website {
     Website {
         index: Some(INDEX_DOCUMENT.into()),
         error: Some(INDEX_DOCUMENT.into()),
+        redirects: false,
     }
 }
 
@@ -128,6 +137,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ("policy", actual.policy.as_ref() != Some(&desired.policy)),
         ("website", actual.website != Some(desired_website())),
         ("encryption", !actual.sse_s3),
+        ("cors", actual.cors_rules > 0),
     ])
 }
 
@@ -162,6 +172,9 @@ pub async fn apply(
             .send()
             .await
             .or_fail(|| format!("set website hosting of bucket {name}"))?;
+    }
+    if change.differs("cors") && actual.is_some() {
+        exposure::remove_cors(aws, name).await?;
     }
     Ok(change.outcome())
 }
@@ -225,6 +238,7 @@ mod tests {
             website: Some(desired_website()),
             sse_s3: true,
             holds_images: false,
+            cors_rules: 0,
         }
     }
 
@@ -258,6 +272,7 @@ mod tests {
         a.website = Some(Website {
             index: Some("index.html".into()),
             error: Some("error.html".into()),
+            redirects: false,
         });
         assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["website".into()]));
 

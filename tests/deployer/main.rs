@@ -8,6 +8,7 @@ mod cli_surface;
 mod common;
 mod connecting;
 mod dev;
+mod exposure;
 mod faults;
 mod fresh;
 mod function_input;
