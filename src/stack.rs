@@ -91,7 +91,7 @@ pub fn validate_bucket_name(name: &str) -> Result<(), NameError> {
 }
 
 /// Names given on the command line instead of the derived ones.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub site_bucket: Option<String>,
     pub images_bucket: Option<String>,
@@ -117,6 +117,8 @@ pub struct Stack {
     pub legacy_role_name: Option<String>,
     pub role_arn: String,
     pub log_group: String,
+    /// The names used instead of the derived ones (given, or remembered by the function).
+    pub overrides: Overrides,
     /// Where the site is really served from when not from S3's website endpoint (`catup dev`
     /// serves it on localhost); the CORS configurations allow this origin instead.
     pub website_origin_override: Option<String>,
@@ -146,7 +148,7 @@ impl Stack {
                 reason: "the site and images buckets must differ",
             });
         }
-        let function_name = format!("{}-api", name.as_str());
+        let function_name = Stack::function_name_of(&name);
         let (role_name, role_arn) = match &overrides.role_arn {
             Some(arn) => (None, arn.clone()),
             None => {
@@ -167,8 +169,23 @@ impl Stack {
             role_name,
             legacy_role_name,
             role_arn,
+            overrides: overrides.clone(),
             website_origin_override: None,
         })
+    }
+
+    /// `<stack>-api`: known before anything else is, so that commands can read what the
+    /// function remembers.
+    pub fn function_name_of(name: &StackName) -> String {
+        format!("{}-api", name.as_str())
+    }
+
+    /// The function's ARN (catup's regions are all in the `aws` partition).
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account_id, self.function_name
+        )
     }
 
     pub fn tag_value(&self) -> &str {

@@ -18,7 +18,7 @@ use crate::cli::GlobalArgs;
 use crate::output::Reporter;
 use crate::plan::Foreign;
 use crate::resources::{
-    function, function_url, images_bucket, log_group, role, site_bucket, site_files,
+    function, function_url, images_bucket, log_group, remembered, role, site_bucket, site_files,
 };
 use crate::stack::{Overrides, Stack, StackName};
 
@@ -52,6 +52,7 @@ impl Context {
         })
         .await?;
         let account_id = aws.account_id().await?;
+        let overrides = remembered_overrides(&aws, &name, &overrides).await?;
         if let Some(arn) = &overrides.role_arn {
             preflight::check_role_account(arn, &account_id)?;
         }
@@ -62,6 +63,34 @@ impl Context {
             reporter: Reporter::new(global.json),
         })
     }
+}
+
+/// The flags given, completed with the ones the stack's function remembers (each said on
+/// stderr), or refused where they differ.
+async fn remembered_overrides(
+    aws: &Aws,
+    name: &StackName,
+    given: &Overrides,
+) -> anyhow::Result<Overrides> {
+    let remembered = remembered::read(aws, &Stack::function_name_of(name)).await?;
+    let merged = remembered::merge(given, &remembered, name.as_str())?;
+    let used = [
+        ("--site-bucket", &given.site_bucket, &merged.site_bucket),
+        (
+            "--images-bucket",
+            &given.images_bucket,
+            &merged.images_bucket,
+        ),
+        ("--role-arn", &given.role_arn, &merged.role_arn),
+    ];
+    for (flag, given, merged) in used {
+        if let (None, Some(value)) = (given, merged) {
+            crate::output::progress(format!(
+                "{flag} {value}: remembered from this stack's deploy"
+            ));
+        }
+    }
+    Ok(merged)
 }
 
 /// Checks every name given on the command line; no AWS call, no build, nothing else first.

@@ -8,6 +8,7 @@ use anyhow::bail;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
+use super::remembered;
 use crate::aws::{error_code, reason, retry_while_settling, Aws, SdkResultExt};
 use crate::output::Reporter;
 use crate::package::Package;
@@ -40,8 +41,11 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
     pub name: String,
+    pub arn: String,
     pub stack: String,
     pub settings: Settings,
+    /// The names given instead of the derived ones, kept in the function's tags.
+    pub remembered: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +56,14 @@ pub struct Actual {
     pub stack_tag: Option<String>,
     /// Reserved concurrency; 0 disables the function (catup sets none).
     pub reserved_concurrency: Option<i32>,
+    pub remembered: BTreeMap<String, String>,
 }
 
 pub fn desired(stack: &Stack) -> Desired {
     Desired {
         name: stack.function_name.clone(),
+        arn: stack.function_arn(),
+        remembered: remembered::tags_of(&stack.overrides),
         stack: stack.tag_value().to_owned(),
         settings: Settings {
             runtime: RUNTIME.into(),
@@ -113,6 +120,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             .map(|a| a.as_str().to_owned())
             .collect(),
         code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+        remembered: out.tags.as_ref().map(remembered::among).unwrap_or_default(),
         stack_tag: out.tags.and_then(|mut t| t.remove(STACK_TAG)),
         reserved_concurrency,
     }))
@@ -144,6 +152,7 @@ pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual
             "reserved concurrency 0",
             actual.reserved_concurrency == Some(0),
         ),
+        ("remembered flags", actual.remembered != desired.remembered),
     ])
 }
 
@@ -204,6 +213,9 @@ pub async fn apply(
     if change.differs("reserved concurrency 0") {
         super::exposure::remove_zero_concurrency(aws, name).await?;
     }
+    if change.differs("remembered flags") {
+        remembered::write(aws, &desired.arn, &desired.remembered).await?;
+    }
     Ok(change.outcome())
 }
 
@@ -221,6 +233,9 @@ async fn create(
     package: &Package,
 ) -> Result<(), SdkError<CreateFunctionError, HttpResponse>> {
     let s = &desired.settings;
+    let mut tags: std::collections::HashMap<String, String> =
+        desired.remembered.clone().into_iter().collect();
+    tags.insert(STACK_TAG.to_owned(), desired.stack.clone());
     let created = aws
         .lambda
         .create_function()
@@ -237,7 +252,7 @@ async fn create(
                 .zip_file(Blob::new(package.zip.clone()))
                 .build(),
         )
-        .tags(STACK_TAG, &desired.stack)
+        .set_tags(Some(tags))
         .send()
         .await;
     match created {
@@ -297,6 +312,7 @@ mod tests {
             code_sha256: "sha".into(),
             stack_tag: Some("cats".into()),
             reserved_concurrency: None,
+            remembered: BTreeMap::new(),
         }
     }
 

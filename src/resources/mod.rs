@@ -9,6 +9,7 @@ pub mod images_bucket;
 pub mod log_group;
 pub mod object_lock;
 pub mod ownership;
+pub mod remembered;
 pub mod role;
 pub mod site_bucket;
 pub mod site_files;

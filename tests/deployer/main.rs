@@ -15,6 +15,7 @@ mod function_input;
 mod idempotence;
 mod interruption;
 mod logs;
+mod overrides;
 mod ownership;
 mod private_stays_private;
 mod regions;
