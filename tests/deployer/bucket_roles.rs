@@ -9,9 +9,14 @@ use crate::common::World;
 pub async fn bucket_with_tags(w: &World, bucket: &str, tags: &[(&str, &str)]) {
     let s3 = w.s3().await;
     s3.create_bucket().bucket(bucket).send().await.unwrap();
-    if tags.is_empty() {
-        return;
+    if !tags.is_empty() {
+        put_bucket_tags(w, bucket, tags).await;
     }
+}
+
+/// Replaces the bucket's tags, as `aws s3api put-bucket-tagging` does.
+pub async fn put_bucket_tags(w: &World, bucket: &str, tags: &[(&str, &str)]) {
+    let s3 = w.s3().await;
     let tags = tags
         .iter()
         .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())

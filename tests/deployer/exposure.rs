@@ -28,25 +28,21 @@ async fn a_public_invoke_statement_and_zero_concurrency_are_drift_and_removed() 
     let w = World::new();
     w.deploy();
     let lambda = w.lambda().await;
-    lambda
-        .add_permission()
-        .function_name(w.function())
-        .statement_id("anyone-may-invoke")
-        .action("lambda:InvokeFunction")
-        .principal("*")
-        .send()
-        .await
-        .unwrap();
-    // Someone else's narrow grant is not catup's business.
-    lambda
-        .add_permission()
-        .function_name(w.function())
-        .statement_id("s3-events")
-        .action("lambda:InvokeFunction")
-        .principal("s3.amazonaws.com")
-        .send()
-        .await
-        .unwrap();
+    // Someone else's narrow grant (s3-events) is not catup's business.
+    for (sid, principal) in [
+        ("anyone-may-invoke", "*"),
+        ("s3-events", "s3.amazonaws.com"),
+    ] {
+        lambda
+            .add_permission()
+            .function_name(w.function())
+            .statement_id(sid)
+            .action("lambda:InvokeFunction")
+            .principal(principal)
+            .send()
+            .await
+            .unwrap();
+    }
     drifted_then_repaired(&w, "function_url", &["public permissions"]);
     let policy = lambda
         .get_policy()

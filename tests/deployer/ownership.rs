@@ -3,10 +3,16 @@
 
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 
-use crate::bucket_roles::{bucket_exists, bucket_with_tags, exposure, tags_of};
-use crate::common::World;
+use crate::bucket_roles::{bucket_exists, bucket_with_tags, exposure, put_bucket_tags, tags_of};
+use crate::common::{Run, World};
 
 const YEARS: i32 = 3653;
+
+fn deploy_fails(w: &World, needle: &str) -> Run {
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    w.catup(&["deploy", "--bootstrap", bootstrap])
+        .fails_with(1, needle)
+}
 
 #[tokio::test]
 async fn an_untagged_log_group_of_the_stack_s_name_is_never_adopted() {
@@ -25,10 +31,7 @@ async fn an_untagged_log_group_of_the_stack_s_name_is_never_adopted() {
         .await
         .unwrap();
 
-    let bootstrap = w.bootstrap.to_str().unwrap();
-    let run = w
-        .catup(&["deploy", "--bootstrap", bootstrap])
-        .fails_with(1, "no catup:stack tag");
+    let run = deploy_fails(&w, "no catup:stack tag");
     assert!(
         run.stderr
             .contains(&format!("aws logs tag-log-group --log-group-name {group}")),
@@ -65,9 +68,7 @@ async fn teardown_never_deletes_an_empty_bucket_tagged_for_someone_else() {
 
     w.catup(&["teardown", "--yes"])
         .fails_with(1, "does not belong");
-    let bootstrap = w.bootstrap.to_str().unwrap();
-    w.catup(&["deploy", "--bootstrap", bootstrap])
-        .fails_with(1, "does not belong");
+    deploy_fails(&w, "does not belong");
 
     assert!(bucket_exists(&w, &images).await);
     assert_eq!(
@@ -98,9 +99,7 @@ async fn an_empty_untagged_bucket_that_someone_configured_is_not_adopted() {
         .await
         .unwrap();
 
-    let bootstrap = w.bootstrap.to_str().unwrap();
-    w.catup(&["deploy", "--bootstrap", bootstrap])
-        .fails_with(1, "does not belong");
+    deploy_fails(&w, "does not belong");
     w.catup(&["teardown", "--yes"])
         .fails_with(1, "does not belong");
 
@@ -125,10 +124,7 @@ async fn a_resource_that_lost_its_tag_says_how_to_restore_it_and_the_command_wor
         .await
         .unwrap();
 
-    let bootstrap = w.bootstrap.to_str().unwrap();
-    let run = w
-        .catup(&["deploy", "--bootstrap", bootstrap])
-        .fails_with(1, "restore the tag: aws s3api put-bucket-tagging");
+    let run = deploy_fails(&w, "restore the tag: aws s3api put-bucket-tagging");
     let expected = format!(
         "--bucket {images} --tagging 'TagSet=[{{Key=catup:stack,Value={}}},{{Key=catup:role,Value=images}}]'",
         w.stack
@@ -136,22 +132,7 @@ async fn a_resource_that_lost_its_tag_says_how_to_restore_it_and_the_command_wor
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
 
     // What the command does, done through the SDK: the next deploy is this stack's again.
-    bucket_tags_restored(&w, &images).await;
+    let restored = [("catup:stack", w.stack.as_str()), ("catup:role", "images")];
+    put_bucket_tags(&w, &images, &restored).await;
     w.deploy();
-}
-
-async fn bucket_tags_restored(w: &World, bucket: &str) {
-    use aws_sdk_s3::types::{Tag, Tagging};
-    let tags = [("catup:stack", w.stack.as_str()), ("catup:role", "images")]
-        .iter()
-        .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
-        .collect();
-    let tagging = Tagging::builder().set_tag_set(Some(tags)).build().unwrap();
-    let s3 = w.s3().await;
-    s3.put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(tagging)
-        .send()
-        .await
-        .unwrap();
 }
