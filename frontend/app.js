@@ -153,6 +153,9 @@
     if (!ALLOWED_TYPES.includes(file.type)) {
       return `"${file.name}" is not a supported image type. Use JPEG, PNG, GIF or WebP.`;
     }
+    if (file.size === 0) {
+      return `"${file.name}" is empty.`;
+    }
     if (file.size > MAX_BYTES) {
       // Round up so a file just over the limit never reads as "10.0 MiB".
       const mib = Math.ceil((file.size / MAX_BYTES) * 100) / 10;

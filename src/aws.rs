@@ -23,6 +23,8 @@ pub struct Aws {
     pub iam: aws_sdk_iam::Client,
     pub sts: aws_sdk_sts::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Account-level settings (Block Public Access).
+    pub s3control: aws_sdk_s3control::Client,
     pub region: Region,
     /// The endpoint override (an emulator), if any.
     pub endpoint_url: Option<String>,
@@ -65,6 +67,7 @@ impl Aws {
                     .interceptor(CallLog)
                     .build(),
             ),
+            s3control: s3control_client(config, endpoint_url.as_deref()),
             region,
             endpoint_url,
         }
@@ -95,6 +98,32 @@ impl Aws {
         identity
             .account
             .context("sts GetCallerIdentity returned no account id")
+    }
+}
+
+/// S3 Control's endpoint rules put the account id in front of the host
+/// (`123456789012.127.0.0.1:5000`), which no emulator on loopback answers: with an endpoint
+/// override, S3 Control is sent to that endpoint as it is.
+fn s3control_client(config: &SdkConfig, endpoint_url: Option<&str>) -> aws_sdk_s3control::Client {
+    let mut builder = aws_sdk_s3control::config::Builder::from(config).interceptor(CallLog);
+    if let Some(url) = endpoint_url {
+        builder = builder.endpoint_resolver(FixedEndpoint(url.to_owned()));
+    }
+    aws_sdk_s3control::Client::from_conf(builder.build())
+}
+
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        let endpoint = aws_sdk_s3control::config::endpoint::Endpoint::builder()
+            .url(self.0.clone())
+            .build();
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(endpoint))
     }
 }
 
@@ -152,12 +181,57 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
     current.to_string()
 }
 
-/// How long to keep retrying while AWS catches up with an earlier change, and the longest
-/// wait between two attempts (waits double from one second).
+/// How long to keep retrying while AWS catches up with an earlier change: the first wait,
+/// the longest wait between two attempts (waits double), and the limit for all of them.
 #[derive(Debug, Clone, Copy)]
 pub struct Settling {
-    pub limit: Duration,
+    pub first_delay: Duration,
     pub max_delay: Duration,
+    pub limit: Duration,
+}
+
+impl Settling {
+    /// Waits from one second, doubling up to `max_delay`, for at most `limit`.
+    pub const fn up_to(limit: Duration, max_delay: Duration) -> Settling {
+        Settling {
+            first_delay: Duration::from_secs(1),
+            max_delay,
+            limit,
+        }
+    }
+
+    /// Every duration times `factor`.
+    fn scaled(self, factor: f64) -> Settling {
+        Settling {
+            first_delay: self.first_delay.mul_f64(factor),
+            max_delay: self.max_delay.mul_f64(factor),
+            limit: self.limit.mul_f64(factor),
+        }
+    }
+}
+
+/// Tests shrink every wait by this factor (`CATUP_SETTLE_SCALE=0.01`: a 5-minute limit takes
+/// 3 s) so that AWS's minutes of eventual consistency are proven without sleeping minutes.
+pub const SETTLE_SCALE_ENV: &str = "CATUP_SETTLE_SCALE";
+
+fn settle_scale() -> f64 {
+    std::env::var(SETTLE_SCALE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|f| f.is_finite() && *f > 0.0 && *f <= 1.0)
+        .unwrap_or(1.0)
+}
+
+/// Where a resource reports progress ("waiting for ...") without knowing about the terminal.
+pub type Progress<'a> = &'a (dyn Fn(String) + Sync);
+
+/// A wait as the progress lines print it: "4s", or "0.04s" when tests shrink the waits.
+pub fn seconds(wait: Duration) -> String {
+    if wait.subsec_millis() == 0 {
+        format!("{}s", wait.as_secs())
+    } else {
+        format!("{:.2}s", wait.as_secs_f64())
+    }
 }
 
 /// Calls `call` until it succeeds, or fails with an error that `is_settling` does not take for
@@ -172,8 +246,9 @@ pub async fn retry_while_settling<T, E, Fut>(
 where
     Fut: std::future::Future<Output = Result<T, E>>,
 {
+    let settling = settling.scaled(settle_scale());
     let started = std::time::Instant::now();
-    let mut delay = Duration::from_secs(1);
+    let mut delay = settling.first_delay;
     let mut attempt = 1;
     loop {
         match call().await {
@@ -274,10 +349,7 @@ mod tests {
 
     use super::*;
 
-    const SHORT: Settling = Settling {
-        limit: Duration::from_millis(1500),
-        max_delay: Duration::from_secs(1),
-    };
+    const SHORT: Settling = Settling::up_to(Duration::from_millis(1500), Duration::from_secs(1));
 
     async fn run(results: &[Result<u8, &'static str>]) -> (Result<u8, &'static str>, u32, u32) {
         let (calls, waits) = (Cell::new(0), Cell::new(0));

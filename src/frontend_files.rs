@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::resources::site_files::{SiteFile, CONFIG_JS};
+use crate::resources::site_files::{cache_control, SiteFile, CONFIG_JS};
 
 /// The site's files, and the hidden ones that were left out (listed, never silently).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +117,10 @@ impl Walk<'_> {
             return Ok(());
         }
         let body = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-        self.frontend.files.push(SiteFile::new(key, body, None));
+        let cache_control = cache_control(&key);
+        self.frontend
+            .files
+            .push(SiteFile::new(key, body, cache_control));
         Ok(())
     }
 

@@ -1,48 +1,16 @@
-//! AWS regions catup knows, and the S3 website endpoint style of each.
+//! AWS regions, and the S3 website endpoint style of each.
 //!
-//! The website origin goes into two CORS configurations, so it must be exactly what S3 serves:
-//! the oldest regions use `s3-website-<region>`, every later one `s3-website.<region>`
-//! (AWS's "Website endpoints" table in the S3 user guide).
+//! A region is accepted when it matches the `aws` partition's region pattern, so that regions
+//! launched after this build work too. The website origin goes into two CORS configurations,
+//! so it must be exactly what S3 serves: the eight oldest regions use `s3-website-<region>`,
+//! every later one (and every one to come) `s3-website.<region>` (AWS's "Website endpoints"
+//! table in the S3 user guide).
 
 use thiserror::Error;
 
-/// Regions of the standard `aws` partition (the policies in `policies/` use `arn:aws:`).
-const KNOWN: &[&str] = &[
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "af-south-1",
-    "ap-east-1",
-    "ap-east-2",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-];
+/// The first part of every region name of the standard `aws` partition (the policies in
+/// `policies/` use `arn:aws:`): AWS's own pattern for it is `^(us|eu|ap|sa|ca|me|af|il|mx)-\w+-\d+$`.
+const AWS_PARTITION_PREFIXES: &[&str] = &["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx"];
 
 /// Regions whose website endpoint is `s3-website-<region>` (with a dash).
 const DASH_WEBSITE: &[&str] = &[
@@ -69,7 +37,7 @@ pub enum RegionError {
 
 impl Region {
     pub fn parse(name: &str) -> Result<Region, RegionError> {
-        if KNOWN.contains(&name) {
+        if matches_aws_pattern(name) {
             Ok(Region(name.to_owned()))
         } else {
             Err(RegionError::Unknown(name.to_owned()))
@@ -89,6 +57,16 @@ impl Region {
             format!("{bucket}.s3-website.{region}.amazonaws.com")
         }
     }
+}
+
+/// `<prefix>-<letters>-<digits>`, e.g. `eu-central-2`; not `us-gov-west-1` or `cn-north-1`
+/// (other partitions, other ARNs).
+fn matches_aws_pattern(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    let letters = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    matches!(parts.as_slice(), [prefix, middle, number]
+        if AWS_PARTITION_PREFIXES.contains(prefix) && letters(middle) && digits(number))
 }
 
 impl std::fmt::Display for Region {
@@ -116,6 +94,12 @@ mod tests {
                 "ap-northeast-2",
                 "b.s3-website.ap-northeast-2.amazonaws.com",
             ),
+            // Launched after this build: AWS's pattern, and the dot form of every new region.
+            ("eu-south-7", "b.s3-website.eu-south-7.amazonaws.com"),
+            (
+                "ap-southwest-12",
+                "b.s3-website.ap-southwest-12.amazonaws.com",
+            ),
         ];
         for (region, host) in cases {
             assert_eq!(Region::parse(region).unwrap().website_host("b"), host);
@@ -126,9 +110,12 @@ mod tests {
     fn unknown_regions_are_refused_with_the_name() {
         for bad in [
             "",
-            "us-east-9",
             "US-EAST-1",
             "mars-1",
+            "mars-north-1",
+            "us-east",
+            "us-east-1a",
+            "us--1",
             "us-gov-west-1",
             "cn-north-1",
         ] {
@@ -139,9 +126,9 @@ mod tests {
     }
 
     #[test]
-    fn every_dash_style_region_is_known() {
+    fn every_dash_style_region_matches_the_pattern() {
         for region in DASH_WEBSITE {
-            assert!(KNOWN.contains(region), "{region}");
+            assert!(matches_aws_pattern(region), "{region}");
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum NameError {
     Stack(String),
     #[error("invalid bucket name '{name}': {reason} (S3 bucket naming rules)")]
     Bucket { name: String, reason: &'static str },
+    #[error("--images-bucket '{0}' has dots: browsers refuse the presigned HTTPS upload URLs of such a bucket (S3's *.s3.<region>.amazonaws.com certificate does not match {0}.s3...); use '-' instead of '.'")]
+    DottedImagesBucket(String),
 }
 
 /// A stack name that every derived resource name accepts.
@@ -90,6 +92,16 @@ pub fn validate_bucket_name(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The images bucket is reached by browsers through virtual-hosted presigned HTTPS URLs: a
+/// name with dots breaks S3's wildcard certificate there.
+pub fn validate_images_bucket_name(name: &str) -> Result<(), NameError> {
+    validate_bucket_name(name)?;
+    if name.contains('.') {
+        return Err(NameError::DottedImagesBucket(name.to_owned()));
+    }
+    Ok(())
+}
+
 /// Names given on the command line instead of the derived ones.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
@@ -141,7 +153,7 @@ impl Stack {
             .clone()
             .unwrap_or_else(|| derived("images"));
         validate_bucket_name(&site_bucket)?;
-        validate_bucket_name(&images_bucket)?;
+        validate_images_bucket_name(&images_bucket)?;
         if site_bucket == images_bucket {
             return Err(NameError::Bucket {
                 name: site_bucket,
@@ -241,6 +253,18 @@ mod tests {
             "123456789012",
             overrides,
         )
+    }
+
+    #[test]
+    fn dotted_images_bucket_is_refused_dotted_site_bucket_is_not() {
+        let err = validate_images_bucket_name("my.cats").unwrap_err();
+        assert_eq!(err, NameError::DottedImagesBucket("my.cats".into()));
+        assert!(validate_images_bucket_name("my-cats").is_ok());
+        assert!(validate_bucket_name("my.cats").is_ok());
+        assert!(matches!(
+            validate_images_bucket_name("My.cats"),
+            Err(NameError::Bucket { .. })
+        ));
     }
 
     #[test]

@@ -115,12 +115,12 @@ impl App {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let key = new_image_key(upload.image_type, now_ms, Uuid::new_v4());
-        let length = upload.size.map(|s| s.to_string());
-        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(2);
-        if let Some(length) = &length {
-            headers.push(("content-length", length));
-        }
-        headers.push(("content-type", upload.image_type.mime()));
+        // Both signed: S3 refuses a PUT of another length or type.
+        let length = upload.size.to_string();
+        let headers = [
+            ("content-length", length.as_str()),
+            ("content-type", upload.image_type.mime()),
+        ];
         let credentials = self.credentials().await?;
         let url = self.presigner.presign(
             &credentials,
@@ -212,11 +212,12 @@ impl App {
     }
 }
 
-/// A validated POST body.
+/// A validated POST body. `size` is required: the presigned URL signs it as the upload's
+/// content-length, the one way to make S3 itself enforce the upload limit.
 #[derive(Debug, PartialEq, Eq)]
 struct UploadRequest {
     image_type: ImageType,
-    size: Option<u64>,
+    size: u64,
 }
 
 impl UploadRequest {
@@ -262,8 +263,12 @@ impl UploadRequest {
             )
         })?;
         let size = match fields.get("size") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(Self::check_size(n, max_upload_bytes)?),
+            None | Some(Value::Null) => {
+                return Err(ApiError::bad_request(format!(
+                    "size is missing: {expected} (the file's size in bytes)"
+                )))
+            }
+            Some(Value::Number(n)) => Self::check_size(n, max_upload_bytes)?,
             Some(_) => {
                 return Err(ApiError::bad_request(
                     "size must be a whole number of bytes",
@@ -366,22 +371,27 @@ mod tests {
     }
 
     #[test]
-    fn upload_request_accepts_type_with_and_without_size() {
+    fn upload_request_needs_type_and_size() {
         let png = ImageType::parse("image/png").unwrap();
-        assert_eq!(
-            parse(r#"{"contentType":"image/png"}"#),
-            Ok(UploadRequest {
-                image_type: png,
-                size: None
-            })
-        );
         assert_eq!(
             parse(r#"{"contentType":"IMAGE/PNG","size":10485760}"#),
             Ok(UploadRequest {
                 image_type: png,
-                size: Some(MAX)
+                size: MAX
             })
         );
+        for no_size in [
+            r#"{"contentType":"image/png"}"#,
+            r#"{"contentType":"image/png","size":null}"#,
+        ] {
+            let error = parse(no_size).unwrap_err();
+            assert_eq!(error.status, StatusCode::BAD_REQUEST, "{no_size}");
+            assert!(
+                error.message.starts_with("size is missing"),
+                "{}",
+                error.message
+            );
+        }
     }
 
     #[test]

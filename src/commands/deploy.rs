@@ -14,6 +14,8 @@ use crate::frontend_files;
 use crate::output::{emit, DeployReport};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
+use crate::resources::account_access::{self, AccountAccess};
+use crate::resources::function::RoleOrigin;
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -114,31 +116,49 @@ pub async fn deploy(
             Some(_) => Ok(()),
         }
     };
-    let (observed, package, ()) =
-        tokio::try_join!(Observed::read(aws, stack), package, given_role)?;
+    let (observed, package, account, ()) = tokio::try_join!(
+        Observed::read(aws, stack),
+        package,
+        account_access::read(aws, &stack.account_id),
+        given_role,
+    )?;
     preflight::check_zipped_size(&package)?;
     observed.check_ours(&desired)?;
+    // The account's Block Public Access overrides the site bucket's own: stop before any change.
+    if let Some(refusal) = account.refusal(&stack.account_id) {
+        anyhow::bail!(refusal);
+    }
+    if let AccountAccess::Unknown(why) = &account {
+        reporter.note(format!("cannot read the account's S3 Block Public Access setting ({why}); if S3 refuses the site's public policy, that setting is why"));
+    }
 
     // Independent of each other: both buckets, the log group and the role.
     let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());
     let site_change = site_bucket::diff(&desired.site, observed.site.as_ref());
     let log_change = log_group::diff(&desired.log_group, observed.log_group.as_ref());
-    tokio::try_join!(
+    let progress = |message: String| reporter.note(message);
+    let (_, _, _, role_origin) = tokio::try_join!(
         async {
             let outcome = images_bucket::apply(
                 aws,
                 &desired.images,
                 observed.images.as_ref(),
                 &images_change,
+                &progress,
             )
             .await?;
             reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
             anyhow::Ok(())
         },
         async {
-            let outcome =
-                site_bucket::apply(aws, &desired.site, observed.site.as_ref(), &site_change)
-                    .await?;
+            let outcome = site_bucket::apply(
+                aws,
+                &desired.site,
+                observed.site.as_ref(),
+                &site_change,
+                &progress,
+            )
+            .await?;
             reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
             anyhow::Ok(())
         },
@@ -159,10 +179,16 @@ pub async fn deploy(
                     let change = role::diff(d, observed.role.as_ref());
                     let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
                     reporter.resource(Kind::Role, &d.name, &outcome);
+                    anyhow::Ok(match outcome {
+                        Outcome::Created => RoleOrigin::CreatedNow,
+                        _ => RoleOrigin::CreatedEarlier,
+                    })
                 }
-                None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
+                None => {
+                    reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
+                    Ok(RoleOrigin::Given)
+                }
             }
-            anyhow::Ok(())
         },
     )?;
 
@@ -172,12 +198,20 @@ pub async fn deploy(
         Some(&package.code_sha256),
         observed.function.as_ref(),
     );
-    let outcome = function::apply(aws, &desired.function, &package, &change, reporter).await?;
+    let outcome = function::apply(
+        aws,
+        &desired.function,
+        &package,
+        &change,
+        role_origin,
+        &progress,
+    )
+    .await?;
     reporter.resource(Kind::Function, &stack.function_name, &outcome);
 
     let change = function_url::diff(&desired.url, observed.url.as_ref());
     let (outcome, function_url) =
-        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change).await?;
+        function_url::apply(aws, &desired.url, observed.url.as_ref(), &change, &progress).await?;
     // catup dev serves the function itself: the emulator's URL would lead nowhere.
     reporter.resource(
         Kind::FunctionUrl,

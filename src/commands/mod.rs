@@ -101,8 +101,11 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         images_bucket: global.images_bucket.clone(),
         role_arn: global.role_arn.clone(),
     };
-    for bucket in overrides.site_bucket.iter().chain(&overrides.images_bucket) {
+    if let Some(bucket) = &overrides.site_bucket {
         crate::stack::validate_bucket_name(bucket)?;
+    }
+    if let Some(bucket) = &overrides.images_bucket {
+        crate::stack::validate_images_bucket_name(bucket)?;
     }
     if let Some(arn) = &overrides.role_arn {
         preflight::parse_role_arn(arn)?;

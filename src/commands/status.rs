@@ -6,6 +6,7 @@ use super::{exit, validate_names, Context, Desired, Observed, EXIT_DRIFTED, EXIT
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::output::{emit, ResourceLine, StatusReport};
 use crate::plan::{Change, Kind, State};
+use crate::resources::account_access;
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -35,7 +36,10 @@ pub async fn status(
 ) -> anyhow::Result<StatusReport> {
     let stack = &ctx.stack;
     let desired = Desired::of(stack)?;
-    let observed = Observed::read(&ctx.aws, stack).await?;
+    let (observed, account) = tokio::try_join!(
+        Observed::read(&ctx.aws, stack),
+        account_access::read(&ctx.aws, &stack.account_id)
+    )?;
 
     let mut lines = vec![
         line(
@@ -82,6 +86,27 @@ pub async fn status(
             line.state = State::Drifted(String::new()).word();
             line.detail = Some(format!("not this stack's: {}", foreign.why));
         }
+    }
+
+    // A failed function says why: deploy sends its code and configuration again.
+    if let (Some(why), Some(line)) = (
+        observed.function.as_ref().and_then(|f| f.failed.as_ref()),
+        lines.iter_mut().find(|l| l.kind == Kind::Function),
+    ) {
+        line.state = State::Drifted(String::new()).word();
+        line.detail = Some(format!(
+            "Lambda's last update failed ({why}): run deploy to repair"
+        ));
+    }
+    // The account's Block Public Access keeps the website private whatever the bucket says.
+    if let (Some(why), Some(line)) = (
+        account.drift(),
+        lines
+            .iter_mut()
+            .find(|l| l.kind == Kind::SiteBucket && l.state == State::Ok.word()),
+    ) {
+        line.state = State::Drifted(String::new()).word();
+        line.detail = Some(why);
     }
 
     let deployed = lines.iter().all(|l| l.state != State::Missing.word());

@@ -95,11 +95,12 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
         confirm(stack)?;
     }
 
+    let progress = |message: String| reporter.note(message);
     let emptied = |kind: Kind, name: &str, exists: bool| {
         let name = name.to_owned();
         async move {
             let outcome = if exists {
-                let objects = bucket::empty_and_delete(aws, &name).await?;
+                let objects = bucket::empty_and_delete(aws, &name, &progress).await?;
                 if objects > 0 {
                     reporter.note(format!(
                         "{kind} {name}: deleted {}",
@@ -117,18 +118,27 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
     tokio::try_join!(
         async {
             // The URL first, so it stops answering; the images bucket only once the function
-            // is gone, so that no new presigned upload URL is handed out while it is emptied.
+            // is gone, so that no new presigned upload URL is handed out while it is emptied;
+            // the log group too, so that no late invocation re-creates it (untagged, with a
+            // role that may create log groups: never catup's to delete again).
             let outcome =
                 function_url::delete(aws, &stack.function_name, observed.url.as_ref()).await?;
             reporter.resource(Kind::FunctionUrl, &stack.function_name, &outcome);
             let outcome = function::delete(aws, &stack.function_name).await?;
             reporter.resource(Kind::Function, &stack.function_name, &outcome);
-            emptied(
-                Kind::ImagesBucket,
-                &stack.images_bucket,
-                observed.images.is_some(),
-            )
-            .await
+            tokio::try_join!(
+                async {
+                    let outcome = log_group::delete(aws, &stack.log_group).await?;
+                    reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
+                    anyhow::Ok(())
+                },
+                emptied(
+                    Kind::ImagesBucket,
+                    &stack.images_bucket,
+                    observed.images.is_some(),
+                ),
+            )?;
+            anyhow::Ok(())
         },
         async {
             match &stack.role_name {
@@ -144,11 +154,6 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
                 }
                 None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
             }
-            anyhow::Ok(())
-        },
-        async {
-            let outcome = log_group::delete(aws, &stack.log_group).await?;
-            reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
             anyhow::Ok(())
         },
         emptied(

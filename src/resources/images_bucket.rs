@@ -5,10 +5,10 @@ use anyhow::Context;
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use serde_json::Value;
 
-use super::bucket::{self, Basics, PublicAccessFlags};
+use super::bucket::{self, Basics, Changing, PublicAccessFlags};
 use super::exposure;
 use super::ownership::{self, BucketRole};
-use crate::aws::{Aws, SdkResultExt};
+use crate::aws::{Aws, Progress, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
 use crate::stack::Stack;
@@ -195,27 +195,21 @@ pub async fn apply(
     desired: &Desired,
     actual: Option<&Actual>,
     change: &Change,
+    progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
+    let target = Changing::new(aws, name, change, progress);
     let basics = actual.map(|a| &a.basics);
-    bucket::ensure_tagged(
-        aws,
-        name,
-        &desired.stack,
-        BucketRole::Images,
-        basics,
-        change,
-    )
-    .await?;
+    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Images, basics, change).await?;
     // Block public access before anything else can be written to the bucket.
     if change.differs("public access block") {
-        bucket::put_public_access(aws, name, ALL_BLOCKED).await?;
+        bucket::put_public_access(&target, ALL_BLOCKED).await?;
     }
     if change.differs("encryption") {
-        bucket::put_sse_s3(aws, name).await?;
+        bucket::put_sse_s3(&target).await?;
     }
     if change.differs("cors") {
-        put_cors(aws, desired).await?;
+        put_cors(&target, desired).await?;
     }
     if let (true, Some(policy)) = (
         change.differs("policy"),
@@ -273,21 +267,25 @@ async fn keep_only_denies(aws: &Aws, name: &str, policy: &Value) -> anyhow::Resu
     Ok(())
 }
 
-async fn put_cors(aws: &Aws, desired: &Desired) -> anyhow::Result<()> {
+async fn put_cors(target: &Changing<'_>, desired: &Desired) -> anyhow::Result<()> {
     let rules = desired
         .cors
         .iter()
         .map(CorsRuleSpec::to_sdk)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    aws.s3
-        .put_bucket_cors()
-        .bucket(&desired.name)
-        .cors_configuration(
-            CorsConfiguration::builder()
-                .set_cors_rules(Some(rules))
-                .build()?,
-        )
-        .send()
+    let config = CorsConfiguration::builder()
+        .set_cors_rules(Some(rules))
+        .build()?;
+    target
+        .call(|| {
+            target
+                .aws
+                .s3
+                .put_bucket_cors()
+                .bucket(&desired.name)
+                .cors_configuration(config.clone())
+                .send()
+        })
         .await
         .or_fail(|| format!("set CORS of bucket {}", desired.name))?;
     Ok(())

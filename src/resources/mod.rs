@@ -1,6 +1,7 @@
 //! One module per AWS resource, each the same shape: `desired(stack)`, `describe` (read the
 //! actual state, `None` when missing), a pure `diff`, `apply(change)`, and `delete`.
 
+pub mod account_access;
 pub mod bucket;
 pub mod exposure;
 pub mod function;

@@ -1,10 +1,12 @@
 //! The function's IAM role: Lambda may assume it, and its one inline policy allows exactly
 //! what the function does (list/get/put under images/, write its own logs).
 
+use aws_sdk_iam::config::http::HttpResponse;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
-use crate::aws::{Aws, SdkResultExt};
+use crate::aws::{error_code, reason, Aws, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
 use crate::policies::Template;
 use crate::stack::{Stack, STACK_TAG};
@@ -59,14 +61,27 @@ pub fn parse_document(raw: &str) -> Option<Value> {
     })
 }
 
-pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let role = match aws.iam.get_role().role_name(name).send().await {
-        Err(e) if crate::aws::error_code(&e) == Some("AccessDenied") => anyhow::bail!(
-            "read role {name}: {}; in an account that cannot manage IAM roles (a student lab), pass --role-arn with an existing role such as LabRole",
-            crate::aws::reason(&e)
+/// IAM's AccessDenied as the one line that says what accounts that deny it (student labs)
+/// do instead; any other answer is left to the caller.
+fn unless_denied<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    what: &str,
+) -> anyhow::Result<Result<T, SdkError<E, HttpResponse>>> {
+    match result {
+        Err(e) if error_code(&e) == Some("AccessDenied") => anyhow::bail!(
+            "{what}: {}; in an account that cannot manage IAM roles (a student lab), pass --role-arn with an existing role such as LabRole",
+            reason(&e)
         ),
-        other => other.or_absent(|| format!("read role {name}"))?,
-    };
+        other => Ok(other),
+    }
+}
+
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let role = unless_denied(
+        aws.iam.get_role().role_name(name).send().await,
+        &format!("read role {name}"),
+    )?
+    .or_absent(|| format!("read role {name}"))?;
     let Some(role) = role.and_then(|r| r.role) else {
         return Ok(None);
     };
@@ -197,7 +212,8 @@ pub async fn apply(
                     .build()?,
             )
             .send()
-            .await
+            .await;
+        let created = unless_denied(created, &format!("create role {name}"))?
             .or_code(&["EntityAlreadyExists"], || format!("create role {name}"))?;
         if created.is_none() {
             // Created by a first attempt whose answer was lost, or by someone else meanwhile.
@@ -216,13 +232,15 @@ pub async fn apply(
             .or_fail(|| format!("update trust policy of role {name}"))?;
     }
     if change.differs("inline policy") {
-        aws.iam
+        let put = aws
+            .iam
             .put_role_policy()
             .role_name(name)
             .policy_name(INLINE_POLICY)
             .policy_document(desired.runtime_policy.to_string())
             .send()
-            .await
+            .await;
+        unless_denied(put, &format!("set inline policy of role {name}"))?
             .or_fail(|| format!("set inline policy of role {name}"))?;
     }
     if let (true, Some(actual)) = (change.differs("extra policies"), actual) {

@@ -5,10 +5,10 @@
 use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
-use super::bucket::{self, Basics, PublicAccessFlags};
+use super::bucket::{self, Basics, Changing, PublicAccessFlags};
 use super::exposure;
 use super::ownership::{self, BucketRole};
-use crate::aws::{error_code, retry_while_settling, Aws, SdkResultExt, Settling};
+use crate::aws::{error_code, reason, retry_while_settling, Aws, Progress, SdkResultExt, Settling};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
 use crate::stack::Stack;
@@ -146,30 +146,35 @@ pub async fn apply(
     desired: &Desired,
     actual: Option<&Actual>,
     change: &Change,
+    progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
+    let target = Changing::new(aws, name, change, progress);
     let basics = actual.map(|a| &a.basics);
-    bucket::ensure_tagged(aws, name, &desired.stack, BucketRole::Site, basics, change).await?;
+    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Site, basics, change).await?;
     // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
     if change.differs("public access block") {
-        bucket::put_public_access(aws, name, POLICY_ONLY).await?;
+        bucket::put_public_access(&target, POLICY_ONLY).await?;
     }
     if change.differs("encryption") {
-        bucket::put_sse_s3(aws, name).await?;
+        bucket::put_sse_s3(&target).await?;
     }
     if change.differs("policy") {
-        put_public_read_policy(aws, desired, change.differs("public access block")).await?;
+        put_public_read_policy(&target, desired, change.differs("public access block")).await?;
     }
     if change.differs("website") {
         let config = WebsiteConfiguration::builder()
             .index_document(IndexDocument::builder().suffix(INDEX_DOCUMENT).build()?)
             .error_document(ErrorDocument::builder().key(INDEX_DOCUMENT).build()?)
             .build();
-        aws.s3
-            .put_bucket_website()
-            .bucket(name)
-            .website_configuration(config)
-            .send()
+        target
+            .call(|| {
+                aws.s3
+                    .put_bucket_website()
+                    .bucket(name)
+                    .website_configuration(config.clone())
+                    .send()
+            })
             .await
             .or_fail(|| format!("set website hosting of bucket {name}"))?;
     }
@@ -182,20 +187,25 @@ pub async fn apply(
 /// S3 applies a public access block change with a delay, and refuses a public policy with
 /// AccessDenied until it has: right after loosening the block, retry for a while.
 async fn put_public_read_policy(
-    aws: &Aws,
+    target: &Changing<'_>,
     desired: &Desired,
     block_just_changed: bool,
 ) -> anyhow::Result<()> {
-    let name = desired.name.as_str();
+    let (aws, name) = (target.aws, desired.name.as_str());
+    // Which of the two waits the last refusal was, for the progress line.
+    let waiting_for = std::cell::Cell::new(bucket::NOT_THERE_YET);
     retry_while_settling(
         POLICY_PROPAGATION,
-        |e| block_just_changed && error_code(e) == Some("AccessDenied"),
-        |delay, attempt| {
-            crate::output::progress(format!(
-                "site bucket {name}: public access block not in effect yet, retrying the policy in {}s (attempt {attempt})",
-                delay.as_secs()
-            ))
+        |e| {
+            if block_just_changed && error_code(e) == Some("AccessDenied") {
+                waiting_for.set("the public access block change is not in effect yet");
+                true
+            } else {
+                waiting_for.set(bucket::NOT_THERE_YET);
+                target.not_there_yet(e)
+            }
         },
+        |delay, attempt| target.announce(waiting_for.get(), delay, attempt),
         || {
             aws.s3
                 .put_bucket_policy()
@@ -205,14 +215,24 @@ async fn put_public_read_policy(
         },
     )
     .await
-    .or_fail(|| format!("set public-read policy of bucket {name}"))?;
+    .map_err(|e| {
+        let why = reason(&e);
+        // Still refused after the bucket's own block was lifted: the account's or the
+        // organization's setting is what blocks it.
+        let hint = if why.contains("BlockPublicPolicy") {
+            ": the account's or organization's S3 Block Public Access setting blocks public policies (aws s3control get-public-access-block --account-id <account>)"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("set public-read policy of bucket {name}: {why}{hint}")
+    })?;
     Ok(())
 }
 
-const POLICY_PROPAGATION: Settling = Settling {
-    limit: std::time::Duration::from_secs(60),
-    max_delay: std::time::Duration::from_secs(8),
-};
+const POLICY_PROPAGATION: Settling = Settling::up_to(
+    std::time::Duration::from_secs(60),
+    std::time::Duration::from_secs(8),
+);
 
 #[cfg(test)]
 mod tests {

@@ -55,6 +55,14 @@ pub fn content_type(key: &str) -> &'static str {
     }
 }
 
+/// The page, its script and its styles are revalidated on every load (`no-cache`), like
+/// config.js: a browser must never pair a stale app.js with a fresh config.js. Images and
+/// other assets keep the browser's default caching.
+pub fn cache_control(key: &str) -> Option<&'static str> {
+    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("html" | "htm" | "js" | "mjs" | "css")).then_some("no-cache")
+}
+
 /// `window.CAT_UPLOAD_CONFIG = { apiBaseUrl: "<url>" };`, never cached, so that a redeploy's
 /// new URL reaches every browser at once.
 pub fn config_js(function_url: &str) -> SiteFile {
@@ -150,6 +158,16 @@ mod tests {
         assert!(String::from_utf8(odd.body)
             .unwrap()
             .contains(r#""http://x/\"</script>""#));
+    }
+
+    #[test]
+    fn the_page_its_script_and_styles_are_never_cached_stale() {
+        for key in ["index.html", "app.js", "styles.css", "sub/page.HTM"] {
+            assert_eq!(cache_control(key), Some("no-cache"), "{key}");
+        }
+        for key in ["img/cat.png", "favicon.ico", "LICENSE"] {
+            assert_eq!(cache_control(key), None, "{key}");
+        }
     }
 
     #[test]

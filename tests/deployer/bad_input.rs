@@ -72,6 +72,15 @@ async fn bucket_override_breaking_s3_rules() {
     refused_before_any_aws_call(&w, &args, "IP address").await;
 }
 
+/// Browsers refuse the presigned HTTPS URLs of a dotted bucket (the wildcard certificate does
+/// not match `my.cats.s3.<region>.amazonaws.com`); a dotted site bucket is fine (plain HTTP).
+#[tokio::test]
+async fn dotted_images_bucket() {
+    let w = World::new();
+    let args = deploy_args(&w, &["--images-bucket", "my.cats.images"]);
+    refused_before_any_aws_call(&w, &args, "--images-bucket 'my.cats.images' has dots").await;
+}
+
 #[tokio::test]
 async fn role_arn_that_is_not_a_role_arn() {
     let w = World::new();
@@ -79,13 +88,14 @@ async fn role_arn_that_is_not_a_role_arn() {
     refused_before_any_aws_call(&w, &args, "invalid --role-arn").await;
 }
 
+/// Not of AWS's region pattern (`us-north-7` would be: a region launched after this build).
 #[tokio::test]
 async fn unknown_region() {
     let w = World::new();
     refused_before_any_aws_call(
         &w,
-        &["--region", "us-north-7", "status"],
-        "unknown AWS region 'us-north-7'",
+        &["--region", "mars-north-1", "status"],
+        "unknown AWS region 'mars-north-1'",
     )
     .await;
 }

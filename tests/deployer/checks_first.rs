@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{
     VersioningConfiguration,
 };
 use catup_testkit::elf;
+use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 
 use crate::bucket_roles::bucket_exists;
 use crate::common::{Run, World};
@@ -152,4 +153,42 @@ async fn teardown_with_an_image_under_legal_hold_deletes_nothing() {
     assert!(bucket_exists(&w, &w.site_bucket()).await);
     let listed = s3.list_objects_v2().bucket(&images).send().await.unwrap();
     assert_eq!(listed.contents().len(), 2, "{listed:?}");
+}
+
+/// A role catup did not create is not new: when Lambda says it cannot be assumed, that is
+/// final (was: a role that did not exist yet was waited for, for minutes). Where iam:GetRole
+/// is denied (lab accounts), the role is not checked and the deploy goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_given_role_is_never_waited_for_and_an_unreadable_one_is_not_checked() {
+    let w = World::new();
+    let arn = w.lab_role().await;
+    let denied = Answer::error(
+        403,
+        "AccessDenied",
+        "not authorized to perform: iam:GetRole",
+    );
+    let refused = Answer::error(
+        400,
+        "InvalidParameterValueException",
+        "The role defined for the function cannot be assumed by Lambda.",
+    );
+    let script = vec![
+        Scripted::new(On::iam("GetRole"), usize::MAX, denied),
+        Scripted::new(On::lambda("POST", "/2015-03-31/functions"), 1, refused),
+    ];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let args = ["deploy", "--bootstrap", bootstrap, "--role-arn", &arn];
+    let started = std::time::Instant::now();
+    let run = w
+        .catup_via(&proxy.endpoint(), &w.stack, &args)
+        .fails_with(1, "cannot be assumed by Lambda");
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+    assert_eq!(proxy.answered(1), 1);
+    assert!(proxy.answered(0) >= 1, "GetRole was not asked");
+
+    // The next CreateFunction goes through: the unreadable role was used, not refused.
+    w.catup_via(&proxy.endpoint(), &w.stack, &args).ok();
+    assert_eq!(w.function_configuration().await.role(), Some(arn.as_str()));
 }

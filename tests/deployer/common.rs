@@ -8,6 +8,9 @@ use aws_config::SdkConfig;
 use catup_testkit::{elf, unique_name, Moto, TEST_REGION};
 use serde_json::Value;
 
+/// What a lab account's LabRole trusts (Lambda among other services).
+pub const LAB_ROLE_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#;
+
 pub struct World {
     pub moto: Moto,
     pub stack: String,
@@ -131,6 +134,18 @@ impl World {
         )
     }
 
+    /// `catup --stack <stack> ARGS` via `endpoint` (a scripted proxy) with every wait for AWS to
+    /// settle shrunk a hundredfold (CATUP_SETTLE_SCALE), so that minutes take seconds.
+    pub fn catup_settling_via(&self, endpoint: &str, args: &[&str]) -> Run {
+        let mut env = self.env_via(endpoint);
+        env.push(("CATUP_SETTLE_SCALE", "0.01".into()));
+        run_catup(
+            &self.dir,
+            &env,
+            &[&["--stack", self.stack.as_str()], args].concat(),
+        )
+    }
+
     /// Starts `catup --stack STACK ARGS` via `endpoint` without waiting for it.
     pub fn spawn_catup_via(
         &self,
@@ -197,6 +212,39 @@ impl World {
             .send()
             .await
             .expect("read the function's configuration")
+    }
+
+    /// The allowed origins of the images bucket's first CORS rule.
+    pub async fn images_cors_origins(&self) -> Vec<String> {
+        let cors = self
+            .s3()
+            .await
+            .get_bucket_cors()
+            .bucket(self.images_bucket())
+            .send()
+            .await
+            .expect("read the images bucket's CORS");
+        cors.cors_rules()[0].allowed_origins().to_vec()
+    }
+
+    /// A role of the account's own, as a lab account has (LabRole); its ARN.
+    pub async fn lab_role(&self) -> String {
+        let created = self
+            .iam()
+            .await
+            .create_role()
+            .role_name("LabRole")
+            .assume_role_policy_document(LAB_ROLE_TRUST)
+            .send()
+            .await
+            .expect("create LabRole");
+        created.role.expect("the created role").arn
+    }
+
+    /// The mutating calls moto recorded, each as one line.
+    pub async fn recorded_mutation_lines(&self) -> Vec<String> {
+        let calls = self.moto.recorded_mutations().await;
+        calls.iter().map(|c| c.to_string()).collect()
     }
 
     pub async fn iam(&self) -> aws_sdk_iam::Client {

@@ -62,12 +62,18 @@ impl Dev {
 
     /// `catup verify` against this dev stack, with moto's test credentials.
     pub fn verify(&self) -> Run {
-        let env = [
+        self.verify_with(&[])
+    }
+
+    /// `catup verify` with extra environment variables.
+    pub fn verify_with(&self, extra: &[(&'static str, String)]) -> Run {
+        let mut env = vec![
             ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
             ("AWS_REGION", "us-east-1".to_owned()),
             ("AWS_ENDPOINT_URL", self.url("endpoint_url").to_owned()),
         ];
+        env.extend_from_slice(extra);
         let args = [
             "--stack",
             self.url("stack"),
@@ -118,7 +124,7 @@ impl Drop for Dev {
     }
 }
 
-fn checks(report: &Value) -> Vec<(String, bool)> {
+pub fn checks(report: &Value) -> Vec<(String, bool)> {
     report["checks"]
         .as_array()
         .unwrap()
@@ -139,7 +145,7 @@ async fn verify_passes_against_catup_dev_and_dev_stops_on_sigterm() {
     let run = dev.verify().ok();
     let report = run.json();
     assert_eq!(report["passed"], true, "{report:#}");
-    assert_eq!(checks(&report).len(), 7, "{report:#}");
+    assert_eq!(checks(&report).len(), 8, "{report:#}");
 
     let endpoint = dev.url("endpoint_url").to_owned();
     assert_eq!(dev.stop(), Some(0));

@@ -302,15 +302,7 @@ async fn website_origin_uses_the_region_s_endpoint_style() {
             .await
             .unwrap();
         assert_eq!(location.location_constraint().unwrap().as_str(), region);
-        let cors = w
-            .s3()
-            .await
-            .get_bucket_cors()
-            .bucket(w.images_bucket())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(cors.cors_rules()[0].allowed_origins(), [origin.as_str()]);
+        assert_eq!(w.images_cors_origins().await, [origin.as_str()]);
         let url = w
             .lambda()
             .await
@@ -323,24 +315,13 @@ async fn website_origin_uses_the_region_s_endpoint_style() {
     }
 }
 
-/// What a lab account's LabRole trusts (among other services).
-const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#;
-
 /// Lab accounts cannot create roles: --role-arn uses theirs, creates none, deletes none.
 #[tokio::test]
 async fn role_arn_uses_an_existing_role_and_never_deletes_it() {
     let w = World::new();
     let iam = w.iam().await;
-    let lab_role = iam
-        .create_role()
-        .role_name("LabRole")
-        .assume_role_policy_document(LAMBDA_TRUST)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
-    let arn = lab_role.arn();
+    let lab_role = w.lab_role().await;
+    let arn = lab_role.as_str();
     let report = w.deploy_as(&w.stack, &["--role-arn", arn]);
     let role_line = report["resources"]
         .as_array()

@@ -74,6 +74,18 @@ async fn non_utf8_body() {
     .await;
 }
 
+/// S3 enforces the upload limit only through the signed content-length: no size, no URL.
+#[tokio::test]
+async fn size_missing() {
+    refused(
+        r#"{"contentType":"image/png"}"#,
+        400,
+        "bad_request",
+        "size is missing",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn size_zero() {
     refused(

@@ -1,6 +1,7 @@
 //! catup's deployer against a real moto_server: `catup` is run as a program, the way the
 //! README runs it, and every effect is read back through the AWS SDK or moto's recorder.
 
+mod account_limits;
 mod bad_input;
 mod bucket_roles;
 mod checks_first;
@@ -8,6 +9,7 @@ mod cli_surface;
 mod common;
 mod connecting;
 mod dev;
+mod drift;
 mod exposure;
 mod faults;
 mod fresh;
@@ -19,6 +21,9 @@ mod overrides;
 mod ownership;
 mod private_stays_private;
 mod regions;
+mod role_per_region;
 mod security;
+mod settling;
 mod snapshot;
 mod teardown;
+mod verify_preflight;

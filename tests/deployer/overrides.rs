@@ -5,8 +5,6 @@
 use crate::bucket_roles::{bucket_exists, put_object};
 use crate::common::World;
 
-const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
 async fn images_bucket_of_the_function(w: &World) -> String {
     let config = w.function_configuration().await;
     let env = config.environment().unwrap().variables().unwrap();
@@ -61,14 +59,7 @@ async fn later_commands_without_the_flags_act_on_the_buckets_the_stack_was_deplo
 async fn a_role_arn_is_remembered_and_never_replaced_by_a_role_of_catup_s() {
     let w = World::new();
     let iam = w.iam().await;
-    let role = iam
-        .create_role()
-        .role_name("LabRole")
-        .assume_role_policy_document(LAMBDA_TRUST)
-        .send()
-        .await
-        .unwrap();
-    let arn = role.role().unwrap().arn().to_owned();
+    let arn = w.lab_role().await;
     w.deploy_as(&w.stack, &["--role-arn", &arn]);
 
     w.deploy();

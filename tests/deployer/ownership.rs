@@ -4,6 +4,8 @@
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 
 use crate::bucket_roles::{bucket_exists, bucket_with_tags, exposure, put_bucket_tags, tags_of};
+use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
+
 use crate::common::{Run, World};
 
 const YEARS: i32 = 3653;
@@ -135,4 +137,38 @@ async fn a_resource_that_lost_its_tag_says_how_to_restore_it_and_the_command_wor
     let restored = [("catup:stack", w.stack.as_str()), ("catup:role", "images")];
     put_bucket_tags(&w, &images, &restored).await;
     w.deploy();
+}
+
+/// Two stacks deploying one --site-bucket at once: the second's HeadBucket saw nothing, then
+/// its CreateBucket is answered BucketAlreadyOwnedByYou. It reads the tags back and stops,
+/// instead of reporting "created" and retagging the other stack's bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_another_stack_created_meanwhile_is_not_reported_created() {
+    let w = World::in_region("eu-west-1");
+    let shared = format!("{}-shared-site", w.stack);
+    w.deploy_as(&w.stack, &["--site-bucket", &shared]);
+    let before = tags_of(&w, &shared).await;
+
+    // As if the read happened just before the first stack's CreateBucket.
+    let unseen = Answer::error(404, "NotFound", "Not Found");
+    let script = vec![Scripted::new(
+        On::s3("HEAD", &shared, ""),
+        usize::MAX,
+        unseen,
+    )];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    let other = w.other_stack();
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let args = ["deploy", "--bootstrap", bootstrap, "--site-bucket", &shared];
+    let run = w
+        .catup_via(&proxy.endpoint(), &other, &args)
+        .fails_with(1, &format!("catup:stack={}", w.stack));
+    assert!(
+        !run.stdout.contains("created  site bucket"),
+        "{}",
+        run.stdout
+    );
+    assert!(proxy.answered(0) >= 1);
+    assert_eq!(tags_of(&w, &shared).await, before);
+    w.catup(&["status", "--site-bucket", &shared]).ok();
 }

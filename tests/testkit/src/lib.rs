@@ -45,6 +45,8 @@ impl Moto {
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 // Each moto its own recording file: tests record side by side.
                 .env("MOTO_RECORDER_FILEPATH", recording_path(port))
+                // AWS serves regions launched after moto's list was made; so must the emulator.
+                .env("MOTO_ALLOW_NONEXISTENT_REGION", "true")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

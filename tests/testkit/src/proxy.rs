@@ -1,7 +1,9 @@
 //! An HTTP proxy on loopback between catup and moto_server that counts requests and, by its
 //! policy, answers some of them with the faults AWS really sends (500, 503 SlowDown, 429 /
 //! Throttling, a dropped connection), or kills the client at its k-th request. Faults are
-//! drawn from a seeded generator, so a failing run can be replayed.
+//! drawn from a seeded generator, so a failing run can be replayed. A script answers chosen
+//! calls the way real AWS does where moto does not (IAM propagation, S3's eventual
+//! consistency, Lambda's conflicts), each in its service's own error protocol.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -28,6 +30,130 @@ pub enum Policy {
     /// SIGKILL the process whose pid is set (see [`FaultProxy::kill_target`]) when request
     /// number `nth` (1-based) arrives; that request and every later one are dropped unsent.
     KillAt { nth: usize },
+    /// Answer the calls each entry matches, its first `times` matches, with its answer; the
+    /// rest are forwarded. [`FaultProxy::answered`] says how often each entry answered.
+    Script(Vec<Scripted>),
+}
+
+/// One scripted answer: for the first `times` calls `on` matches, answer with `answer`.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub on: On,
+    pub times: usize,
+    pub answer: Answer,
+}
+
+impl Scripted {
+    pub fn new(on: On, times: usize, answer: Answer) -> Scripted {
+        Scripted { on, times, answer }
+    }
+}
+
+/// Which calls a scripted answer is for: the service (from the SigV4 scope), the HTTP
+/// method, and the operation (a path, an S3 subresource, an IAM `Action=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct On {
+    pub service: &'static str,
+    pub method: &'static str,
+    /// The exact path; `None` for any.
+    pub path: Option<String>,
+    /// S3's subresource query parameter (`tagging`, `policy`); `Some("")` for none at all.
+    pub subresource: Option<&'static str>,
+    /// The query protocol's `Action=` (IAM, STS).
+    pub action: Option<&'static str>,
+}
+
+impl On {
+    /// An S3 bucket call, path-style: `PUT /bucket?tagging` is `s3("PUT", bucket, "tagging")`,
+    /// CreateBucket `s3("PUT", bucket, "")`.
+    pub fn s3(method: &'static str, bucket: &str, subresource: &'static str) -> On {
+        On {
+            service: "s3",
+            method,
+            path: Some(format!("/{bucket}")),
+            subresource: Some(subresource),
+            action: None,
+        }
+    }
+
+    /// A Lambda REST call by method and exact path (`/2015-03-31/functions/NAME/policy`).
+    pub fn lambda(method: &'static str, path: &str) -> On {
+        On {
+            service: "lambda",
+            method,
+            path: Some(path.to_owned()),
+            subresource: None,
+            action: None,
+        }
+    }
+
+    /// An IAM call by its action (`CreateRole`).
+    pub fn iam(action: &'static str) -> On {
+        On {
+            service: "iam",
+            method: "POST",
+            path: None,
+            subresource: None,
+            action: Some(action),
+        }
+    }
+
+    fn matches(&self, call: &Call) -> bool {
+        let subresource_ok = match self.subresource {
+            None => true,
+            Some("") => call.query.is_empty() || call.query.starts_with("x-id="),
+            Some(key) => call
+                .query
+                .split('&')
+                .any(|pair| pair.split('=').next() == Some(key)),
+        };
+        self.service == call.service
+            && self.method == call.method
+            // Path-style S3 sends `/bucket/` for bucket calls.
+            && self
+                .path
+                .as_ref()
+                .is_none_or(|p| p.trim_end_matches('/') == call.path.trim_end_matches('/'))
+            && subresource_ok
+            && self
+                .action
+                .is_none_or(|a| call.action.as_deref() == Some(a))
+    }
+}
+
+/// What a scripted call gets.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// AWS's error, encoded as the service encodes errors (S3 XML, IAM query XML, Lambda
+    /// REST JSON with `x-amzn-ErrorType`, Logs JSON 1.1).
+    Error {
+        status: u16,
+        code: &'static str,
+        message: String,
+    },
+    /// The upstream's JSON answer with the values at these JSON pointers replaced (what AWS
+    /// reports and moto never does, e.g. a function whose last update failed).
+    Patched(Vec<(&'static str, serde_json::Value)>),
+}
+
+impl Answer {
+    pub fn error(status: u16, code: &'static str, message: impl Into<String>) -> Answer {
+        Answer::Error {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the proxy knows of a call.
+#[derive(Debug)]
+struct Call {
+    service: String,
+    method: String,
+    path: String,
+    query: String,
+    action: Option<String>,
 }
 
 /// The faults, as AWS's services send them.
@@ -50,6 +176,8 @@ const FAULTS: [Fault; 4] = [
 pub struct Stats {
     pub requests: AtomicUsize,
     pub faults: AtomicUsize,
+    /// How many calls each scripted entry answered.
+    pub answered: Mutex<Vec<usize>>,
 }
 
 pub struct FaultProxy {
@@ -76,6 +204,9 @@ impl FaultProxy {
             .expect("bind the proxy");
         let port = listener.local_addr().unwrap().port();
         let stats = Arc::new(Stats::default());
+        if let Policy::Script(script) = &policy {
+            *stats.answered.lock().unwrap() = vec![0; script.len()];
+        }
         let kill_target = Arc::new(AtomicU32::new(0));
         let seed = match policy {
             Policy::Faults { seed, .. } => seed,
@@ -130,6 +261,11 @@ impl FaultProxy {
     pub fn faults(&self) -> usize {
         self.stats.faults.load(Ordering::SeqCst)
     }
+
+    /// How many calls the `index`-th scripted entry answered.
+    pub fn answered(&self, index: usize) -> usize {
+        self.stats.answered.lock().unwrap()[index]
+    }
 }
 
 impl Drop for FaultProxy {
@@ -156,18 +292,16 @@ impl Shared {
         request: http::Request<Incoming>,
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
         let n = self.stats.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+        let call = Call::of(&parts, &body);
         match &self.policy {
             Policy::Pass => {}
             Policy::ForeignBucket { bucket } => {
-                let path = request.uri().path();
-                if path == format!("/{bucket}") || path.starts_with(&format!("/{bucket}/")) {
-                    return http::Response::builder()
-                        .status(403)
-                        .header(http::header::CONTENT_TYPE, "application/xml")
-                        .body(Full::new(Bytes::from_static(
-                            b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
-                        )))
-                        .map_err(|_| Dropped);
+                if call.path == format!("/{bucket}")
+                    || call.path.starts_with(&format!("/{bucket}/"))
+                {
+                    return aws_error(403, "s3", "AccessDenied", "Access Denied");
                 }
             }
             Policy::KillAt { nth } => {
@@ -189,11 +323,37 @@ impl Shared {
                 if (roll % 1000) < *per_mille as u64 {
                     self.stats.faults.fetch_add(1, Ordering::SeqCst);
                     let fault = FAULTS[((roll / 1000) % FAULTS.len() as u64) as usize];
-                    return fault_response(fault, service_of(&request));
+                    return fault_response(fault, &call.service);
+                }
+            }
+            Policy::Script(script) => {
+                if let Some(answer) = self.scripted(script, &call) {
+                    return match answer {
+                        Answer::Error {
+                            status,
+                            code,
+                            message,
+                        } => aws_error(*status, &call.service, code, message),
+                        Answer::Patched(values) => {
+                            let (parts, body) = self.forward_raw(parts, body).await?;
+                            patched(parts, &body, values)
+                        }
+                    };
                 }
             }
         }
-        self.forward(request).await
+        self.forward(parts, body).await
+    }
+
+    /// The answer of the first entry that matches `call` and has answers left, counted.
+    fn scripted<'a>(&self, script: &'a [Scripted], call: &Call) -> Option<&'a Answer> {
+        let mut answered = self.stats.answered.lock().unwrap();
+        let (index, entry) = script
+            .iter()
+            .enumerate()
+            .find(|(i, entry)| entry.on.matches(call) && answered[*i] < entry.times)?;
+        answered[index] += 1;
+        Some(&entry.answer)
     }
 
     fn next_random(&self) -> u64 {
@@ -209,10 +369,18 @@ impl Shared {
 
     async fn forward(
         &self,
-        request: http::Request<Incoming>,
+        parts: http::request::Parts,
+        body: Bytes,
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
-        let (mut parts, body) = request.into_parts();
-        let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+        let (parts, body) = self.forward_raw(parts, body).await?;
+        Ok(http::Response::from_parts(parts, Full::new(body)))
+    }
+
+    async fn forward_raw(
+        &self,
+        mut parts: http::request::Parts,
+        body: Bytes,
+    ) -> Result<(http::response::Parts, Bytes), Dropped> {
         let path = parts
             .uri
             .path_and_query()
@@ -228,14 +396,54 @@ impl Shared {
             .map_err(|_| Dropped)?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-        Ok(http::Response::from_parts(parts, Full::new(body)))
+        Ok((parts, body))
     }
 }
 
+impl Call {
+    fn of(parts: &http::request::Parts, body: &[u8]) -> Call {
+        let form_action = || {
+            form_urlencoded::parse(body)
+                .find(|(k, _)| k == "Action")
+                .map(|(_, v)| v.into_owned())
+        };
+        Call {
+            service: service_of(parts),
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or("").to_owned(),
+            action: form_action(),
+        }
+    }
+}
+
+/// The upstream's JSON answer with values replaced at JSON pointers.
+fn patched(
+    mut parts: http::response::Parts,
+    body: &[u8],
+    values: &[(&'static str, serde_json::Value)],
+) -> Result<http::Response<Full<Bytes>>, Dropped> {
+    let mut doc: serde_json::Value = serde_json::from_slice(body).map_err(|_| Dropped)?;
+    for (pointer, value) in values {
+        if let Some(slot) = doc.pointer_mut(pointer) {
+            *slot = value.clone();
+        } else if let Some((parent, field)) = pointer.rsplit_once('/') {
+            if let Some(serde_json::Value::Object(map)) = doc.pointer_mut(parent) {
+                map.insert(field.to_owned(), value.clone());
+            }
+        }
+    }
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Ok(http::Response::from_parts(
+        parts,
+        Full::new(Bytes::from(doc.to_string())),
+    ))
+}
+
 /// The service a request is for, from its SigV4 credential scope (`.../<region>/<service>/aws4_request`).
-fn service_of(request: &http::Request<Incoming>) -> String {
+fn service_of(request: &http::request::Parts) -> String {
     request
-        .headers()
+        .headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|auth| auth.split("Credential=").nth(1))
@@ -245,8 +453,8 @@ fn service_of(request: &http::Request<Incoming>) -> String {
 }
 
 /// The fault as the service's protocol encodes it, so the SDK classifies it as AWS would.
-fn fault_response(fault: Fault, service: String) -> Result<http::Response<Full<Bytes>>, Dropped> {
-    let (status, code, message) = match (fault, service.as_str()) {
+fn fault_response(fault: Fault, service: &str) -> Result<http::Response<Full<Bytes>>, Dropped> {
+    let (status, code, message) = match (fault, service) {
         (Fault::DroppedConnection, _) => return Err(Dropped),
         (Fault::InternalError, _) => (500, "InternalError", "We encountered an internal error"),
         (Fault::ServiceUnavailable, "s3") => (503, "SlowDown", "Please reduce your request rate."),
@@ -256,25 +464,46 @@ fn fault_response(fault: Fault, service: String) -> Result<http::Response<Full<B
         (Fault::Throttled, "logs") => (400, "ThrottlingException", "Rate exceeded"),
         (Fault::Throttled, _) => (400, "Throttling", "Rate exceeded"),
     };
-    let (content_type, body) = match service.as_str() {
+    aws_error(status, service, code, message)
+}
+
+/// An AWS error as `service` encodes it: S3's XML, the query protocol's XML (IAM, STS), JSON
+/// 1.1 with `__type` (Logs), or REST JSON with `x-amzn-ErrorType` (Lambda).
+fn aws_error(
+    status: u16,
+    service: &str,
+    code: &str,
+    message: &str,
+) -> Result<http::Response<Full<Bytes>>, Dropped> {
+    let (content_type, body) = match service {
         "s3" => (
             "application/xml",
-            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>fault</RequestId></Error>"),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message><RequestId>proxy</RequestId><HostId>proxy</HostId></Error>", xml_escape(message)),
         ),
         "iam" | "sts" => (
             "text/xml",
-            format!("<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"),
+            format!("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>", xml_escape(message)),
         ),
         "logs" => (
             "application/x-amz-json-1.1",
-            format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"),
+            serde_json::json!({"__type": code, "message": message}).to_string(),
         ),
-        _ => ("application/json", format!("{{\"message\":\"{message}\"}}")),
+        _ => (
+            "application/json",
+            serde_json::json!({"Type": "User", "Message": message}).to_string(),
+        ),
     };
     http::Response::builder()
         .status(status)
         .header(http::header::CONTENT_TYPE, content_type)
         .header("x-amzn-errortype", code)
+        .header("x-amzn-requestid", "proxy")
         .body(Full::new(Bytes::from(body)))
         .map_err(|_| Dropped)
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
