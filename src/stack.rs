@@ -194,10 +194,11 @@ impl Stack {
 
     /// The function's ARN (catup's regions are all in the `aws` partition).
     pub fn function_arn(&self) -> String {
-        format!(
-            "arn:aws:lambda:{}:{}:function:{}",
-            self.region, self.account_id, self.function_name
-        )
+        Stack::function_arn_of(&self.region, &self.account_id, &self.function_name)
+    }
+
+    pub fn function_arn_of(region: &Region, account_id: &str, function: &str) -> String {
+        format!("arn:aws:lambda:{region}:{account_id}:function:{function}")
     }
 
     pub fn tag_value(&self) -> &str {

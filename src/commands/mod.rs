@@ -52,7 +52,9 @@ impl Context {
         })
         .await?;
         let account_id = aws.account_id().await?;
-        let overrides = remembered_overrides(&aws, &name, &overrides).await?;
+        let function = Stack::function_name_of(&name);
+        let arn = Stack::function_arn_of(&aws.region, &account_id, &function);
+        let overrides = remembered_overrides(&aws, &arn, &name, &overrides).await?;
         if let Some(arn) = &overrides.role_arn {
             preflight::check_role_account(arn, &account_id)?;
         }
@@ -69,10 +71,11 @@ impl Context {
 /// stderr), or refused where they differ.
 async fn remembered_overrides(
     aws: &Aws,
+    function_arn: &str,
     name: &StackName,
     given: &Overrides,
 ) -> anyhow::Result<Overrides> {
-    let remembered = remembered::read(aws, &Stack::function_name_of(name)).await?;
+    let remembered = remembered::read(aws, function_arn).await?;
     let merged = remembered::merge(given, &remembered, name.as_str())?;
     let used = [
         ("--site-bucket", &given.site_bucket, &merged.site_bucket),

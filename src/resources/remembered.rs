@@ -36,15 +36,15 @@ pub fn among(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// What the stack's function remembers; nothing when there is no function.
-pub async fn read(aws: &Aws, function: &str) -> anyhow::Result<Overrides> {
+/// What the stack's function (by its ARN) remembers; nothing when there is no function.
+pub async fn read(aws: &Aws, function_arn: &str) -> anyhow::Result<Overrides> {
     let out = aws
         .lambda
-        .get_function()
-        .function_name(function)
+        .list_tags()
+        .resource(function_arn)
         .send()
         .await
-        .or_absent(|| format!("read function {function}"))?;
+        .or_absent(|| format!("read the tags of function {function_arn}"))?;
     let tags = out.and_then(|o| o.tags).unwrap_or_default();
     let value = |key: &str| tags.get(key).cloned();
     Ok(Overrides {
