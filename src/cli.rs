@@ -136,6 +136,9 @@ pub struct DeployArgs {
     /// Deploy this prebuilt x86_64 Linux binary instead of building lambda-fn.
     #[arg(long)]
     pub bootstrap: Option<PathBuf>,
+    /// Build lambda-fn from this catup checkout (default: the one catup was built from).
+    #[arg(long, value_name = "DIR", conflicts_with = "bootstrap")]
+    pub source: Option<PathBuf>,
     /// Folder of the static site (default: the frontend/ folder of catup's source tree).
     #[arg(long)]
     pub frontend: Option<PathBuf>,

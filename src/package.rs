@@ -1,13 +1,16 @@
-//! Packaging the function: bootstrap binary checks and the deterministic zip.
+//! Packaging the function: building it for Lambda, bootstrap binary checks and the
+//! deterministic zip.
 //!
 //! The zip is byte-identical for the same binary, so its SHA-256 equals the CodeSha256 Lambda
-//! reports for deployed code and a redeploy of an unchanged binary can be skipped.
+//! reports for deployed code and a redeploy of an unchanged binary can be skipped; the build
+//! is reproducible too, so the same source gives the same zip on every machine.
 
+pub mod build;
 mod elf;
+pub mod toolchain;
 
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
@@ -64,12 +67,32 @@ pub enum PackageError {
     Zip { reason: String },
     #[error("cargo was not found; install Rust (https://rustup.rs) or pass --bootstrap PATH")]
     CargoNotFound,
+    #[error(transparent)]
+    Toolchain(#[from] toolchain::ToolchainError),
+    #[error(
+        "{tree} is not a catup checkout (no lambda-fn/ in it): pass --source DIR (a clone of \
+         catup) or --bootstrap PATH (a bootstrap built for x86_64 Linux)"
+    )]
+    NoSourceTree { tree: PathBuf },
     #[error("cannot run cargo: {reason}")]
     CargoSpawn { reason: std::io::Error },
     #[error("building lambda-fn failed (cargo {status}); see cargo's output above")]
     BuildFailed { status: std::process::ExitStatus },
     #[error("cargo built lambda-fn but reported no `bootstrap` executable; pass --bootstrap PATH")]
     NoExecutable,
+}
+
+/// Decides how to build lambda-fn from `tree` on this machine (a few short probes, no AWS
+/// call): a missing tool fails here, with its install command, before anything else runs.
+pub fn plan_build(tree: &Path) -> Result<build::Build, PackageError> {
+    if !tree.join("lambda-fn").is_dir() {
+        return Err(PackageError::NoSourceTree {
+            tree: tree.to_owned(),
+        });
+    }
+    let found = toolchain::probe(tree);
+    let path = toolchain::choose(&toolchain::Host::current(), &found)?;
+    Ok(build::Build::new(tree, path))
 }
 
 /// A checked, zipped bootstrap, ready for Lambda's `ZipFile`.
@@ -160,49 +183,6 @@ pub fn zip_bootstrap(bytes: &[u8]) -> Result<Vec<u8>, PackageError> {
 /// What Lambda reports as CodeSha256: base64 (standard, padded) of the SHA-256 of the zip bytes.
 pub fn code_sha256(zip: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
-}
-
-/// Builds lambda-fn's `bootstrap` binary with the size-optimised `lambda` profile and returns
-/// the executable's path (taken from cargo's JSON messages, so CARGO_TARGET_DIR is respected).
-/// cargo's progress goes to the user's terminal.
-pub fn build_bootstrap(workspace: &Path) -> Result<PathBuf, PackageError> {
-    let output = Command::new("cargo")
-        .args([
-            "build",
-            "--profile",
-            "lambda",
-            "-p",
-            "lambda-fn",
-            "--bin",
-            "bootstrap",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(workspace)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|reason| match reason.kind() {
-            std::io::ErrorKind::NotFound => PackageError::CargoNotFound,
-            _ => PackageError::CargoSpawn { reason },
-        })?;
-    if !output.status.success() {
-        return Err(PackageError::BuildFailed {
-            status: output.status,
-        });
-    }
-    executable_from_cargo_messages(&String::from_utf8_lossy(&output.stdout))
-        .ok_or(PackageError::NoExecutable)
-}
-
-/// The `executable` of the last `compiler-artifact` message for target `bootstrap`.
-fn executable_from_cargo_messages(stdout: &str) -> Option<PathBuf> {
-    stdout
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == ENTRY_NAME)
-        .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .next_back()
 }
 
 #[cfg(test)]
@@ -327,38 +307,6 @@ mod tests {
         assert!(
             message.contains("not a Linux executable (ELF)"),
             "{message}"
-        );
-    }
-
-    // Adapted from real `cargo build --message-format=json` output: a build script, its run,
-    // lambda-fn's library and the binary we want, then build-finished.
-    const CARGO_MESSAGES: &str = r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#proc-macro2@1.0.107","manifest_path":"/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/proc-macro2-1.0.107/Cargo.toml","target":{"kind":["custom-build"],"crate_types":["bin"],"name":"build-script-build","src_path":"/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/proc-macro2-1.0.107/build.rs","edition":"2021","doc":false,"doctest":false,"test":false},"profile":{"opt_level":"0","debuginfo":0,"debug_assertions":true,"overflow_checks":true,"test":false},"features":["default","proc-macro"],"filenames":["/work/main/target/lambda/build/proc-macro2-79172649b29143f8/build-script-build"],"executable":null,"fresh":true}
-{"reason":"build-script-executed","package_id":"registry+https://github.com/rust-lang/crates.io-index#proc-macro2@1.0.107","linked_libs":[],"linked_paths":[],"cfgs":["wrap_proc_macro"],"env":[],"out_dir":"/work/main/target/lambda/build/proc-macro2-5b05bf489c8ea578/out"}
-{"reason":"compiler-artifact","package_id":"path+file:///work/main/lambda-fn#lambda-fn@0.1.0","manifest_path":"/work/main/lambda-fn/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"lambda_fn","src_path":"/work/main/lambda-fn/src/lib.rs","edition":"2021","doc":true,"doctest":true,"test":true},"profile":{"opt_level":"s","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/work/main/target/lambda/liblambda_fn.rlib","/work/main/target/lambda/deps/liblambda_fn-877ace2c6463000e.rmeta"],"executable":null,"fresh":false}
-{"reason":"compiler-artifact","package_id":"path+file:///work/main/lambda-fn#lambda-fn@0.1.0","manifest_path":"/work/main/lambda-fn/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"bootstrap","src_path":"/work/main/lambda-fn/src/main.rs","edition":"2021","doc":true,"doctest":false,"test":true},"profile":{"opt_level":"s","debuginfo":0,"debug_assertions":false,"overflow_checks":false,"test":false},"features":[],"filenames":["/work/main/target/lambda/bootstrap"],"executable":"/work/main/target/lambda/bootstrap","fresh":false}
-{"reason":"build-finished","success":true}
-"#;
-
-    #[test]
-    fn finds_the_bootstrap_executable_in_cargo_messages() {
-        assert_eq!(
-            executable_from_cargo_messages(CARGO_MESSAGES),
-            Some(PathBuf::from("/work/main/target/lambda/bootstrap"))
-        );
-    }
-
-    #[test]
-    fn no_bootstrap_artifact_gives_none() {
-        let without: String = CARGO_MESSAGES
-            .lines()
-            .filter(|l| !l.contains(r#""name":"bootstrap""#))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert_eq!(executable_from_cargo_messages(&without), None);
-        assert_eq!(executable_from_cargo_messages(""), None);
-        assert_eq!(
-            executable_from_cargo_messages("Compiling lambda-fn\nnot json\n"),
-            None
         );
     }
 }

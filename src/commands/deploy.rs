@@ -11,7 +11,8 @@ use anyhow::Context as _;
 use super::{default_frontend, preflight, Context, Desired, Observed, SOURCE_TREE};
 use crate::cli::{DeployArgs, GlobalArgs};
 use crate::frontend_files;
-use crate::output::{emit, DeployReport};
+use crate::output::{emit, progress, DeployReport};
+use crate::package::build::{Build, PROFILE};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
 use crate::resources::account_access::{self, AccountAccess};
@@ -25,9 +26,10 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     super::validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
     let frontend = load_frontend(&frontend_dir, args.allow_secret_looking_files)?;
-    // A given binary is checked before any AWS call; a build waits until the credentials
-    // and region are known to work, so that a missing one is not reported after minutes.
-    let given = match &args.bootstrap {
+    // A given binary is checked before any AWS call, and so is the toolchain for a build;
+    // the build itself waits until the credentials and region are known to work, so that a
+    // missing one is not reported after minutes.
+    let input = match &args.bootstrap {
         Some(path) => {
             anyhow::ensure!(
                 !path.is_dir(),
@@ -41,15 +43,18 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
             );
             let checked = package::check_file(path)?;
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-            Some(checked)
+            Input::Given(checked)
         }
-        None => None,
+        None => {
+            let tree = args.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
+            Input::Build(package::plan_build(tree)?)
+        }
     };
     let ctx = Context::open(global).await?;
-    let checked = match given {
-        Some(checked) => checked,
-        None => {
-            let checked = package::check_file(&build().await?)?;
+    let checked = match input {
+        Input::Given(checked) => checked,
+        Input::Build(plan) => {
+            let checked = package::check_file(&build(plan).await?)?;
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
             checked
         }
@@ -81,20 +86,31 @@ pub fn load_frontend(
 ) -> anyhow::Result<Vec<site_files::SiteFile>> {
     let frontend = frontend_files::load(dir, allow_secret_looking)?;
     if let Some(line) = frontend_files::skipped_line(&frontend) {
-        crate::output::progress(line);
+        progress(line);
     }
     Ok(frontend.files)
 }
 
-/// Builds lambda-fn's bootstrap from catup's source tree, off the async runtime.
-async fn build() -> anyhow::Result<PathBuf> {
-    let tree = Path::new(SOURCE_TREE);
-    anyhow::ensure!(
-        tree.join("lambda-fn").is_dir(),
-        "catup's source tree is not at {SOURCE_TREE}: pass --bootstrap PATH (a bootstrap built for x86_64 Linux)"
-    );
-    eprintln!("  ... building lambda-fn (cargo build --profile lambda)");
-    let built = tokio::task::spawn_blocking(move || package::build_bootstrap(tree))
+/// The function's binary: given with --bootstrap, or built here.
+enum Input {
+    Given(package::CheckedBinary),
+    Build(Build),
+}
+
+/// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,
+/// and that the first time takes minutes; cargo's own progress follows on stderr.
+async fn build(plan: Build) -> anyhow::Result<PathBuf> {
+    progress(format!(
+        "building the function (lambda-fn, profile {PROFILE}) from {}, since no --bootstrap was given: {}",
+        plan.tree.display(),
+        plan.path.describe()
+    ));
+    progress(format!(
+        "the first build compiles the AWS SDK with LTO and takes several minutes; later ones take \
+         seconds (build folder {}). cargo's progress follows",
+        plan.target_dir.display()
+    ));
+    let built = tokio::task::spawn_blocking(move || plan.run(&progress))
         .await
         .context("build task")??;
     Ok(built)

@@ -1,0 +1,177 @@
+//! The function as `catup deploy` builds it (no --bootstrap): a real cargo-zigbuild build of
+//! lambda-fn with the LTO `lambda` profile, shipped to moto, read back, and run.
+//!
+//! Builds take minutes, so the two tests share one: both deploy from this checkout into the
+//! same function target folder, cargo's lock makes one wait for the other, and the second
+//! finds the build done. Only the second clone's build is extra.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use catup::package::{code_sha256, zip_bootstrap};
+use serde_json::Value;
+
+use crate::build_kit::{
+    bootstrap_of, built_binary, catup_building, copy_of_the_source, elf_facts, shipped_zip,
+};
+use crate::common::{detail_of, World};
+use crate::runtime_api::{function_url_event, Answer, RuntimeApi};
+
+#[tokio::test]
+async fn shipped_zip_is_one_x86_64_bootstrap_for_glibc_2_34_that_answers_post_and_get() {
+    let w = World::new();
+    w.moto.start_recording().await;
+    let run = catup_building(&w, &[], &["deploy", "--json"]).ok();
+
+    // What is built, how, why, and how long it takes are said before cargo's own progress.
+    for said in [
+        "building the function (lambda-fn, profile lambda)",
+        "since no --bootstrap was given",
+        "with cargo-zigbuild for x86_64-unknown-linux-gnu.2.34",
+        "the first build compiles the AWS SDK with LTO and takes several minutes",
+        "Finished `lambda` profile",
+    ] {
+        assert!(run.stderr.contains(said), "{said:?} in:\n{}", run.stderr);
+    }
+    let announced = run.stderr.find("takes several minutes").unwrap();
+    assert!(run.stderr.find("Finished `lambda` profile").unwrap() > announced);
+
+    let zip = shipped_zip(&w).await;
+    let configuration = w.function_configuration().await;
+    assert_eq!(
+        configuration.code_sha256(),
+        Some(code_sha256(&zip).as_str())
+    );
+    let binary = bootstrap_of(&zip);
+    assert_eq!(binary, std::fs::read(built_binary(&run)).unwrap());
+    let (is_x86_64, glibc) = elf_facts(&binary);
+    assert!(is_x86_64, "an x86_64 ELF executable");
+    let glibc = glibc.expect("the bootstrap links glibc");
+    assert!(glibc <= (2, 34), "needs GLIBC_{}.{}", glibc.0, glibc.1);
+
+    // Run it the way Lambda does, against the stack's images bucket in moto.
+    let seeded = "images/8235236000876-0b7c5a3e-2f0e-4c77-9a55-3f6f6b5f3c11.png";
+    w.s3()
+        .await
+        .put_object()
+        .bucket(w.images_bucket())
+        .key(seeded)
+        .content_type("image/png")
+        .body(b"\x89PNG\r\n\x1a\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let executable = w.dir.join("unzipped-bootstrap");
+    write_executable(&executable, &binary);
+    let events = vec![
+        function_url_event("post-upload-png"),
+        function_url_event("get-gallery"),
+    ];
+    let mut api = RuntimeApi::start(events).await;
+    let mut function = tokio::process::Command::new(&executable)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", w.function())
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("IMAGES_BUCKET", w.images_bucket())
+        .envs(w.moto.env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let post = response_to(&mut api, "req-1").await;
+    assert_eq!(post["statusCode"], 200, "{post:#}");
+    let upload: Value = serde_json::from_str(post["body"].as_str().unwrap()).unwrap();
+    let key = upload["key"].as_str().unwrap();
+    assert!(
+        key.starts_with("images/") && key.ends_with(".png"),
+        "{upload:#}"
+    );
+    let upload_url = upload["uploadUrl"].as_str().unwrap();
+    assert!(
+        upload_url.contains(&format!("/{}/{key}?", w.images_bucket())),
+        "{upload_url}"
+    );
+    assert!(upload_url.contains("X-Amz-Signature="), "{upload_url}");
+    assert_eq!(upload["headers"]["content-length"], "123456");
+
+    let get = response_to(&mut api, "req-2").await;
+    assert_eq!(get["statusCode"], 200, "{get:#}");
+    let gallery: Value = serde_json::from_str(get["body"].as_str().unwrap()).unwrap();
+    let images = gallery["images"].as_array().expect("images array");
+    assert_eq!(images.len(), 1, "{gallery:#}");
+    assert_eq!(images[0]["key"], seeded);
+    let url = images[0]["url"].as_str().unwrap();
+    assert!(
+        url.contains(&format!("/{}/{seeded}?", w.images_bucket())),
+        "{url}"
+    );
+    function.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_second_clone_at_another_path_builds_the_same_zip_and_deploys_nothing() {
+    let w = World::new();
+    let first = catup_building(&w, &[], &["deploy", "--json"]).ok();
+    let first_binary = std::fs::read(built_binary(&first)).unwrap();
+
+    let clone = copy_of_the_source(&w.dir.join("another-clone"));
+    let target = w.dir.join("another-target");
+    let target_env = ("CARGO_TARGET_DIR", target.to_str().unwrap().to_owned());
+    w.moto.start_recording().await;
+    let source = clone.to_str().unwrap();
+    let second = catup_building(&w, &[target_env], &["deploy", "--json", "--source", source]).ok();
+
+    let built = built_binary(&second);
+    assert!(built.starts_with(&target), "built in {}", built.display());
+    let second_binary = std::fs::read(&built).unwrap();
+    assert!(
+        first_binary == second_binary,
+        "the two clones built different binaries"
+    );
+    let deployed = w.function_configuration().await;
+    assert_eq!(
+        deployed.code_sha256(),
+        Some(code_sha256(&zip_bootstrap(&second_binary).unwrap()).as_str())
+    );
+    let mutations = w.moto.recorded_mutations().await;
+    assert!(mutations.is_empty(), "mutating calls: {mutations:#?}");
+    assert_eq!(detail_of(&second.json(), "function").0, "unchanged");
+
+    // No machine-specific path is left in the binary: checkouts, target folders, cargo home.
+    let cargo_home = std::env::var("CARGO_HOME")
+        .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for path in [
+        source,
+        target.to_str().unwrap(),
+        &cargo_home,
+        original.to_str().unwrap(),
+    ] {
+        let found = second_binary
+            .windows(path.len())
+            .any(|w| w == path.as_bytes());
+        assert!(!found, "the binary holds the path {path}");
+    }
+}
+
+async fn response_to(api: &mut RuntimeApi, expected_id: &str) -> Value {
+    match api.answer(Duration::from_secs(30)).await {
+        Answer::Response { request_id, body } => {
+            assert_eq!(request_id, expected_id);
+            body
+        }
+        Answer::Error { path, body } => panic!("the function reported an error at {path}: {body}"),
+    }
+}
+
+fn write_executable(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::write(path, bytes).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
