@@ -91,6 +91,10 @@ pub struct StatusArgs {
     /// compared: the folder a stack was deployed from is not known).
     #[arg(long)]
     pub frontend: Option<PathBuf>,
+    /// Publish files that look like secrets (private keys such as id_rsa or *.pem, .env
+    /// files), which are refused otherwise.
+    #[arg(long)]
+    pub allow_secret_looking_files: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,6 +118,10 @@ pub struct DevArgs {
     /// Folder of the static site (default: the frontend/ folder of catup's source tree).
     #[arg(long)]
     pub frontend: Option<PathBuf>,
+    /// Publish files that look like secrets (private keys such as id_rsa or *.pem, .env
+    /// files), which are refused otherwise.
+    #[arg(long)]
+    pub allow_secret_looking_files: bool,
     /// Not used by dev (its AWS is the emulator); defined here so that the global flag is not
     /// listed in dev's help, and refused when given.
     #[arg(long, hide = true)]
@@ -134,6 +142,10 @@ pub struct DeployArgs {
     /// Folder of the static site (default: the frontend/ folder of catup's source tree).
     #[arg(long)]
     pub frontend: Option<PathBuf>,
+    /// Publish files that look like secrets (private keys such as id_rsa or *.pem, .env
+    /// files), which are refused otherwise.
+    #[arg(long)]
+    pub allow_secret_looking_files: bool,
     /// Run `catup verify` against the stack once deployed.
     #[arg(long)]
     pub verify: bool,

@@ -5,6 +5,7 @@ pub mod call_log;
 pub mod cli;
 pub mod commands;
 pub mod connect;
+pub mod frontend_files;
 pub mod local;
 pub mod logs;
 pub mod output;

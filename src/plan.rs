@@ -6,6 +6,8 @@ use std::fmt;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::stack::{ROLE_TAG, STACK_TAG};
+
 /// The resources of a stack, in the order commands report them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,23 +200,24 @@ impl Ownership {
     }
 }
 
-/// A resource with one of this stack's names that this stack does not own: catup changes
-/// and deletes nothing of it.
+/// A resource with one of this stack's names that this stack does not own (or may not use
+/// that way): catup changes and deletes nothing of it.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
-#[error("{kind} {name} exists but does not belong to stack '{stack}' ({why}); delete or rename it, or use another --stack{hint}")]
+#[error("{kind} {name} {message}")]
 pub struct Foreign {
     pub kind: Kind,
     pub name: String,
     pub stack: String,
     pub why: String,
-    pub hint: &'static str,
+    /// The whole sentence after the resource's kind and name.
+    pub message: String,
 }
 
 impl Foreign {
     pub fn new(kind: Kind, name: &str, stack: &str, owner: &Ownership) -> Foreign {
         let why = match owner {
-            Ownership::OtherStack(other) => format!("it is tagged catup:stack={other}"),
-            _ => "it has no catup:stack tag".to_owned(),
+            Ownership::OtherStack(other) => format!("it is tagged {STACK_TAG}={other}"),
+            _ => format!("it has no {STACK_TAG} tag"),
         };
         let hint = match kind {
             Kind::ImagesBucket => " or --images-bucket",
@@ -222,13 +225,55 @@ impl Foreign {
             Kind::Role => " or --role-arn",
             _ => "",
         };
+        // A resource whose tag someone removed is still this stack's: say how to put it back.
+        let restore = match owner {
+            Ownership::OtherStack(_) => String::new(),
+            _ => format!(
+                "; if it is this stack's and lost its tag, restore the tag: {}",
+                restore_tag_command(kind, name, stack)
+            ),
+        };
+        let message = format!("exists but does not belong to stack '{stack}' ({why}); delete or rename it, or use another --stack{hint}{restore}");
         Foreign {
             kind,
             name: name.to_owned(),
             stack: stack.to_owned(),
             why,
-            hint,
+            message,
         }
+    }
+
+    /// A resource this stack may not use as asked: `why` for status, `advice` says what to do.
+    pub fn refused(kind: Kind, name: &str, stack: &str, why: String, advice: String) -> Foreign {
+        Foreign {
+            kind,
+            name: name.to_owned(),
+            stack: stack.to_owned(),
+            message: format!("{why}: {advice}"),
+            why,
+        }
+    }
+}
+
+/// The command that puts this stack's tag back on a resource that lost it.
+pub fn restore_tag_command(kind: Kind, name: &str, stack: &str) -> String {
+    let bucket = |role: &str| {
+        format!(
+        "aws s3api put-bucket-tagging --bucket {name} --tagging 'TagSet=[{{Key={STACK_TAG},Value={stack}}},{{Key={ROLE_TAG},Value={role}}}]'"
+    )
+    };
+    match kind {
+        Kind::SiteBucket | Kind::SiteFiles => bucket("site"),
+        Kind::ImagesBucket => bucket("images"),
+        Kind::Role => {
+            format!("aws iam tag-role --role-name {name} --tags Key={STACK_TAG},Value={stack}")
+        }
+        Kind::LogGroup => {
+            format!("aws logs tag-log-group --log-group-name {name} --tags {STACK_TAG}={stack}")
+        }
+        Kind::Function | Kind::FunctionUrl => format!(
+            "aws lambda tag-resource --resource \"$(aws lambda get-function --function-name {name} --query Configuration.FunctionArn --output text)\" --tags {STACK_TAG}={stack}"
+        ),
     }
 }
 
@@ -274,5 +319,26 @@ mod tests {
         assert!(msg.contains("--images-bucket"), "{msg}");
         let msg = Foreign::new(Kind::Function, "a-api", "a", &Ownership::Untagged).to_string();
         assert!(msg.contains("no catup:stack tag"), "{msg}");
+    }
+
+    #[test]
+    fn restore_commands_name_the_resource_and_the_tag() {
+        let cmd = restore_tag_command(Kind::SiteBucket, "b", "s");
+        assert!(
+            cmd.contains("--bucket b")
+                && cmd.contains("Key=catup:stack,Value=s")
+                && cmd.contains("Value=site"),
+            "{cmd}"
+        );
+        let cmd = restore_tag_command(Kind::Role, "r", "s");
+        assert_eq!(
+            cmd,
+            "aws iam tag-role --role-name r --tags Key=catup:stack,Value=s"
+        );
+        let cmd = restore_tag_command(Kind::Function, "f", "s");
+        assert!(
+            cmd.contains("--function-name f") && cmd.contains("catup:stack=s"),
+            "{cmd}"
+        );
     }
 }

@@ -8,6 +8,8 @@ use crate::region::Region;
 
 /// The tag every taggable resource carries; teardown deletes nothing without it.
 pub const STACK_TAG: &str = "catup:stack";
+/// The tag that says what a bucket is for: `site` or `images` (a bucket never changes role).
+pub const ROLE_TAG: &str = "catup:role";
 pub const DEFAULT_STACK: &str = "cat-upload";
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -101,7 +103,7 @@ pub fn validate_images_bucket_name(name: &str) -> Result<(), NameError> {
 }
 
 /// Names given on the command line instead of the derived ones.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
     pub site_bucket: Option<String>,
     pub images_bucket: Option<String>,
@@ -119,10 +121,16 @@ pub struct Stack {
     pub site_bucket: String,
     pub images_bucket: String,
     pub function_name: String,
-    /// `None` when the role is the caller's (`--role-arn`).
+    /// `None` when the role is the caller's (`--role-arn`). IAM is global, so the name holds
+    /// the region: one stack name in two regions never shares a role.
     pub role_name: Option<String>,
+    /// The region-less name roles had before (`<stack>-api-role`), shared by every region:
+    /// deploy moves the function off it, teardown deletes it where its policy is this region's.
+    pub legacy_role_name: Option<String>,
     pub role_arn: String,
     pub log_group: String,
+    /// The names used instead of the derived ones (given, or remembered by the function).
+    pub overrides: Overrides,
     /// Where the site is really served from when not from S3's website endpoint (`catup dev`
     /// serves it on localhost); the CORS configurations allow this origin instead.
     pub website_origin_override: Option<String>,
@@ -152,15 +160,16 @@ impl Stack {
                 reason: "the site and images buckets must differ",
             });
         }
-        let function_name = format!("{}-api", name.as_str());
+        let function_name = Stack::function_name_of(&name);
         let (role_name, role_arn) = match &overrides.role_arn {
             Some(arn) => (None, arn.clone()),
             None => {
-                let role = format!("{function_name}-role");
+                let role = format!("{function_name}-{region}-role");
                 let arn = format!("arn:aws:iam::{account_id}:role/{role}");
                 (Some(role), arn)
             }
         };
+        let legacy_role_name = role_name.as_ref().map(|_| format!("{function_name}-role"));
         Ok(Stack {
             log_group: format!("/aws/lambda/{function_name}"),
             name,
@@ -170,9 +179,26 @@ impl Stack {
             images_bucket,
             function_name,
             role_name,
+            legacy_role_name,
             role_arn,
+            overrides: overrides.clone(),
             website_origin_override: None,
         })
+    }
+
+    /// `<stack>-api`: known before anything else is, so that commands can read what the
+    /// function remembers.
+    pub fn function_name_of(name: &StackName) -> String {
+        format!("{}-api", name.as_str())
+    }
+
+    /// The function's ARN (catup's regions are all in the `aws` partition).
+    pub fn function_arn(&self) -> String {
+        Stack::function_arn_of(&self.region, &self.account_id, &self.function_name)
+    }
+
+    pub fn function_arn_of(region: &Region, account_id: &str, function: &str) -> String {
+        format!("arn:aws:lambda:{region}:{account_id}:function:{function}")
     }
 
     pub fn tag_value(&self) -> &str {
@@ -246,11 +272,15 @@ mod tests {
     fn default_names_match_the_lecture_and_the_issue() {
         let s = stack("cat-upload", "eu-central-1", &Overrides::default()).unwrap();
         assert_eq!(s.function_name, "cat-upload-api");
-        assert_eq!(s.role_name.as_deref(), Some("cat-upload-api-role"));
+        assert_eq!(
+            s.role_name.as_deref(),
+            Some("cat-upload-api-eu-central-1-role")
+        );
         assert_eq!(
             s.role_arn,
-            "arn:aws:iam::123456789012:role/cat-upload-api-role"
+            "arn:aws:iam::123456789012:role/cat-upload-api-eu-central-1-role"
         );
+        assert_eq!(s.legacy_role_name.as_deref(), Some("cat-upload-api-role"));
         assert_eq!(s.log_group, "/aws/lambda/cat-upload-api");
         assert_eq!(s.site_bucket, "cat-upload-site-123456789012-eu-central-1");
         assert_eq!(
@@ -271,6 +301,11 @@ mod tests {
     fn longest_stack_in_longest_region_still_gives_valid_bucket_names() {
         let s = stack(&"a".repeat(24), "ap-southeast-7", &Overrides::default()).unwrap();
         assert!(s.images_bucket.len() <= 63, "{}", s.images_bucket);
+        let role = s.role_name.unwrap();
+        assert!(
+            role.len() <= 64,
+            "IAM role names have at most 64 characters: {role}"
+        );
     }
 
     #[test]
@@ -282,6 +317,7 @@ mod tests {
         };
         let s = stack("lab", "us-east-1", &overrides).unwrap();
         assert_eq!(s.role_name, None);
+        assert_eq!(s.legacy_role_name, None);
         assert_eq!(s.role_arn, arn);
     }
 

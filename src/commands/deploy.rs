@@ -8,13 +8,15 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::{default_frontend, Context, Desired, Observed, SOURCE_TREE};
+use super::{default_frontend, preflight, Context, Desired, Observed, SOURCE_TREE};
 use crate::cli::{DeployArgs, GlobalArgs};
+use crate::frontend_files;
 use crate::output::{emit, progress, DeployReport};
 use crate::package::build::{Build, PROFILE};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
 use crate::resources::account_access::{self, AccountAccess};
+use crate::resources::function::RoleOrigin;
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -23,7 +25,7 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     // Local inputs first: a bad name, folder or binary fails before any build or AWS call.
     super::validate_names(global)?;
     let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
-    let frontend = site_files::load_frontend(&frontend_dir)?;
+    let frontend = load_frontend(&frontend_dir, args.allow_secret_looking_files)?;
     // A given binary is checked before any AWS call, and so is the toolchain for a build;
     // the build itself waits until the credentials and region are known to work, so that a
     // missing one is not reported after minutes.
@@ -39,7 +41,9 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
                 "--bootstrap {}: no such file",
                 path.display()
             );
-            Input::Given(package::check_file(path)?)
+            let checked = package::check_file(path)?;
+            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+            Input::Given(checked)
         }
         None => {
             let tree = args.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
@@ -49,11 +53,32 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     let ctx = Context::open(global).await?;
     let checked = match input {
         Input::Given(checked) => checked,
-        Input::Build(plan) => package::check_file(&build(plan).await?)?,
+        Input::Build(plan) => {
+            let checked = package::check_file(&build(plan).await?)?;
+            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+            checked
+        }
     };
-    // Zipping takes a few hundred milliseconds: it runs while AWS is read.
+    // Zipping takes a few hundred milliseconds: it runs while AWS is read, and the creates
+    // that need no code do not wait for it. A binary that could zip over Lambda's upload
+    // limit is zipped and checked first, before any change (deflate adds at most a few bytes
+    // per 16 KB, so a binary well under the limit cannot zip over it).
+    let may_zip_over_the_limit = checked.bytes.len() > preflight::MAX_ZIPPED_BYTES / 50 * 49;
     let zipping = tokio::task::spawn_blocking(move || package::package_checked(checked));
-    let package = async { Ok(zipping.await.context("packaging task")??) };
+    let zipped_first = match may_zip_over_the_limit {
+        true => {
+            let zipped = zipping.await.context("packaging task")??;
+            preflight::check_zipped_size(&zipped)?;
+            Ok(zipped)
+        }
+        false => Err(zipping),
+    };
+    let package = async move {
+        match zipped_first {
+            Ok(zipped) => Ok(zipped),
+            Err(zipping) => Ok(zipping.await.context("packaging task")??),
+        }
+    };
     let mut report = deploy(&ctx, package, frontend, None).await?;
     if args.verify {
         let target = super::verify::Target {
@@ -69,6 +94,18 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The site's files, checked before any AWS call; what is left out is said on stderr.
+pub fn load_frontend(
+    dir: &Path,
+    allow_secret_looking: bool,
+) -> anyhow::Result<Vec<site_files::SiteFile>> {
+    let frontend = frontend_files::load(dir, allow_secret_looking)?;
+    if let Some(line) = frontend_files::skipped_line(&frontend) {
+        progress(line);
+    }
+    Ok(frontend.files)
 }
 
 /// The function's binary: given with --bootstrap, or built here.
@@ -107,12 +144,19 @@ pub async fn deploy(
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
     // Every read first, side by side (the package zips meanwhile): nothing changes before
-    // every resource is known to be ours.
-    let (observed, account) = tokio::try_join!(
+    // every resource is known to be ours, and a given --role-arn is known to be usable.
+    let given_role = async {
+        match &stack.role_name {
+            None => preflight::check_role_usable(aws, &stack.role_arn).await,
+            Some(_) => Ok(()),
+        }
+    };
+    let (observed, account, ()) = tokio::try_join!(
         Observed::read(aws, stack),
-        account_access::read(aws, &stack.account_id)
+        account_access::read(aws, &stack.account_id),
+        given_role,
     )?;
-    observed.check_deployable(&desired)?;
+    observed.check_ours(&desired)?;
     // The account's Block Public Access overrides the site bucket's own: stop before any change.
     if let Some(refusal) = account.refusal(&stack.account_id) {
         anyhow::bail!(refusal);
@@ -162,15 +206,19 @@ pub async fn deploy(
                         let change = role::diff(d, observed.role.as_ref());
                         let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
                         reporter.resource(Kind::Role, &d.name, &outcome);
-                        anyhow::Ok(outcome == Outcome::Created)
+                        anyhow::Ok(match outcome {
+                            Outcome::Created => RoleOrigin::CreatedNow,
+                            _ => RoleOrigin::CreatedEarlier,
+                        })
                     }
                     None => {
                         reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
-                        Ok(false)
+                        Ok(RoleOrigin::Given)
                     }
                 }
             };
-            let (role_just_created, package) = tokio::try_join!(role, package)?;
+            let (role_origin, package) = tokio::try_join!(role, package)?;
+            preflight::check_zipped_size(&package)?;
             let change = function::diff(
                 &desired.function,
                 Some(&package.code_sha256),
@@ -181,7 +229,7 @@ pub async fn deploy(
                 &desired.function,
                 &package,
                 &change,
-                role_just_created,
+                role_origin,
                 &progress,
             )
             .await?;

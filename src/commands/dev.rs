@@ -67,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
         name,
         overrides,
         region: Region::parse(global.region.as_deref().unwrap_or(DEV_REGION))?,
-        frontend: site_files::load_frontend(&frontend_dir)?,
+        frontend: super::deploy::load_frontend(&frontend_dir, args.allow_secret_looking_files)?,
         site: bind(args.port, "--port").await?,
         api: bind(args.api_port, "--api-port").await?,
     };

@@ -4,6 +4,7 @@
 pub mod deploy;
 pub mod dev;
 pub mod logs;
+pub mod preflight;
 pub mod status;
 pub mod teardown;
 pub mod verify;
@@ -17,7 +18,7 @@ use crate::cli::GlobalArgs;
 use crate::output::Reporter;
 use crate::plan::Foreign;
 use crate::resources::{
-    function, function_url, images_bucket, log_group, role, site_bucket, site_files,
+    function, function_url, images_bucket, log_group, remembered, role, site_bucket, site_files,
 };
 use crate::stack::{Overrides, Stack, StackName};
 
@@ -51,6 +52,12 @@ impl Context {
         })
         .await?;
         let account_id = aws.account_id().await?;
+        let function = Stack::function_name_of(&name);
+        let arn = Stack::function_arn_of(&aws.region, &account_id, &function);
+        let overrides = remembered_overrides(&aws, &arn, &name, &overrides).await?;
+        if let Some(arn) = &overrides.role_arn {
+            preflight::check_role_account(arn, &account_id)?;
+        }
         let stack = Stack::new(name, aws.region.clone(), &account_id, &overrides)?;
         Ok(Context {
             aws,
@@ -58,6 +65,35 @@ impl Context {
             reporter: Reporter::new(global.json),
         })
     }
+}
+
+/// The flags given, completed with the ones the stack's function remembers (each said on
+/// stderr), or refused where they differ.
+async fn remembered_overrides(
+    aws: &Aws,
+    function_arn: &str,
+    name: &StackName,
+    given: &Overrides,
+) -> anyhow::Result<Overrides> {
+    let remembered = remembered::read(aws, function_arn).await?;
+    let merged = remembered::merge(given, &remembered, name.as_str())?;
+    let used = [
+        ("--site-bucket", &given.site_bucket, &merged.site_bucket),
+        (
+            "--images-bucket",
+            &given.images_bucket,
+            &merged.images_bucket,
+        ),
+        ("--role-arn", &given.role_arn, &merged.role_arn),
+    ];
+    for (flag, given, merged) in used {
+        if let (None, Some(value)) = (given, merged) {
+            crate::output::progress(format!(
+                "{flag} {value}: remembered from this stack's deploy"
+            ));
+        }
+    }
+    Ok(merged)
 }
 
 /// Checks every name given on the command line; no AWS call, no build, nothing else first.
@@ -75,28 +111,12 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         crate::stack::validate_images_bucket_name(bucket)?;
     }
     if let Some(arn) = &overrides.role_arn {
-        validate_role_arn(arn)?;
+        preflight::parse_role_arn(arn)?;
     }
     if let Some(region) = &global.region {
         crate::region::Region::parse(region)?;
     }
     Ok((name, overrides))
-}
-
-fn validate_role_arn(arn: &str) -> anyhow::Result<()> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let valid = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > "role/".len();
-    anyhow::ensure!(
-        valid,
-        "invalid --role-arn '{arn}': expected arn:aws:iam::<12-digit account>:role/<name>"
-    );
-    Ok(())
 }
 
 /// The desired state of every resource, derived from the stack alone.
@@ -200,19 +220,12 @@ impl Observed {
         found
     }
 
-    pub fn check_deployable(&self, desired: &Desired) -> Result<(), Foreign> {
+    /// Deploy changes, and teardown deletes, only what this check passes: every resource
+    /// with one of the stack's names carries the stack's tag (or is a killed deploy's
+    /// leftover bucket).
+    pub fn check_ours(&self, desired: &Desired) -> Result<(), Foreign> {
         match self.foreign(desired).into_iter().next() {
             Some(foreign) => Err(foreign),
-            None => Ok(()),
-        }
-    }
-
-    /// Teardown deletes what deploy manages, except a log group without our tag: deploy
-    /// adopts one (Lambda makes it by itself), teardown cannot tell it is ours.
-    pub fn check_deletable(&self, desired: &Desired) -> Result<(), Foreign> {
-        self.check_deployable(desired)?;
-        match &self.log_group {
-            Some(a) => log_group::check_deletable(&desired.log_group, a),
             None => Ok(()),
         }
     }
@@ -220,25 +233,4 @@ impl Observed {
 
 pub fn exit(code: u8) -> ExitCode {
     ExitCode::from(code)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_arns() {
-        assert!(validate_role_arn("arn:aws:iam::123456789012:role/LabRole").is_ok());
-        assert!(validate_role_arn("arn:aws:iam::123456789012:role/path/LabRole").is_ok());
-        for bad in [
-            "LabRole",
-            "arn:aws:iam::123:role/LabRole",
-            "arn:aws:s3:::bucket",
-            "arn:aws:iam::123456789012:user/me",
-            "arn:aws:iam::123456789012:role/",
-        ] {
-            let err = validate_role_arn(bad).unwrap_err().to_string();
-            assert!(err.contains("--role-arn"), "{bad}: {err}");
-        }
-    }
 }

@@ -14,7 +14,7 @@ use crate::resources::{
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     validate_names(global)?;
     let frontend = match &args.frontend {
-        Some(dir) => site_files::load_frontend(dir)?,
+        Some(dir) => super::deploy::load_frontend(dir, args.allow_secret_looking_files)?,
         None => Vec::new(),
     };
     let ctx = Context::open(global).await?;

@@ -10,7 +10,7 @@ use super::{Context, Desired, Observed};
 use crate::cli::{GlobalArgs, TeardownArgs};
 use crate::output::{emit, TeardownReport};
 use crate::plan::{Kind, Outcome};
-use crate::resources::{bucket, function, log_group, role};
+use crate::resources::{bucket, function, log_group, object_lock, role};
 use crate::stack::Stack;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
@@ -49,19 +49,48 @@ fn confirm(stack: &Stack) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The role of the old, region-less name, when it is this stack's and was last written for
+/// this region (another region's function may still use one written for that region).
+async fn legacy_role(ctx: &Context, desired: &Desired) -> anyhow::Result<Option<String>> {
+    let (Some(name), Some(d)) = (&ctx.stack.legacy_role_name, &desired.role) else {
+        return Ok(None);
+    };
+    let actual = role::describe(&ctx.aws, name).await?;
+    Ok(actual
+        .filter(|a| role::is_this_regions_legacy(d, a))
+        .map(|_| name.clone()))
+}
+
 pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
-    let observed = Observed::read(aws, stack).await?;
+    let desired = Desired::of(stack)?;
+    let (observed, legacy_role) =
+        tokio::try_join!(Observed::read(aws, stack), legacy_role(ctx, &desired))?;
     let report = |deleted_anything| TeardownReport {
         stack: stack.name.as_str().to_owned(),
         region: stack.region.to_string(),
         deleted_anything,
         resources: reporter.lines(),
     };
-    if nothing_exists(&observed) {
+    if nothing_exists(&observed) && legacy_role.is_none() {
         return Ok(report(false));
     }
-    observed.check_deletable(&Desired::of(stack)?)?;
+    observed.check_ours(&desired)?;
+    // Object Lock would stop teardown half-way: find locked objects before deleting anything.
+    tokio::try_join!(
+        async {
+            match &observed.images {
+                Some(_) => object_lock::check_deletable(aws, &stack.images_bucket).await,
+                None => Ok(()),
+            }
+        },
+        async {
+            match &observed.site {
+                Some(_) => object_lock::check_deletable(aws, &stack.site_bucket).await,
+                None => Ok(()),
+            }
+        },
+    )?;
     if !yes {
         confirm(stack)?;
     }
@@ -130,6 +159,12 @@ pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport
                 Some(name) => {
                     let outcome = role::delete(aws, name).await?;
                     reporter.resource(Kind::Role, name, &outcome);
+                    if let Some(legacy) = &legacy_role {
+                        role::delete(aws, legacy).await?;
+                        reporter.note(format!(
+                            "role {legacy} (the region-less name of older catup versions): deleted"
+                        ));
+                    }
                 }
                 None => reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External),
             }

@@ -8,6 +8,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, Tag, Tagging,
 };
 
+use super::ownership::{self, BucketRole};
 use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
@@ -90,9 +91,9 @@ pub type PublicAccessFlags = [bool; 4];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Basics {
     pub tags: Vec<(String, String)>,
-    /// No object or version: a bucket a killed deploy created before it could tag it. Read
-    /// only for a bucket without the stack tag (false otherwise): a tag decides by itself.
-    pub empty: bool,
+    /// Exactly what a deploy killed between CreateBucket and PutBucketTagging leaves: no tag,
+    /// no object or version, no policy, CORS or website configuration.
+    pub leftover: bool,
 }
 
 impl Basics {
@@ -101,18 +102,23 @@ impl Basics {
         Ownership::of(tag.map(|(_, v)| v.as_str()), stack)
     }
 
-    /// Deploy manages (and teardown deletes) the bucket if it is ours, or untagged and empty
-    /// (created by an interrupted deploy: S3 cannot create and tag in one call).
+    /// Deploy manages (and teardown deletes) the bucket if it is ours, or a killed deploy's
+    /// leftover (S3 cannot create and tag in one call); never one with anyone else's tags.
     pub fn check_deployable(&self, kind: Kind, name: &str, stack: &str) -> Result<(), Foreign> {
         match self.ownership(stack) {
             Ownership::Ours => Ok(()),
-            Ownership::Untagged if self.empty => Ok(()),
+            Ownership::Untagged if self.leftover => Ok(()),
             other => Err(Foreign::new(kind, name, stack, &other)),
         }
     }
 
     pub fn tagged_for(&self, stack: &str) -> bool {
         self.ownership(stack) == Ownership::Ours
+    }
+
+    /// Carries this stack's tag and the role's.
+    pub fn tagged_as(&self, stack: &str, role: BucketRole) -> bool {
+        self.tagged_for(stack) && ownership::role_tag(self) == Some(role.tag_value())
     }
 }
 
@@ -132,11 +138,12 @@ pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>>
         }
     }
     let tags = read_tags(aws, bucket).await?;
-    let empty = match tags.iter().any(|(k, _)| k == STACK_TAG) {
-        true => false,
-        false => is_empty(aws, bucket).await?,
-    };
-    Ok(Some(Basics { tags, empty }))
+    // Tags decide by themselves: only an untagged bucket is probed for a killed deploy's
+    // leftover (one object at most is listed, whatever the bucket holds).
+    let leftover = tags.is_empty()
+        && is_empty(aws, bucket).await?
+        && ownership::is_unconfigured(aws, bucket).await?;
+    Ok(Some(Basics { tags, leftover }))
 }
 
 async fn read_tags(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -169,7 +176,9 @@ async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
     Ok(page.versions().is_empty() && page.delete_markers().is_empty())
 }
 
-pub async fn create(target: &Changing<'_>) -> anyhow::Result<()> {
+/// Creates the bucket; `false` when S3 answers that this account has it already (a retried
+/// create whose first answer was lost, or another deploy that got there first).
+pub async fn create(target: &Changing<'_>) -> anyhow::Result<bool> {
     let (aws, bucket) = (target.aws, target.name);
     let created = retry_while_settling(
         NAME_RELEASE,
@@ -196,8 +205,8 @@ pub async fn create(target: &Changing<'_>) -> anyhow::Result<()> {
     )
     .await;
     match created {
-        Ok(_) => Ok(()),
-        Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(false),
         Err(e) if error_code(&e) == Some("BucketAlreadyExists") => Err(anyhow!(
             "bucket name {bucket} is taken by another AWS account: choose another with --site-bucket / --images-bucket"
         )),
@@ -210,32 +219,45 @@ pub async fn create(target: &Changing<'_>) -> anyhow::Result<()> {
 pub async fn ensure_tagged(
     target: &Changing<'_>,
     stack: &str,
+    role: BucketRole,
     actual: Option<&Basics>,
     change: &Change,
 ) -> anyhow::Result<()> {
-    if *change == Change::Create {
-        create(target).await?;
+    let (aws, bucket) = (target.aws, target.name);
+    if *change == Change::Create && !create(target).await? {
+        // Not "created" before the tags say whose it is.
+        let tags = read_tags(aws, bucket).await?;
+        let basics = Basics {
+            leftover: tags.is_empty(),
+            tags,
+        };
+        basics.check_deployable(role.kind(), bucket, stack)?;
+        ownership::check_role(&basics, role, bucket, stack)?;
     }
     if change.differs("tags") {
         let current = actual.map(|a| a.tags.as_slice()).unwrap_or_default();
-        put_stack_tag(target, current, stack).await?;
+        put_stack_tag(target, current, stack, role).await?;
     }
     Ok(())
 }
 
-/// Adds this stack's tag, keeping any other tags the bucket has.
+/// Adds this stack's tag and the bucket's role, keeping any other tags the bucket has.
 async fn put_stack_tag(
     target: &Changing<'_>,
     current: &[(String, String)],
     stack: &str,
+    role: BucketRole,
 ) -> anyhow::Result<()> {
     let (aws, bucket) = (target.aws, target.name);
+    let ours = ownership::bucket_tags(stack, role);
     let mut tags: Vec<Tag> = current
         .iter()
-        .filter(|(k, _)| k != STACK_TAG)
+        .filter(|(k, _)| ours.iter().all(|(key, _)| k != key))
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect::<Result<_, _>>()?;
-    tags.push(Tag::builder().key(STACK_TAG).value(stack).build()?);
+    for (key, value) in ours {
+        tags.push(Tag::builder().key(key).value(value).build()?);
+    }
     let tagging = Tagging::builder().set_tag_set(Some(tags)).build()?;
     target
         .call(|| {
@@ -362,24 +384,24 @@ pub async fn put_sse_s3(target: &Changing<'_>) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn basics(tag: Option<&str>, empty: bool) -> Basics {
-        let mut tags = vec![("team".to_owned(), "cats".to_owned())];
-        if let Some(t) = tag {
-            tags.push((STACK_TAG.to_owned(), t.to_owned()));
-        }
-        Basics { tags, empty }
+    fn basics(tags: &[(&str, &str)], leftover: bool) -> Basics {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Basics { tags, leftover }
     }
 
     #[test]
-    fn deploy_and_teardown_manage_only_ours_or_untagged_and_empty() {
+    fn deploy_and_teardown_manage_only_ours_or_a_killed_deploy_s_leftover() {
         let k = Kind::ImagesBucket;
-        assert!(basics(Some("s"), false)
-            .check_deployable(k, "b", "s")
-            .is_ok());
-        assert!(basics(None, true).check_deployable(k, "b", "s").is_ok());
-        assert!(basics(None, false).check_deployable(k, "b", "s").is_err());
-        assert!(basics(Some("other"), true)
-            .check_deployable(k, "b", "s")
-            .is_err());
+        let ours = [("team", "cats"), (STACK_TAG, "s")];
+        assert!(basics(&ours, false).check_deployable(k, "b", "s").is_ok());
+        assert!(basics(&[], true).check_deployable(k, "b", "s").is_ok());
+        assert!(basics(&[], false).check_deployable(k, "b", "s").is_err());
+        let someone_else = basics(&[("owner", "someone-else")], false);
+        assert!(someone_else.check_deployable(k, "b", "s").is_err());
+        let other_stack = basics(&[(STACK_TAG, "other")], false);
+        assert!(other_stack.check_deployable(k, "b", "s").is_err());
     }
 }

@@ -8,6 +8,7 @@ use anyhow::bail;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
+use super::remembered;
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
@@ -17,6 +18,7 @@ use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
 
 mod settle;
+pub use settle::RoleOrigin;
 use settle::{failure, wait_until_applied, wait_until_settled, RolePropagation};
 
 pub const RUNTIME: &str = "provided.al2023";
@@ -39,8 +41,11 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
     pub name: String,
+    pub arn: String,
     pub stack: String,
     pub settings: Settings,
+    /// The names given instead of the derived ones, kept in the function's tags.
+    pub remembered: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +54,9 @@ pub struct Actual {
     pub architectures: Vec<String>,
     pub code_sha256: String,
     pub stack_tag: Option<String>,
+    /// Reserved concurrency; 0 disables the function (catup sets none).
+    pub reserved_concurrency: Option<i32>,
+    pub remembered: BTreeMap<String, String>,
     /// Lambda's reason when the function's state or its last update is `Failed`: deploy
     /// applies code and configuration again, status reports it.
     pub failed: Option<String>,
@@ -57,6 +65,8 @@ pub struct Actual {
 pub fn desired(stack: &Stack) -> Desired {
     Desired {
         name: stack.function_name.clone(),
+        arn: stack.function_arn(),
+        remembered: remembered::tags_of(&stack.overrides),
         stack: stack.tag_value().to_owned(),
         settings: Settings {
             runtime: RUNTIME.into(),
@@ -73,13 +83,13 @@ pub fn desired(stack: &Stack) -> Desired {
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let out = aws
-        .lambda
-        .get_function()
-        .function_name(name)
-        .send()
-        .await
-        .or_absent(|| format!("read function {name}"))?;
+    let (out, reserved_concurrency) = tokio::try_join!(
+        async {
+            let out = aws.lambda.get_function().function_name(name).send().await;
+            out.or_absent(|| format!("read function {name}"))
+        },
+        super::exposure::reserved_concurrency(aws, name),
+    )?;
     let Some(out) = out else { return Ok(None) };
     if let Some(tags_error) = &out.tags_error {
         // Without its tags catup cannot tell its function from a stranger's.
@@ -113,6 +123,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             .map(|a| a.as_str().to_owned())
             .collect(),
         code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+        remembered: out.tags.as_ref().map(remembered::among).unwrap_or_default(),
         failed: failure(
             config.state(),
             config.last_update_status(),
@@ -120,6 +131,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             config.last_update_status_reason(),
         ),
         stack_tag: out.tags.and_then(|mut t| t.remove(STACK_TAG)),
+        reserved_concurrency,
     }))
 }
 
@@ -150,6 +162,11 @@ pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual
             "configuration",
             actual.settings != desired.settings || failed,
         ),
+        (
+            "reserved concurrency 0",
+            actual.reserved_concurrency == Some(0),
+        ),
+        ("remembered flags", actual.remembered != desired.remembered),
     ])
 }
 
@@ -158,12 +175,12 @@ pub async fn apply(
     desired: &Desired,
     package: &Package,
     change: &Change,
-    role_just_created: bool,
+    role: RoleOrigin,
     progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
     let propagation = RolePropagation {
-        just_created: role_just_created,
+        origin: role,
         name,
         progress,
     };
@@ -216,6 +233,12 @@ pub async fn apply(
             .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
+    if change.differs("reserved concurrency 0") {
+        super::exposure::remove_zero_concurrency(aws, name).await?;
+    }
+    if change.differs("remembered flags") {
+        remembered::write(aws, &desired.arn, &desired.remembered).await?;
+    }
     Ok(change.outcome())
 }
 
@@ -233,6 +256,9 @@ async fn create(
     package: &Package,
 ) -> Result<(), SdkError<CreateFunctionError, HttpResponse>> {
     let s = &desired.settings;
+    let mut tags: std::collections::HashMap<String, String> =
+        desired.remembered.clone().into_iter().collect();
+    tags.insert(STACK_TAG.to_owned(), desired.stack.clone());
     let created = aws
         .lambda
         .create_function()
@@ -249,7 +275,7 @@ async fn create(
                 .zip_file(Blob::new(package.zip.clone()))
                 .build(),
         )
-        .tags(STACK_TAG, &desired.stack)
+        .set_tags(Some(tags))
         .send()
         .await;
     match created {
@@ -284,6 +310,8 @@ mod tests {
             architectures: vec!["x86_64".into()],
             code_sha256: "sha".into(),
             stack_tag: Some("cats".into()),
+            reserved_concurrency: None,
+            remembered: BTreeMap::new(),
             failed: None,
         }
     }
@@ -300,7 +328,7 @@ mod tests {
         );
         assert_eq!(
             d.settings.role,
-            "arn:aws:iam::123456789012:role/cats-api-role"
+            "arn:aws:iam::123456789012:role/cats-api-us-east-1-role"
         );
         assert_eq!(
             d.settings.environment,

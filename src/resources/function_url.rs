@@ -8,13 +8,14 @@ use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
 
+use super::exposure;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
 use crate::plan::{Change, Outcome};
 use crate::stack::Stack;
 
-mod permissions;
+pub mod permissions;
 pub use permissions::{Permission, Statement, PERMISSIONS};
 
 pub const MAX_AGE_SECONDS: i32 = 300;
@@ -123,6 +124,10 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
             "permissions",
             !permissions::missing(&actual.statements).is_empty(),
         ),
+        (
+            "public permissions",
+            !exposure::extra_public_invokes(&actual.statements).is_empty(),
+        ),
     ])
 }
 
@@ -183,6 +188,9 @@ pub async fn apply(
     let existing = actual.map(|a| a.statements.as_slice()).unwrap_or_default();
     for permission in permissions::missing(existing) {
         permissions::add(aws, function, existing, permission, progress).await?;
+    }
+    for sid in exposure::extra_public_invokes(existing) {
+        permissions::remove(aws, function, &sid).await?;
     }
     Ok((change.outcome(), url))
 }

@@ -6,6 +6,8 @@ use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, Changing, PublicAccessFlags};
+use super::exposure;
+use super::ownership::{self, BucketRole};
 use crate::aws::{Aws, Progress, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
@@ -77,9 +79,11 @@ pub struct Desired {
     pub cors: Vec<CorsRuleSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Actual {
     pub basics: Basics,
+    /// Rules that expire objects would silently empty the gallery.
+    pub lifecycle: exposure::Lifecycle,
     pub public_access: Option<PublicAccessFlags>,
     pub cors: Vec<CorsRuleSpec>,
     pub sse_s3: bool,
@@ -128,14 +132,16 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, cors, sse_s3, policy) = tokio::try_join!(
+    let (public_access, cors, sse_s3, policy, lifecycle) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         read_cors(aws, name),
         bucket::read_sse_s3(aws, name),
         bucket::read_policy(aws, name),
+        exposure::read_lifecycle(aws, name),
     )?;
     Ok(Some(Actual {
         basics,
+        lifecycle,
         public_access,
         cors,
         sse_s3,
@@ -157,9 +163,11 @@ async fn read_cors(aws: &Aws, name: &str) -> anyhow::Result<Vec<CorsRuleSpec>> {
 }
 
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+    let (name, stack) = (desired.name.as_str(), desired.stack.as_str());
     actual
         .basics
-        .check_deployable(Kind::ImagesBucket, &desired.name, &desired.stack)
+        .check_deployable(Kind::ImagesBucket, name, stack)?;
+    ownership::check_role(&actual.basics, BucketRole::Images, name, stack)
 }
 
 pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
@@ -167,7 +175,10 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         return Change::Create;
     };
     Change::from_checks(&[
-        ("tags", !actual.basics.tagged_for(&desired.stack)),
+        (
+            "tags",
+            !actual.basics.tagged_as(&desired.stack, BucketRole::Images),
+        ),
         (
             "public access block",
             actual.public_access != Some(ALL_BLOCKED),
@@ -175,6 +186,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ("encryption", !actual.sse_s3),
         ("cors", actual.cors != desired.cors),
         ("policy", actual.policy.as_ref().is_some_and(grants_access)),
+        ("lifecycle", actual.lifecycle.expires_objects()),
     ])
 }
 
@@ -187,7 +199,8 @@ pub async fn apply(
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
     let target = Changing::new(aws, name, change, progress);
-    bucket::ensure_tagged(&target, &desired.stack, actual.map(|a| &a.basics), change).await?;
+    let basics = actual.map(|a| &a.basics);
+    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Images, basics, change).await?;
     // Block public access before anything else can be written to the bucket.
     if change.differs("public access block") {
         bucket::put_public_access(&target, ALL_BLOCKED).await?;
@@ -203,6 +216,9 @@ pub async fn apply(
         actual.and_then(|a| a.policy.as_ref()),
     ) {
         keep_only_denies(aws, name, policy).await?;
+    }
+    if let (true, Some(actual)) = (change.differs("lifecycle"), actual) {
+        exposure::remove_expiring_rules(aws, name, &actual.lifecycle).await?;
     }
     Ok(change.outcome())
 }
@@ -278,7 +294,7 @@ async fn put_cors(target: &Changing<'_>, desired: &Desired) -> anyhow::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::STACK_TAG;
+    use crate::stack::{ROLE_TAG, STACK_TAG};
 
     fn desired_for(region: &str) -> Desired {
         let stack = Stack::example(region);
@@ -288,9 +304,13 @@ mod tests {
     fn in_sync(d: &Desired) -> Actual {
         Actual {
             basics: Basics {
-                tags: vec![(STACK_TAG.into(), d.stack.clone())],
-                empty: false,
+                tags: vec![
+                    (STACK_TAG.into(), d.stack.clone()),
+                    (ROLE_TAG.into(), "images".into()),
+                ],
+                leftover: false,
             },
+            lifecycle: exposure::Lifecycle::default(),
             public_access: Some(ALL_BLOCKED),
             cors: d.cors.clone(),
             sse_s3: true,

@@ -68,21 +68,9 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     }))
 }
 
-/// Lambda creates this log group by itself when a function of that name ever ran, so an
-/// untagged one is adopted; one tagged for another stack is not.
+/// catup creates the log group with its tag in one call, so an untagged one is never its own
+/// (someone's, perhaps with years of retention): deploy neither adopts nor retags it.
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-    match Ownership::of(actual.stack_tag.as_deref(), &desired.stack) {
-        Ownership::OtherStack(other) => Err(Foreign::new(
-            Kind::LogGroup,
-            &desired.name,
-            &desired.stack,
-            &Ownership::OtherStack(other),
-        )),
-        _ => Ok(()),
-    }
-}
-
-pub fn check_deletable(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     Ownership::require_ours(
         actual.stack_tag.as_deref(),
         Kind::LogGroup,
@@ -182,14 +170,13 @@ mod tests {
             diff(&d(), Some(&lambda_made)),
             Change::Update(vec!["tags".into(), "retention".into()])
         );
-        assert!(check_owner(&d(), &lambda_made).is_ok());
-        assert!(check_deletable(&d(), &lambda_made).is_err());
+        assert!(check_owner(&d(), &lambda_made).is_err());
         let other = Actual {
             arn: "arn".into(),
             retention_days: Some(14),
             stack_tag: Some("t".into()),
         };
         assert!(check_owner(&d(), &other).is_err());
-        assert!(check_deletable(&d(), &ok).is_ok());
+        assert!(check_owner(&d(), &ok).is_ok());
     }
 }

@@ -12,11 +12,14 @@ use crate::policies::Template;
 use crate::stack::{Stack, STACK_TAG};
 
 pub const INLINE_POLICY: &str = "catup-runtime";
+/// The region whose function the role serves (IAM itself is global).
+pub const REGION_TAG: &str = "catup:region";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Desired {
     pub name: String,
     pub stack: String,
+    pub region: String,
     pub trust: Value,
     pub runtime_policy: Value,
 }
@@ -24,6 +27,7 @@ pub struct Desired {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actual {
     pub stack_tag: Option<String>,
+    pub region_tag: Option<String>,
     pub trust: Option<Value>,
     pub runtime_policy: Option<Value>,
     /// Inline policies other than ours, and attached managed policies (ARNs): anything here
@@ -41,13 +45,14 @@ pub fn desired(stack: &Stack) -> anyhow::Result<Option<Desired>> {
     Ok(Some(Desired {
         name: name.clone(),
         stack: stack.tag_value().to_owned(),
+        region: stack.region.to_string(),
         trust: Template::LambdaTrust.render(&values)?,
         runtime_policy: Template::FunctionRuntime.render(&values)?,
     }))
 }
 
 /// IAM returns policy documents URL-encoded; a document that does not parse counts as drift.
-fn parse_document(raw: &str) -> Option<Value> {
+pub fn parse_document(raw: &str) -> Option<Value> {
     serde_json::from_str(raw).ok().or_else(|| {
         let decoded = percent_encoding::percent_decode_str(raw)
             .decode_utf8()
@@ -106,12 +111,13 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         .send()
         .await
         .or_absent(|| format!("read inline policy {INLINE_POLICY} of role {name}"))?;
+    let tag = |key: &str| {
+        let found = role.tags().iter().find(|t| t.key() == key);
+        found.map(|t| t.value().to_owned())
+    };
     Ok(Some(Actual {
-        stack_tag: role
-            .tags()
-            .iter()
-            .find(|t| t.key() == STACK_TAG)
-            .map(|t| t.value().to_owned()),
+        stack_tag: tag(STACK_TAG),
+        region_tag: tag(REGION_TAG),
         trust: role.assume_role_policy_document().and_then(parse_document),
         runtime_policy: policy.and_then(|p| parse_document(p.policy_document())),
         extra_inline: inline
@@ -128,14 +134,32 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     }))
 }
 
-/// Roles are created with their tag in the same call, so an untagged role is never ours.
+/// Roles are created with their tags in the same call, so an untagged role is never ours,
+/// and one tagged for another region serves another region's function.
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     Ownership::require_ours(
         actual.stack_tag.as_deref(),
         Kind::Role,
         &desired.name,
         &desired.stack,
-    )
+    )?;
+    match actual.region_tag.as_deref() {
+        Some(region) if region != desired.region => Err(Foreign::refused(
+            Kind::Role,
+            &desired.name,
+            &desired.stack,
+            format!("is tagged {REGION_TAG}={region}"),
+            format!("it serves the stack in {region}: delete or rename it, or pass --role-arn"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a role of the old, region-less name was last written for this region's stack
+/// (its inline policy is exactly this region's): then this region's teardown removes it.
+pub fn is_this_regions_legacy(desired: &Desired, actual: &Actual) -> bool {
+    actual.stack_tag.as_deref() == Some(desired.stack.as_str())
+        && actual.runtime_policy.as_ref() == Some(&desired.runtime_policy)
 }
 
 pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
@@ -179,6 +203,12 @@ pub async fn apply(
                 Tag::builder()
                     .key(STACK_TAG)
                     .value(&desired.stack)
+                    .build()?,
+            )
+            .tags(
+                Tag::builder()
+                    .key(REGION_TAG)
+                    .value(&desired.region)
                     .build()?,
             )
             .send()
@@ -303,13 +333,15 @@ mod tests {
     #[test]
     fn diff_and_ownership() {
         let d = Desired {
-            name: "s-api-role".into(),
+            name: "s-api-us-east-1-role".into(),
             stack: "s".into(),
+            region: "us-east-1".into(),
             trust: serde_json::json!({"a": 1}),
             runtime_policy: serde_json::json!({"b": 2}),
         };
         let ok = Actual {
             stack_tag: Some("s".into()),
+            region_tag: Some("us-east-1".into()),
             trust: Some(d.trust.clone()),
             runtime_policy: Some(d.runtime_policy.clone()),
             extra_inline: vec![],
@@ -336,8 +368,20 @@ mod tests {
         assert!(check_owner(&d, &ok).is_ok());
         let untagged = Actual {
             stack_tag: None,
-            ..ok
+            ..ok.clone()
         };
         assert!(check_owner(&d, &untagged).is_err());
+        let other_region = Actual {
+            region_tag: Some("eu-west-1".into()),
+            ..ok.clone()
+        };
+        let err = check_owner(&d, &other_region).unwrap_err().to_string();
+        assert!(err.contains("catup:region=eu-west-1"), "{err}");
+        assert!(is_this_regions_legacy(&d, &ok));
+        let written_elsewhere = Actual {
+            runtime_policy: Some(serde_json::json!({"b": 3})),
+            ..ok
+        };
+        assert!(!is_this_regions_legacy(&d, &written_elsewhere));
     }
 }

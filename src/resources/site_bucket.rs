@@ -6,6 +6,8 @@ use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
 use super::bucket::{self, Basics, Changing, PublicAccessFlags};
+use super::exposure;
+use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, reason, retry_while_settling, Aws, Progress, SdkResultExt, Settling};
 use crate::plan::{Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
@@ -27,6 +29,8 @@ pub struct Desired {
 pub struct Website {
     pub index: Option<String>,
     pub error: Option<String>,
+    /// RedirectAllRequestsTo or routing rules: the site would send visitors elsewhere.
+    pub redirects: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,10 @@ pub struct Actual {
     pub policy: Option<Value>,
     pub website: Option<Website>,
     pub sse_s3: bool,
+    /// Objects under `images/`: read unless the bucket is tagged as a site bucket.
+    pub holds_images: bool,
+    /// The site needs no CORS (its pages are same-origin); any rule is drift.
+    pub cors_rules: usize,
 }
 
 pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
@@ -50,11 +58,18 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let Some(basics) = bucket::describe(aws, name).await? else {
         return Ok(None);
     };
-    let (public_access, policy, website, sse_s3) = tokio::try_join!(
+    let (public_access, policy, website, sse_s3, holds_images, cors_rules) = tokio::try_join!(
         bucket::read_public_access(aws, name),
         bucket::read_policy(aws, name),
         read_website(aws, name),
         bucket::read_sse_s3(aws, name),
+        async {
+            match ownership::role_tag(&basics) {
+                Some(_) => Ok(false),
+                None => ownership::holds_images(aws, name).await,
+            }
+        },
+        exposure::cors_rule_count(aws, name),
     )?;
     Ok(Some(Actual {
         basics,
@@ -62,6 +77,8 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         policy,
         website,
         sse_s3,
+        holds_images,
+        cors_rules,
     }))
 }
 
@@ -74,21 +91,33 @@ async fn read_website(aws: &Aws, name: &str) -> anyhow::Result<Option<Website>> 
         .await
         .or_absent(|| format!("read website configuration of bucket {name}"))?;
     Ok(out.map(|o| Website {
+        redirects: o.redirect_all_requests_to.is_some() || !o.routing_rules().is_empty(),
         index: o.index_document.map(|d| d.suffix),
         error: o.error_document.map(|d| d.key),
     }))
 }
 
+/// Ours (or a killed deploy's leftover), never the images bucket, and nothing that holds
+/// images or blocks all public access unless catup made it a site bucket.
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-    actual
-        .basics
-        .check_deployable(Kind::SiteBucket, &desired.name, &desired.stack)
+    let (name, stack) = (desired.name.as_str(), desired.stack.as_str());
+    let basics = &actual.basics;
+    basics.check_deployable(Kind::SiteBucket, name, stack)?;
+    ownership::check_role(basics, BucketRole::Site, name, stack)?;
+    ownership::check_may_become_public(
+        basics,
+        actual.public_access,
+        actual.holds_images,
+        name,
+        stack,
+    )
 }
 
 fn desired_website() -> Website {
     Website {
         index: Some(INDEX_DOCUMENT.into()),
         error: Some(INDEX_DOCUMENT.into()),
+        redirects: false,
     }
 }
 
@@ -97,7 +126,10 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         return Change::Create;
     };
     Change::from_checks(&[
-        ("tags", !actual.basics.tagged_for(&desired.stack)),
+        (
+            "tags",
+            !actual.basics.tagged_as(&desired.stack, BucketRole::Site),
+        ),
         (
             "public access block",
             actual.public_access != Some(POLICY_ONLY),
@@ -105,6 +137,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
         ("policy", actual.policy.as_ref() != Some(&desired.policy)),
         ("website", actual.website != Some(desired_website())),
         ("encryption", !actual.sse_s3),
+        ("cors", actual.cors_rules > 0),
     ])
 }
 
@@ -117,7 +150,8 @@ pub async fn apply(
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
     let target = Changing::new(aws, name, change, progress);
-    bucket::ensure_tagged(&target, &desired.stack, actual.map(|a| &a.basics), change).await?;
+    let basics = actual.map(|a| &a.basics);
+    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Site, basics, change).await?;
     // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
     if change.differs("public access block") {
         bucket::put_public_access(&target, POLICY_ONLY).await?;
@@ -143,6 +177,9 @@ pub async fn apply(
             })
             .await
             .or_fail(|| format!("set website hosting of bucket {name}"))?;
+    }
+    if change.differs("cors") && actual.is_some() {
+        exposure::remove_cors(aws, name).await?;
     }
     Ok(change.outcome())
 }
@@ -200,7 +237,7 @@ const POLICY_PROPAGATION: Settling = Settling::up_to(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::STACK_TAG;
+    use crate::stack::{ROLE_TAG, STACK_TAG};
 
     fn desired_in(region: &str) -> Desired {
         let stack = Stack::example(region);
@@ -210,13 +247,18 @@ mod tests {
     fn in_sync(d: &Desired) -> Actual {
         Actual {
             basics: Basics {
-                tags: vec![(STACK_TAG.into(), d.stack.clone())],
-                empty: false,
+                tags: vec![
+                    (STACK_TAG.into(), d.stack.clone()),
+                    (ROLE_TAG.into(), "site".into()),
+                ],
+                leftover: false,
             },
             public_access: Some(POLICY_ONLY),
             policy: Some(d.policy.clone()),
             website: Some(desired_website()),
             sse_s3: true,
+            holds_images: false,
+            cors_rules: 0,
         }
     }
 
@@ -250,6 +292,7 @@ mod tests {
         a.website = Some(Website {
             index: Some("index.html".into()),
             error: Some("error.html".into()),
+            redirects: false,
         });
         assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["website".into()]));
 

@@ -113,61 +113,6 @@ pub fn config_js(function_url: &str) -> SiteFile {
     SiteFile::new(CONFIG_JS.to_owned(), body.into_bytes(), Some("no-cache"))
 }
 
-/// Every file under `dir` (keys relative to it, with '/'), except its placeholder config.js,
-/// which is always replaced by the generated one.
-pub fn load_frontend(dir: &Path) -> anyhow::Result<Vec<SiteFile>> {
-    if dir.is_file() {
-        bail!(
-            "--frontend {} is a file: pass the folder that holds index.html",
-            dir.display()
-        );
-    }
-    if !dir.is_dir() {
-        bail!(
-            "frontend folder {} not found: pass --frontend DIR (the folder with index.html)",
-            dir.display()
-        );
-    }
-    let mut files = Vec::new();
-    collect(dir, dir, &mut files)?;
-    files.sort_by(|a, b| a.key.cmp(&b.key));
-    if !files.iter().any(|f| f.key == "index.html") {
-        bail!(
-            "frontend folder {} has no index.html: pass --frontend DIR (the folder with index.html)",
-            dir.display()
-        );
-    }
-    Ok(files)
-}
-
-fn collect(root: &Path, dir: &Path, files: &mut Vec<SiteFile>) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("read frontend folder {}", dir.display()))?;
-    for entry in entries {
-        let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            collect(root, &path, files)?;
-            continue;
-        }
-        let key = path
-            .strip_prefix(root)?
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        if key == CONFIG_JS {
-            continue;
-        }
-        let cache_control = cache_control(&key);
-        files.push(SiteFile::from_path(key, &path, cache_control)?);
-    }
-    Ok(())
-}
-
 /// Key -> ETag (quotes removed) of every object in the bucket; empty when the bucket is gone.
 pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<HashMap<String, String>> {
     let mut etags = HashMap::new();
@@ -339,28 +284,5 @@ mod tests {
         etags.insert("app.js".into(), "0".repeat(32));
         assert_eq!(diff(&files, &etags), Change::Update(vec!["app.js".into()]));
         assert_eq!(stale(&files, &etags).len(), 1);
-    }
-
-    #[test]
-    fn frontend_folder_is_loaded_without_its_placeholder_config() {
-        let dir = std::env::temp_dir().join(format!("catup-frontend-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("img")).unwrap();
-        std::fs::write(dir.join("index.html"), "<html>").unwrap();
-        std::fs::write(dir.join("config.js"), "placeholder").unwrap();
-        std::fs::write(dir.join("img/cat.png"), [1, 2, 3]).unwrap();
-        std::fs::write(dir.join(".DS_Store"), "x").unwrap();
-        let keys: Vec<String> = load_frontend(&dir)
-            .unwrap()
-            .into_iter()
-            .map(|f| f.key)
-            .collect();
-        assert_eq!(keys, vec!["img/cat.png", "index.html"]);
-
-        std::fs::remove_file(dir.join("index.html")).unwrap();
-        let err = load_frontend(&dir).unwrap_err().to_string();
-        assert!(err.contains("no index.html"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
-        let err = load_frontend(&dir).unwrap_err().to_string();
-        assert!(err.contains("not found"), "{err}");
     }
 }

@@ -8,6 +8,9 @@ use aws_config::SdkConfig;
 use catup_testkit::{elf, unique_name, Moto, TEST_REGION};
 use serde_json::Value;
 
+/// What a lab account's LabRole trusts (Lambda among other services).
+pub const LAB_ROLE_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["lambda.amazonaws.com","ec2.amazonaws.com"]},"Action":"sts:AssumeRole"}]}"#;
+
 pub struct World {
     pub moto: Moto,
     pub stack: String,
@@ -231,7 +234,7 @@ impl World {
             .await
             .create_role()
             .role_name("LabRole")
-            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+            .assume_role_policy_document(LAB_ROLE_TRUST)
             .send()
             .await
             .expect("create LabRole");
@@ -270,6 +273,15 @@ impl World {
 
     pub fn function(&self) -> String {
         format!("{}-api", self.stack)
+    }
+
+    /// The function's role: IAM is global, so its name holds the region.
+    pub fn role(&self) -> String {
+        self.role_of(&self.stack)
+    }
+
+    pub fn role_of(&self, stack: &str) -> String {
+        format!("{stack}-api-{}-role", self.region)
     }
 
     /// A copy of the repository's frontend/ that a test may change.

@@ -108,7 +108,7 @@ async fn fresh_deploy_creates_every_resource_as_specified() {
     }
 
     // Role: Lambda may assume it; the inline policy is the least-privilege document.
-    let role_name = format!("{}-api-role", w.stack);
+    let role_name = w.role();
     let role = iam
         .get_role()
         .role_name(&role_name)
@@ -333,11 +333,7 @@ async fn role_arn_uses_an_existing_role_and_never_deletes_it() {
     assert_eq!(role_line["state"], "external");
     let function = w.function_configuration().await;
     assert_eq!(function.role(), Some(arn));
-    let err = iam
-        .get_role()
-        .role_name(format!("{}-api-role", w.stack))
-        .send()
-        .await;
+    let err = iam.get_role().role_name(w.role()).send().await;
     assert!(err.is_err(), "no role of catup's own");
 
     let status = w

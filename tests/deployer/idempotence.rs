@@ -234,7 +234,7 @@ async fn status_prints_the_function_url_alone_on_the_first_line() {
         assert!(status.get(field).is_some(), "{field} in {status:#}");
     }
     assert_eq!(status["function_name"], w.function());
-    assert_eq!(status["role_name"], format!("{}-api-role", w.stack));
+    assert_eq!(status["role_name"], w.role());
 }
 
 /// A deploy killed between creating a bucket and tagging it leaves an empty untagged
@@ -291,54 +291,6 @@ async fn status_reports_a_foreign_function_as_drifted() {
     );
 }
 
-/// Lambda refuses a role IAM has not propagated yet (moto: a role that does not exist yet):
-/// deploy retries with a progress line until it can be assumed.
-#[tokio::test]
-async fn create_function_waits_for_the_role_to_become_assumable() {
-    let w = World::new();
-    let arn = "arn:aws:iam::123456789012:role/late-role";
-    let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
-    let env = w.moto.env();
-    let (dir, stack) = (w.dir.clone(), w.stack.clone());
-    let args = [
-        "--stack",
-        &stack,
-        "deploy",
-        "--bootstrap",
-        &bootstrap,
-        "--role-arn",
-        arn,
-    ]
-    .map(String::from);
-    let running = std::thread::spawn(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        crate::common::run_catup(&dir, &env, &args)
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    w.iam()
-        .await
-        .create_role()
-        .role_name("late-role")
-        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
-        .send()
-        .await
-        .unwrap();
-    let deploy = running.join().unwrap();
-    let deploy = deploy.ok();
-    assert!(
-        deploy
-            .stderr
-            .contains("IAM role not assumable yet, retrying"),
-        "{}",
-        deploy.stderr
-    );
-    assert!(
-        deploy.stdout.contains("created  function"),
-        "{}",
-        deploy.stdout
-    );
-}
-
 /// Credentials and region from a named profile (--profile), as the AWS CLI reads them.
 #[tokio::test]
 async fn profile_supplies_credentials_and_region() {
@@ -375,7 +327,7 @@ async fn profile_supplies_credentials_and_region() {
 async fn widened_role_and_images_bucket_policy_are_drift_that_deploy_removes() {
     let w = World::new();
     w.deploy();
-    let role = format!("{}-api-role", w.stack);
+    let role = w.role();
     let iam = w.iam().await;
     iam.put_role_policy()
         .role_name(&role)

@@ -3,13 +3,16 @@
 
 mod account_limits;
 mod bad_input;
+mod bucket_roles;
 mod build_kit;
 mod build_toolchain;
+mod checks_first;
 mod cli_surface;
 mod common;
 mod connecting;
 mod dev;
 mod drift;
+mod exposure;
 mod faults;
 mod fresh;
 mod function_build;
@@ -17,7 +20,11 @@ mod function_input;
 mod idempotence;
 mod interruption;
 mod logs;
+mod overrides;
+mod ownership;
+mod private_stays_private;
 mod regions;
+mod role_per_region;
 mod runtime_api;
 mod scale;
 mod security;

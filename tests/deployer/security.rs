@@ -213,7 +213,7 @@ async fn site_bucket_policy_grants_only_get_object_on_the_site_objects() {
 // The function's role.
 
 fn role_name(w: &World) -> String {
-    format!("{}-role", w.function())
+    w.role()
 }
 
 /// Every policy document the role's permissions come from: inline and attached managed ones.

@@ -122,7 +122,7 @@ async fn bucket(w: &World, name: &str) -> Value {
 /// The stack's whole deployed state, normalised.
 pub async fn snapshot(w: &World, stack: &str) -> Value {
     let function = format!("{stack}-api");
-    let role_name = format!("{function}-role");
+    let role_name = w.role_of(stack);
     let iam = w.iam().await;
     let role = match iam.get_role().role_name(&role_name).send().await {
         Ok(out) => {

@@ -75,12 +75,7 @@ async fn teardown_removes_everything_and_a_second_one_has_nothing_to_do() {
         .await
         .is_err());
     let iam = w.iam().await;
-    assert!(iam
-        .get_role()
-        .role_name(format!("{}-api-role", w.stack))
-        .send()
-        .await
-        .is_err());
+    assert!(iam.get_role().role_name(w.role()).send().await.is_err());
     let groups = w
         .logs()
         .await
@@ -132,7 +127,7 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
     let iam = w.iam().await;
     let role = iam
         .create_role()
-        .role_name(format!("{}-api-role", w.stack))
+        .role_name(w.role())
         .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
         .send()
         .await
@@ -145,7 +140,7 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
         "deploy changed nothing"
     );
     w.catup(&["teardown", "--yes"])
-        .fails_with(1, &format!("role {}-api-role", w.stack));
+        .fails_with(1, &format!("role {}", w.role()));
     assert!(iam
         .get_role()
         .role_name(role.role.unwrap().role_name())

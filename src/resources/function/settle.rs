@@ -12,10 +12,26 @@ use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
 
+/// Who made the function's role, which says how long IAM may still be propagating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleOrigin {
+    /// Created by this deploy.
+    CreatedNow,
+    /// Catup's, created earlier (perhaps by a deploy killed right after).
+    CreatedEarlier,
+    /// Given with --role-arn: not new, so "cannot be assumed" is final.
+    Given,
+}
+
 /// How long IAM may take to let Lambda assume the function's role: up to 5 minutes for a role
-/// catup has just created (what Terraform allows for IAM propagation), 2 for an older one.
-pub(super) fn role_propagation(role_just_created: bool) -> Settling {
-    let minutes = if role_just_created { 5 } else { 2 };
+/// catup has just created (what Terraform allows for IAM propagation), 2 for an older one of
+/// catup's, none for a role catup did not create.
+pub(super) fn role_propagation(origin: RoleOrigin) -> Settling {
+    let minutes = match origin {
+        RoleOrigin::CreatedNow => 5,
+        RoleOrigin::CreatedEarlier => 2,
+        RoleOrigin::Given => 0,
+    };
     Settling::up_to(Duration::from_secs(minutes * 60), Duration::from_secs(10))
 }
 
@@ -134,7 +150,7 @@ pub(super) async fn wait_until_applied(
 
 /// Retries a call while Lambda says the function's role cannot be assumed yet.
 pub(super) struct RolePropagation<'a> {
-    pub(super) just_created: bool,
+    pub(super) origin: RoleOrigin,
     pub(super) name: &'a str,
     pub(super) progress: Progress<'a>,
 }
@@ -150,7 +166,7 @@ impl RolePropagation<'_> {
     {
         let name = self.name;
         retry_while_settling(
-            role_propagation(self.just_created),
+            role_propagation(self.origin),
             |e| role_not_yet_assumable(error_code(e), &reason(e)),
             |delay, attempt| {
                 (self.progress)(format!(
@@ -196,9 +212,11 @@ mod tests {
     }
 
     #[test]
-    fn a_just_created_role_gets_five_minutes_an_older_one_two() {
+    fn a_just_created_role_gets_five_minutes_an_older_one_two_a_given_one_none() {
         use std::time::Duration;
-        assert_eq!(role_propagation(true).limit, Duration::from_secs(300));
-        assert_eq!(role_propagation(false).limit, Duration::from_secs(120));
+        let limit = |origin| role_propagation(origin).limit;
+        assert_eq!(limit(RoleOrigin::CreatedNow), Duration::from_secs(300));
+        assert_eq!(limit(RoleOrigin::CreatedEarlier), Duration::from_secs(120));
+        assert_eq!(limit(RoleOrigin::Given), Duration::ZERO);
     }
 }
