@@ -15,6 +15,17 @@ use crate::call_log::CallLog;
 pub use crate::connect::ConnectOptions;
 use crate::region::Region;
 
+/// A service's client from the shared configuration, with -v's log of every call.
+macro_rules! logged_client {
+    ($sdk:ident, $config:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($config)
+                .interceptor(CallLog)
+                .build(),
+        )
+    };
+}
+
 /// Clients for every service the stack uses, all from one configuration.
 #[derive(Debug, Clone)]
 pub struct Aws {
@@ -47,26 +58,10 @@ impl Aws {
             .build();
         Aws {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            lambda: aws_sdk_lambda::Client::from_conf(
-                aws_sdk_lambda::config::Builder::from(config)
-                    .interceptor(CallLog)
-                    .build(),
-            ),
-            iam: aws_sdk_iam::Client::from_conf(
-                aws_sdk_iam::config::Builder::from(config)
-                    .interceptor(CallLog)
-                    .build(),
-            ),
-            sts: aws_sdk_sts::Client::from_conf(
-                aws_sdk_sts::config::Builder::from(config)
-                    .interceptor(CallLog)
-                    .build(),
-            ),
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
-                aws_sdk_cloudwatchlogs::config::Builder::from(config)
-                    .interceptor(CallLog)
-                    .build(),
-            ),
+            lambda: logged_client!(aws_sdk_lambda, config),
+            iam: logged_client!(aws_sdk_iam, config),
+            sts: logged_client!(aws_sdk_sts, config),
+            logs: logged_client!(aws_sdk_cloudwatchlogs, config),
             s3control: s3control_client(config, endpoint_url.as_deref()),
             region,
             endpoint_url,
