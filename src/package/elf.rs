@@ -1,7 +1,8 @@
 //! The bootstrap check: an x86_64 Linux executable whose glibc needs Lambda can meet.
 
 use object::elf::{self, FileHeader64};
-use object::read::elf::FileHeader as _;
+use object::read::elf::{Dyn as _, FileHeader as _, ProgramHeader as _};
+use object::read::{Bytes, StringTable};
 use object::LittleEndian;
 
 use super::{PackageError, MAX_GLIBC};
@@ -63,7 +64,9 @@ pub fn check_bootstrap(bytes: &[u8]) -> Result<ElfInfo, PackageError> {
         other => return Err(not_executable(&format!("an ELF file of type {other}"))),
     }
 
-    let max_glibc = max_glibc_needed(header, data)?;
+    // The section table may be stripped (sstrip) while the loader still reads the version
+    // needs through the dynamic segment: both are read, the newer version counts.
+    let max_glibc = max_glibc_needed(header, data)?.max(max_glibc_in_dynamic(header, data)?);
     if let Some((major, minor)) = max_glibc.filter(|&v| v > MAX_GLIBC) {
         return Err(PackageError::GlibcTooNew { major, minor });
     }
@@ -93,6 +96,81 @@ fn max_glibc_needed(
         }
     }
     Ok(max)
+}
+
+/// The newest glibc version in the version needs the dynamic segment points at (DT_VERNEED,
+/// DT_STRTAB), read the way the loader reads them: through the program headers.
+fn max_glibc_in_dynamic(
+    header: &FileHeader64<LittleEndian>,
+    data: &[u8],
+) -> Result<Option<(u32, u32)>, PackageError> {
+    let endian = LittleEndian;
+    let segments = header.program_headers(endian, data).map_err(object_error)?;
+    let mut dynamic = None;
+    for segment in segments {
+        if let Some(entries) = segment.dynamic(endian, data).map_err(object_error)? {
+            dynamic = Some(entries);
+        }
+    }
+    let Some(dynamic) = dynamic else {
+        return Ok(None);
+    };
+    let value = |tag: u32| {
+        dynamic
+            .iter()
+            .find(|d| d.tag32(endian) == Some(tag))
+            .map(|d| d.d_val(endian))
+    };
+    // A virtual address, as the file offset of the loadable segment that holds it.
+    let offset = |address: u64| {
+        segments
+            .iter()
+            .filter(|s| s.p_type(endian) == elf::PT_LOAD)
+            .find(|s| {
+                let start = s.p_vaddr(endian);
+                address >= start && address - start < s.p_filesz(endian)
+            })
+            .map(|s| address - s.p_vaddr(endian) + s.p_offset(endian))
+    };
+    let (Some(verneed), Some(strtab), Some(strsz)) = (
+        value(elf::DT_VERNEED),
+        value(elf::DT_STRTAB),
+        value(elf::DT_STRSZ),
+    ) else {
+        return Ok(None);
+    };
+    let outside = || malformed("the dynamic segment points outside the file");
+    let (verneed, strtab) = (
+        offset(verneed).ok_or_else(outside)?,
+        offset(strtab).ok_or_else(outside)?,
+    );
+    let strings = StringTable::new(data, strtab, strtab + strsz);
+    let bytes = Bytes(data);
+    let index = |at: u64| usize::try_from(at).map_err(|_| outside());
+    let mut max = None;
+    let mut need_at = verneed;
+    // Bounded by the file's size: a loop of next-offsets in a damaged file ends too.
+    for _ in 0..data.len() / 16 {
+        let need = bytes
+            .read_at::<elf::Verneed<LittleEndian>>(index(need_at)?)
+            .map_err(|()| outside())?;
+        let mut aux_at = need_at + u64::from(need.vn_aux.get(endian));
+        for _ in 0..need.vn_cnt.get(endian) {
+            let aux = bytes
+                .read_at::<elf::Vernaux<LittleEndian>>(index(aux_at)?)
+                .map_err(|()| outside())?;
+            let name = strings
+                .get(aux.vna_name.get(endian))
+                .map_err(|()| outside())?;
+            max = max.max(glibc_version(name));
+            aux_at += u64::from(aux.vna_next.get(endian));
+        }
+        match need.vn_next.get(endian) {
+            0 => return Ok(max),
+            next => need_at += u64::from(next),
+        }
+    }
+    Err(outside())
 }
 
 /// `GLIBC_2.2.5` -> (2, 2), `GLIBC_2.34` -> (2, 34); `GLIBC_PRIVATE` and other names -> None.
@@ -329,6 +407,35 @@ mod tests {
         assert_eq!(glibc_version(b"GCC_3.0"), None);
         assert_eq!(glibc_version(b"GLIBC_ABI_DT_RELR"), Some((2, 36)));
         assert!(Some((2, 10)) < Some((2, 34)), "numeric, not string, order");
+    }
+
+    #[test]
+    fn a_binary_without_section_headers_is_read_through_its_dynamic_segment() {
+        let Ok(mut binary) = std::fs::read("/bin/true") else {
+            return;
+        };
+        let before = check_bootstrap(&binary)
+            .expect("this machine's /bin/true")
+            .max_glibc;
+        assert!(before.is_some());
+        // Claim a newer glibc in the version-name strings (same length), then strip the
+        // section table as sstrip does: only the dynamic segment still says what is needed.
+        let newest = format!("GLIBC_{}.{}", before.unwrap().0, before.unwrap().1);
+        let at = binary
+            .windows(newest.len())
+            .position(|w| w == newest.as_bytes())
+            .expect("the version name");
+        binary[at..at + newest.len()].copy_from_slice(&b"GLIBC_2.99"[..newest.len()]);
+        for field in [0x28..0x30, 0x3c..0x3e, 0x3e..0x40] {
+            binary[field].fill(0); // e_shoff, e_shnum, e_shstrndx
+        }
+        match check_bootstrap(&binary) {
+            Err(PackageError::GlibcTooNew {
+                major: 2,
+                minor: 99,
+            }) => {}
+            other => panic!("a stripped section table hid GLIBC_2.99: {other:?}"),
+        }
     }
 
     #[test]
