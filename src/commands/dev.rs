@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use super::{default_frontend, deploy::deploy, validate_names, Context};
 use crate::aws::Aws;
 use crate::cli::{DevArgs, GlobalArgs};
-use crate::local::emulator::Emulator;
+use crate::local::emulator::{find_on_path, Emulator};
 use crate::local::function_url::{LocalFunctionUrl, MAX_EVENT_BYTES};
 use crate::local::http::serve;
 use crate::local::site::LocalWebsite;
@@ -248,12 +248,7 @@ fn catup_program() -> String {
     let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
         return "catup".to_owned();
     };
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("catup"))
-            .find(|candidate| candidate.is_file())
-    });
-    match on_path.and_then(|p| std::fs::canonicalize(p).ok()) {
+    match find_on_path("catup").and_then(|p| std::fs::canonicalize(p).ok()) {
         Some(found) if found == me => "catup".to_owned(),
         _ => shell_quote(&me.to_string_lossy()),
     }

@@ -104,8 +104,8 @@ impl Drop for Emulator {
     }
 }
 
-/// The first executable `name` on PATH.
-fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
+/// The first executable `name` on PATH, as a shell finds it.
+pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(name))
