@@ -156,4 +156,9 @@ pub struct TeardownArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Only list what teardown would do to each resource (delete / absent / refused /
+    /// external) and delete nothing; needs no --yes. Exits 0 when teardown would go ahead
+    /// (or find nothing to delete), 1 when it would refuse (the refusal on stderr).
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -224,6 +224,37 @@ impl fmt::Display for TeardownReport {
     }
 }
 
+/// `teardown --dry-run`: what teardown would do to each resource; nothing was deleted.
+#[derive(Debug, Serialize)]
+pub struct TeardownPlanReport {
+    pub stack: String,
+    pub region: String,
+    /// Teardown would delete something and refuse nothing.
+    pub would_delete: bool,
+    /// The error teardown would stop with before deleting anything, if it would refuse.
+    pub refusal: Option<String>,
+    /// Per resource: delete / absent / refused (detail: why) / external.
+    pub resources: Vec<ResourceLine>,
+}
+
+impl fmt::Display for TeardownPlanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "teardown --dry-run of stack '{}' in {} (nothing was deleted):",
+            self.stack, self.region
+        )?;
+        for line in &self.resources {
+            writeln!(f, "{line}")?;
+        }
+        match (&self.refusal, self.would_delete) {
+            (Some(_), _) => writeln!(f, "teardown would refuse and delete nothing"),
+            (None, true) => writeln!(f, "teardown would delete the resources marked delete"),
+            (None, false) => writeln!(f, "nothing to do: the stack has no resources here"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

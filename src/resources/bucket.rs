@@ -27,7 +27,7 @@ const NAME_RELEASE: Settling = Settling::up_to(Duration::from_secs(180), Duratio
 const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
 
 mod emptying;
-pub use emptying::{empty, empty_and_delete};
+pub use emptying::{delete_emptied, empty, empty_and_delete};
 
 /// A bucket a deploy is changing, and how it reports waiting for S3.
 #[derive(Clone, Copy)]
@@ -144,6 +144,25 @@ pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>>
         && is_empty(aws, bucket).await?
         && ownership::is_unconfigured(aws, bucket).await?;
     Ok(Some(Basics { tags, leftover }))
+}
+
+/// Whose the bucket is, in one call where the tags decide: GetBucketTagging answers for a
+/// tagged bucket and says NoSuchBucket for a missing one. Anything else (no tags, another
+/// account's bucket, another region's) goes through [`describe`], whose HeadBucket gives the
+/// error that says what to do and whose probe finds a killed deploy's leftover.
+pub async fn read_owner(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics>> {
+    match aws.s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(tagging) if !tagging.tag_set().is_empty() => Ok(Some(Basics {
+            tags: tagging
+                .tag_set
+                .into_iter()
+                .map(|tag| (tag.key, tag.value))
+                .collect(),
+            leftover: false,
+        })),
+        Err(e) if error_code(&e) == Some("NoSuchBucket") => Ok(None),
+        _ => describe(aws, bucket).await,
+    }
 }
 
 async fn read_tags(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<(String, String)>> {

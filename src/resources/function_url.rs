@@ -99,6 +99,11 @@ pub async fn describe(aws: &Aws, function: &str) -> anyhow::Result<Option<Actual
     }))
 }
 
+/// Whether the function has a URL (one call; teardown needs no more).
+pub async fn exists(aws: &Aws, function: &str) -> anyhow::Result<bool> {
+    Ok(read_config(aws, function).await?.is_some())
+}
+
 async fn read_config(
     aws: &Aws,
     function: &str,

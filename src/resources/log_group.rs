@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_cloudwatchlogs::types::LogGroup;
+
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
@@ -31,18 +33,7 @@ pub fn desired(stack: &Stack) -> Desired {
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let page = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .send()
-        .await
-        .or_fail(|| format!("read log group {name}"))?;
-    let Some(group) = page
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(name))
-    else {
+    let Some(group) = find(aws, name).await? else {
         return Ok(None);
     };
     // Tags are addressed by the ARN without the trailing ":*".
@@ -51,21 +42,60 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
         .map(str::to_owned)
         .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_owned()))
         .unwrap_or_default();
-    let tags = aws
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .or_absent(|| format!("read tags of log group {name}"))?;
-    let stack_tag = tags
-        .and_then(|t| t.tags)
-        .and_then(|mut t: HashMap<String, String>| t.remove(STACK_TAG));
+    let stack_tag = read_stack_tag(aws, name, &arn).await?;
     Ok(Some(Actual {
         arn,
         retention_days: group.retention_in_days(),
         stack_tag,
     }))
+}
+
+/// The ARN a log group of this name has in this region and account, without ":*".
+pub fn arn_of(region: &str, account_id: &str, name: &str) -> String {
+    format!("arn:aws:logs:{region}:{account_id}:log-group:{name}")
+}
+
+/// What [`describe`] reads, in one round trip: the tags are read by the ARN the group would
+/// have beside the listing that says whether it exists (a missing group's tags answer
+/// ResourceNotFoundException on AWS, an empty set on moto: either way the listing decides).
+pub async fn describe_at_once(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option<Actual>> {
+    let (group, stack_tag) = tokio::join!(find(aws, name), read_stack_tag(aws, name, arn));
+    let Some(group) = group? else {
+        return Ok(None);
+    };
+    Ok(Some(Actual {
+        arn: arn.to_owned(),
+        retention_days: group.retention_in_days(),
+        stack_tag: stack_tag?,
+    }))
+}
+
+async fn find(aws: &Aws, name: &str) -> anyhow::Result<Option<LogGroup>> {
+    let page = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .or_fail(|| format!("read log group {name}"))?;
+    Ok(page
+        .log_groups
+        .unwrap_or_default()
+        .into_iter()
+        .find(|g| g.log_group_name() == Some(name)))
+}
+
+async fn read_stack_tag(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option<String>> {
+    let tags = aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .or_absent(|| format!("read tags of log group {name}"))?;
+    Ok(tags
+        .and_then(|t| t.tags)
+        .and_then(|mut t: HashMap<String, String>| t.remove(STACK_TAG)))
 }
 
 /// catup creates the log group with its tag in one call, so an untagged one is never its own

@@ -77,45 +77,84 @@ fn unless_denied<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let role = get_role(aws, name).await?;
+    let Some(role) = role else {
+        return Ok(None);
+    };
+    let (inline, attached) = tokio::try_join!(list_inline(aws, name), list_attached(aws, name))?;
+    let policy = get_runtime_policy(aws, name).await?;
+    Ok(Some(actual_of(&role, &inline, &attached, policy)))
+}
+
+/// What [`describe`] reads, in one round trip: the policy reads do not wait for GetRole
+/// (IAM answers each with NoSuchEntity when the role does not exist).
+pub async fn describe_at_once(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+    let (role, inline, attached, policy) = tokio::join!(
+        get_role(aws, name),
+        list_inline(aws, name),
+        list_attached(aws, name),
+        get_runtime_policy(aws, name)
+    );
+    let Some(role) = role? else {
+        return Ok(None);
+    };
+    Ok(Some(actual_of(&role, &inline?, &attached?, policy?)))
+}
+
+type Role = aws_sdk_iam::types::Role;
+type InlineList = aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
+type AttachedList =
+    aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
+type RolePolicy = aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
+
+async fn get_role(aws: &Aws, name: &str) -> anyhow::Result<Option<Role>> {
     let role = unless_denied(
         aws.iam.get_role().role_name(name).send().await,
         &format!("read role {name}"),
     )?
     .or_absent(|| format!("read role {name}"))?;
-    let Some(role) = role.and_then(|r| r.role) else {
-        return Ok(None);
-    };
-    let (inline, attached) = tokio::try_join!(
-        async {
-            aws.iam
-                .list_role_policies()
-                .role_name(name)
-                .send()
-                .await
-                .or_fail(|| format!("list inline policies of role {name}"))
-        },
-        async {
-            aws.iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .send()
-                .await
-                .or_fail(|| format!("list attached policies of role {name}"))
-        },
-    )?;
-    let policy = aws
-        .iam
+    Ok(role.and_then(|r| r.role))
+}
+
+async fn list_inline(aws: &Aws, name: &str) -> anyhow::Result<InlineList> {
+    aws.iam
+        .list_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .or_fail(|| format!("list inline policies of role {name}"))
+}
+
+async fn list_attached(aws: &Aws, name: &str) -> anyhow::Result<AttachedList> {
+    aws.iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .or_fail(|| format!("list attached policies of role {name}"))
+}
+
+async fn get_runtime_policy(aws: &Aws, name: &str) -> anyhow::Result<Option<RolePolicy>> {
+    aws.iam
         .get_role_policy()
         .role_name(name)
         .policy_name(INLINE_POLICY)
         .send()
         .await
-        .or_absent(|| format!("read inline policy {INLINE_POLICY} of role {name}"))?;
+        .or_absent(|| format!("read inline policy {INLINE_POLICY} of role {name}"))
+}
+
+fn actual_of(
+    role: &Role,
+    inline: &InlineList,
+    attached: &AttachedList,
+    policy: Option<RolePolicy>,
+) -> Actual {
     let tag = |key: &str| {
         let found = role.tags().iter().find(|t| t.key() == key);
         found.map(|t| t.value().to_owned())
     };
-    Ok(Some(Actual {
+    Actual {
         stack_tag: tag(STACK_TAG),
         region_tag: tag(REGION_TAG),
         trust: role.assume_role_policy_document().and_then(parse_document),
@@ -131,7 +170,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_owned))
             .collect(),
-    }))
+    }
 }
 
 /// Roles are created with their tags in the same call, so an untagged role is never ours,
@@ -312,6 +351,23 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .await
         .or_absent(|| format!("delete role {name}"))?;
     Ok(Outcome::of_deletion(gone.is_some()))
+}
+
+/// Like [`delete`], with the policies a read just found (no listing first). A policy added
+/// since makes IAM answer DeleteConflict; then [`delete`] lists them again.
+pub async fn delete_described(aws: &Aws, name: &str, actual: &Actual) -> anyhow::Result<Outcome> {
+    let mut inline = actual.extra_inline.clone();
+    if actual.runtime_policy.is_some() {
+        inline.push(INLINE_POLICY.to_owned());
+    }
+    remove_extra_policies(aws, name, &inline, &actual.attached).await?;
+    match aws.iam.delete_role().role_name(name).send().await {
+        Err(e) if error_code(&e) == Some("DeleteConflict") => delete(aws, name).await,
+        other => {
+            let gone = other.or_absent(|| format!("delete role {name}"))?;
+            Ok(Outcome::of_deletion(gone.is_some()))
+        }
+    }
 }
 
 #[cfg(test)]

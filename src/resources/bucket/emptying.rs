@@ -29,7 +29,27 @@ pub async fn empty_and_delete(
     bucket: &str,
     progress: Progress<'_>,
 ) -> anyhow::Result<usize> {
+    delete_emptying(aws, bucket, progress, true).await
+}
+
+/// Like [`empty_and_delete`] for a bucket emptied just before: DeleteBucket comes first, and
+/// only S3's BucketNotEmpty (an upload since) makes it wait and empty the bucket again.
+pub async fn delete_emptied(
+    aws: &Aws,
+    bucket: &str,
+    progress: Progress<'_>,
+) -> anyhow::Result<usize> {
+    delete_emptying(aws, bucket, progress, false).await
+}
+
+async fn delete_emptying(
+    aws: &Aws,
+    bucket: &str,
+    progress: Progress<'_>,
+    empty_first: bool,
+) -> anyhow::Result<usize> {
     let deleted = std::sync::atomic::AtomicUsize::new(0);
+    let skip_emptying = std::sync::atomic::AtomicBool::new(!empty_first);
     let emptied = retry_while_settling(
         STILL_FILLING,
         |e| matches!(e, Emptying::NotEmpty),
@@ -40,8 +60,10 @@ pub async fn empty_and_delete(
             ))
         },
         || async {
-            let count = empty(aws, bucket).await.map_err(Emptying::Failed)?;
-            deleted.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+            if !skip_emptying.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                let count = empty(aws, bucket).await.map_err(Emptying::Failed)?;
+                deleted.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+            }
             match aws.s3.delete_bucket().bucket(bucket).send().await {
                 Err(e) if error_code(&e) == Some("BucketNotEmpty") => Err(Emptying::NotEmpty),
                 other => other

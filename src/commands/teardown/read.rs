@@ -1,0 +1,102 @@
+//! Teardown's own read: whether each resource exists, whose it is (its tags), and whether
+//! S3 Object Lock would stop a bucket's deletion half-way. Every read goes out at once after
+//! the account lookup; nothing deploy compares (policies, CORS, website, settings) is read.
+
+use crate::aws::Aws;
+use crate::resources::bucket::{self, Basics, PublicAccessFlags};
+use crate::resources::ownership::{self, BucketRole};
+use crate::resources::{function, function_url, log_group, object_lock, role};
+use crate::stack::Stack;
+
+/// An existing bucket as teardown sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    pub basics: Basics,
+    /// For a bucket tagged for this stack but with no role tag (an older catup's): its public
+    /// access block and whether it holds images, which decide whether it may be the site.
+    pub exposure: Option<(Option<PublicAccessFlags>, bool)>,
+    /// The error Object Lock makes teardown stop with (locked versions, or a failed check).
+    pub locked: Option<String>,
+}
+
+/// What exists of the stack, and whose it is.
+#[derive(Debug, Clone, Default)]
+pub struct Found {
+    pub images: Option<Bucket>,
+    pub site: Option<Bucket>,
+    pub log_group: Option<log_group::Actual>,
+    /// `None` also with `--role-arn` (the role is not the stack's to read or delete).
+    pub role: Option<role::Actual>,
+    /// The role of the old, region-less name, if it exists.
+    pub legacy_role: Option<role::Actual>,
+    pub function: Option<function::Actual>,
+    pub url: bool,
+}
+
+impl Found {
+    pub async fn read(aws: &Aws, stack: &Stack) -> anyhow::Result<Found> {
+        let log_group_arn =
+            log_group::arn_of(stack.region.as_str(), &stack.account_id, &stack.log_group);
+        let legacy = stack
+            .legacy_role_name
+            .as_ref()
+            .filter(|_| stack.role_name.is_some());
+        let (images, site, log_group, role, legacy_role, function, url) = tokio::try_join!(
+            read_bucket(aws, stack, &stack.images_bucket, BucketRole::Images),
+            read_bucket(aws, stack, &stack.site_bucket, BucketRole::Site),
+            log_group::describe_at_once(aws, &stack.log_group, &log_group_arn),
+            read_role(aws, stack.role_name.as_ref()),
+            read_role(aws, legacy),
+            function::describe(aws, &stack.function_name),
+            function_url::exists(aws, &stack.function_name),
+        )?;
+        Ok(Found {
+            images,
+            site,
+            log_group,
+            role,
+            legacy_role,
+            function,
+            url,
+        })
+    }
+}
+
+async fn read_role(aws: &Aws, name: Option<&String>) -> anyhow::Result<Option<role::Actual>> {
+    match name {
+        Some(name) => role::describe_at_once(aws, name).await,
+        None => Ok(None),
+    }
+}
+
+async fn read_bucket(
+    aws: &Aws,
+    stack: &Stack,
+    name: &str,
+    role: BucketRole,
+) -> anyhow::Result<Option<Bucket>> {
+    // The Object Lock check goes out beside the ownership read; the ownership read's error
+    // wins (a foreign account's bucket gets HeadBucket's advice, not a bare AccessDenied).
+    let (basics, lock) = tokio::join!(
+        bucket::read_owner(aws, name),
+        object_lock::check_deletable(aws, name)
+    );
+    let Some(basics) = basics? else {
+        return Ok(None);
+    };
+    let older_site_bucket = role == BucketRole::Site
+        && basics.tagged_for(stack.tag_value())
+        && ownership::role_tag(&basics).is_none();
+    let exposure = match older_site_bucket {
+        true => Some(tokio::try_join!(
+            bucket::read_public_access(aws, name),
+            ownership::holds_images(aws, name)
+        )?),
+        false => None,
+    };
+    Ok(Some(Bucket {
+        basics,
+        exposure,
+        locked: lock.err().map(|e| format!("{e:#}")),
+    }))
+}
