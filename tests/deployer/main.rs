@@ -31,4 +31,5 @@ mod security;
 mod settling;
 mod snapshot;
 mod teardown;
+mod teardown_plan;
 mod verify_preflight;
