@@ -210,3 +210,28 @@ async fn teardown_reads_no_configuration() {
         );
     }
 }
+
+/// Over a network every call in a row is one round trip: a dry run makes 3 (the account,
+/// the flags the function remembers, then every read at once), a teardown of a stack with
+/// images at most 6 (then emptying and deleting, each bucket's and the role's side by side).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_makes_at_most_six_calls_in_a_row() {
+    use catup_testkit::proxy::{FaultProxy, Policy};
+    let w = World::new();
+    w.deploy();
+    crate::bucket_roles::put_object(&w, &w.images_bucket(), "images/cat.png").await;
+    // Long enough that calls side by side always overlap at the proxy, even on a busy machine.
+    let delay = std::time::Duration::from_millis(150);
+    let proxy = FaultProxy::start_delayed(&w.moto.endpoint(), Policy::Pass, delay).await;
+    let in_a_row = |args: &[&str]| {
+        let before = proxy.spans().len();
+        w.catup_via(&proxy.endpoint(), &w.stack, args).ok();
+        let spans = &proxy.spans()[before..];
+        (catup_testkit::chain::calls_in_a_row(spans), spans.len())
+    };
+    let (dry_run, _) = in_a_row(&["teardown", "--dry-run"]);
+    assert_eq!(dry_run, 3);
+    let (teardown, calls) = in_a_row(&["teardown", "--yes"]);
+    assert!(teardown <= 6, "{teardown} calls in a row (of {calls})");
+    assert!(!w.function_exists().await);
+}

@@ -4,6 +4,7 @@
 //! the real AWS SDK, never a mock of the SDK. Each test starts its own, so tests are isolated
 //! and can run side by side; the process is killed when the fixture is dropped.
 
+pub mod chain;
 pub mod elf;
 pub mod proxy;
 pub mod recorder;

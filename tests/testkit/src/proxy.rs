@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -21,6 +21,8 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
+
+use crate::chain::Span;
 
 /// What the proxy does to the requests it sees.
 #[derive(Debug, Clone)]
@@ -186,6 +188,8 @@ pub struct Stats {
     /// Requests being handled right now and the most there ever were at once: all of them
     /// under "", and by service and method ("s3 PUT").
     pub in_flight: Mutex<HashMap<String, (usize, usize)>>,
+    /// Every call, from its arrival to its answer, in the order they were answered.
+    pub spans: Mutex<Vec<Span>>,
 }
 
 pub struct FaultProxy {
@@ -293,6 +297,16 @@ impl FaultProxy {
         in_flight.get(key).map_or(0, |(_, peak)| *peak)
     }
 
+    /// Every call so far, from its arrival to its answer.
+    pub fn spans(&self) -> Vec<Span> {
+        self.stats.spans.lock().unwrap().clone()
+    }
+
+    /// The calls so far that came one after another: see [`crate::chain`].
+    pub fn calls_in_a_row(&self) -> usize {
+        crate::chain::calls_in_a_row(&self.spans())
+    }
+
     /// How many calls the `index`-th scripted entry answered.
     pub fn answered(&self, index: usize) -> usize {
         self.stats.answered.lock().unwrap()[index]
@@ -352,12 +366,19 @@ impl Shared {
         &self,
         request: http::Request<Incoming>,
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
+        let start = SystemTime::now();
         let service = service_of(request.headers());
         let _in_flight = InFlight::enter(&self.stats, &service, request.method().as_str());
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        self.answer(request).await
+        let answer = self.answer(request).await;
+        let span = Span {
+            start,
+            end: SystemTime::now(),
+        };
+        self.stats.spans.lock().unwrap().push(span);
+        answer
     }
 
     async fn answer(
