@@ -6,15 +6,17 @@
 use std::time::SystemTime;
 
 /// One call as the proxy saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
     pub start: SystemTime,
     pub end: SystemTime,
+    /// What the call was ("s3 GET /bucket?tagging", "iam GetRole").
+    pub call: String,
 }
 
 /// The longest chain of calls that did not overlap, each starting after the previous ended.
 pub fn calls_in_a_row(spans: &[Span]) -> usize {
-    let mut by_start = spans.to_vec();
+    let mut by_start: Vec<&Span> = spans.iter().collect();
     by_start.sort_by_key(|s| s.start);
     // chain[i]: the longest chain that ends with call i.
     let mut chain = vec![0usize; by_start.len()];
@@ -39,6 +41,7 @@ mod tests {
         Span {
             start: at(start_ms),
             end: at(end_ms),
+            call: String::new(),
         }
     }
 

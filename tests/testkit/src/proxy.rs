@@ -369,13 +369,18 @@ impl Shared {
         let start = SystemTime::now();
         let service = service_of(request.headers());
         let _in_flight = InFlight::enter(&self.stats, &service, request.method().as_str());
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+        let call = Call::of(&parts, &body);
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        let answer = self.answer(request).await;
+        let label = call.label(&parts.headers);
+        let answer = self.answer(parts, body, call).await;
         let span = Span {
             start,
             end: SystemTime::now(),
+            call: label,
         };
         self.stats.spans.lock().unwrap().push(span);
         answer
@@ -383,12 +388,11 @@ impl Shared {
 
     async fn answer(
         &self,
-        request: http::Request<Incoming>,
+        parts: http::request::Parts,
+        body: Bytes,
+        call: Call,
     ) -> Result<http::Response<Full<Bytes>>, Dropped> {
         let n = self.stats.requests.fetch_add(1, Ordering::SeqCst) + 1;
-        let (parts, body) = request.into_parts();
-        let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-        let call = Call::of(&parts, &body);
         match &self.policy {
             Policy::Pass => {}
             Policy::ForeignBucket { bucket } => {
@@ -495,6 +499,25 @@ impl Shared {
 }
 
 impl Call {
+    /// "s3 GET /bucket?tagging", "iam GetRole", "logs DescribeLogGroups": what the call was.
+    fn label(&self, headers: &http::HeaderMap) -> String {
+        let target = headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.rsplit('.').next());
+        match (&self.action, target) {
+            (Some(action), _) => format!("{} {action}", self.service),
+            (None, Some(target)) => format!("{} {target}", self.service),
+            (None, None) if self.query.is_empty() => {
+                format!("{} {} {}", self.service, self.method, self.path)
+            }
+            (None, None) => format!(
+                "{} {} {}?{}",
+                self.service, self.method, self.path, self.query
+            ),
+        }
+    }
+
     fn of(parts: &http::request::Parts, body: &[u8]) -> Call {
         let form_action = || {
             form_urlencoded::parse(body)

@@ -1,8 +1,9 @@
 //! `delay-proxy UPSTREAM DELAY_MS [SPANS_FILE]`: the test proxy in front of UPSTREAM
 //! (moto_server), holding every call DELAY_MS before answering it, for scripts/bench-deploy's
 //! latency mode. Prints its own endpoint on the first line of stdout and runs until killed.
-//! With SPANS_FILE, appends one line per answered call, "START END" in seconds since the
-//! Unix epoch, within 20 ms of its answer: the bench finds a command's calls in a row there.
+//! With SPANS_FILE, appends one line per answered call, "START END CALL" (seconds since the
+//! Unix epoch; what the call was), within 20 ms of its answer: the bench finds a command's
+//! calls in a row there.
 
 use std::io::Write;
 use std::time::{Duration, SystemTime};
@@ -43,8 +44,8 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let spans = proxy.spans();
         for span in &spans[written..] {
-            writeln!(file, "{:.6} {:.6}", seconds(span.start), seconds(span.end))
-                .expect("write a span");
+            let (start, end) = (seconds(span.start), seconds(span.end));
+            writeln!(file, "{start:.6} {end:.6} {}", span.call).expect("write a span");
         }
         written = spans.len();
     }
