@@ -224,6 +224,62 @@ impl fmt::Display for TeardownReport {
     }
 }
 
+/// What deploy would do (`catup plan`).
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub stack: String,
+    pub region: String,
+    /// Deploy would create or update something.
+    pub changes: bool,
+    pub resources: Vec<crate::stack_plan::PlanRow>,
+    /// The site's objects deploy would upload and delete.
+    pub site_files: crate::stack_plan::SiteSync,
+    /// Why deploy would refuse to start, if it would.
+    pub refusal: Option<String>,
+}
+
+impl fmt::Display for PlanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Stack {} ({}): deploy would", self.stack, self.region)?;
+        for row in &self.resources {
+            write!(
+                f,
+                "{:>9}  {:<13} {}",
+                row.action.word(),
+                row.kind.to_string(),
+                row.name
+            )?;
+            match row.action.detail() {
+                Some(detail) => writeln!(f, " ({})", crate::commands::plan::abridged(&detail))?,
+                None => writeln!(f)?,
+            }
+        }
+        let sync = &self.site_files;
+        if !sync.upload.is_empty() {
+            writeln!(f, "upload:   {}", sync.upload.join(" "))?;
+        }
+        if !sync.delete.is_empty() {
+            writeln!(f, "delete:   {}", sync.delete.join(" "))?;
+        }
+        let count = |word: &str| {
+            self.resources
+                .iter()
+                .filter(|r| r.action.word() == word)
+                .count()
+        };
+        match self.changes {
+            true => writeln!(
+                f,
+                "Plan: {} to create, {} to update, {} unchanged.",
+                count("create"),
+                count("update"),
+                count("unchanged")
+            ),
+            false => writeln!(f, "No changes: the stack is up to date."),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

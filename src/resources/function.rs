@@ -11,7 +11,7 @@ use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 use super::remembered;
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
-use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
@@ -146,9 +146,23 @@ pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     )
 }
 
+aspects! {
+    /// What can differ on the function, in the order apply changes it.
+    Aspect {
+        Code => "code",
+        Configuration => "configuration",
+        ReservedConcurrencyZero => "reserved concurrency 0",
+        RememberedFlags => "remembered flags",
+    }
+}
+
 /// `code_sha256` is the package's (`None` when the caller has no package, as in `status`,
 /// which then does not compare code).
-pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual>) -> Change {
+pub fn diff(
+    desired: &Desired,
+    code_sha256: Option<&str>,
+    actual: Option<&Actual>,
+) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
@@ -156,17 +170,20 @@ pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual
     let failed = actual.failed.is_some();
     let code_differs = code_sha256.is_some_and(|sha| sha != actual.code_sha256)
         || actual.architectures != [ARCHITECTURE];
-    Change::from_checks(&[
-        ("code", code_differs || failed),
+    Change::from_checks([
+        (Aspect::Code, code_differs || failed),
         (
-            "configuration",
+            Aspect::Configuration,
             actual.settings != desired.settings || failed,
         ),
         (
-            "reserved concurrency 0",
+            Aspect::ReservedConcurrencyZero,
             actual.reserved_concurrency == Some(0),
         ),
-        ("remembered flags", actual.remembered != desired.remembered),
+        (
+            Aspect::RememberedFlags,
+            actual.remembered != desired.remembered,
+        ),
     ])
 }
 
@@ -174,7 +191,7 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     package: &Package,
-    change: &Change,
+    change: &Change<Aspect>,
     role: RoleOrigin,
     progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
@@ -184,7 +201,7 @@ pub async fn apply(
         name,
         progress,
     };
-    if *change == Change::Create {
+    if change.is_create() {
         propagation
             .retry(|| create(aws, desired, package))
             .await
@@ -196,13 +213,13 @@ pub async fn apply(
         wait_until_applied(aws, name, progress).await?;
         return Ok(change.outcome());
     }
-    if *change == Change::InSync {
+    if change == &Change::InSync {
         return Ok(Outcome::Unchanged);
     }
     // A deploy interrupted mid-update leaves Lambda busy; wait before changing more. A failed
     // last update is what this change repairs.
     wait_until_settled(aws, name, progress).await?;
-    if change.differs("code") {
+    if change.differs(Aspect::Code) {
         aws.lambda
             .update_function_code()
             .function_name(name)
@@ -213,7 +230,7 @@ pub async fn apply(
             .or_fail(|| format!("update code of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    if change.differs("configuration") {
+    if change.differs(Aspect::Configuration) {
         let s = &desired.settings;
         propagation
             .retry(|| async {
@@ -233,10 +250,10 @@ pub async fn apply(
             .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    if change.differs("reserved concurrency 0") {
+    if change.differs(Aspect::ReservedConcurrencyZero) {
         super::exposure::remove_zero_concurrency(aws, name).await?;
     }
-    if change.differs("remembered flags") {
+    if change.differs(Aspect::RememberedFlags) {
         remembered::write(aws, &desired.arn, &desired.remembered).await?;
     }
     Ok(change.outcome())
@@ -347,7 +364,7 @@ mod tests {
         assert_eq!(diff(&d, Some("sha"), Some(&a)), Change::InSync);
         assert_eq!(
             diff(&d, Some("other"), Some(&a)),
-            Change::Update(vec!["code".into()])
+            Change::Update(vec![Aspect::Code])
         );
         assert_eq!(diff(&d, None, Some(&a)), Change::InSync);
         let arm = Actual {
@@ -356,7 +373,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d, None, Some(&arm)),
-            Change::Update(vec!["code".into()])
+            Change::Update(vec![Aspect::Code])
         );
     }
 
@@ -378,7 +395,7 @@ mod tests {
             mutate(&mut a.settings);
             assert_eq!(
                 diff(&d, Some("sha"), Some(&a)),
-                Change::Update(vec!["configuration".into()])
+                Change::Update(vec![Aspect::Configuration])
             );
         }
     }
@@ -393,7 +410,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d, None, Some(&a)),
-            Change::Update(vec!["code".into(), "configuration".into()])
+            Change::Update(vec![Aspect::Code, Aspect::Configuration])
         );
         let failure = |state, update| settle::failure(state, update, Some("state"), Some("update"));
         assert_eq!(

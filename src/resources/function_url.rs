@@ -12,7 +12,7 @@ use super::exposure;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
-use crate::plan::{Change, Outcome};
+use crate::plan::{aspects, Change, Outcome};
 use crate::stack::Stack;
 
 pub mod permissions;
@@ -113,19 +113,29 @@ async fn read_config(
         .or_absent(|| format!("read Function URL of {function}"))
 }
 
-pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+aspects! {
+    /// What can differ on the Function URL.
+    Aspect {
+        Auth => "auth",
+        Cors => "cors",
+        Permissions => "permissions",
+        PublicPermissions => "public permissions",
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
-    Change::from_checks(&[
-        ("auth", !actual.auth_none),
-        ("cors", actual.cors.as_ref() != Some(&desired.cors)),
+    Change::from_checks([
+        (Aspect::Auth, !actual.auth_none),
+        (Aspect::Cors, actual.cors.as_ref() != Some(&desired.cors)),
         (
-            "permissions",
+            Aspect::Permissions,
             !permissions::missing(&actual.statements).is_empty(),
         ),
         (
-            "public permissions",
+            Aspect::PublicPermissions,
             !exposure::extra_public_invokes(&actual.statements).is_empty(),
         ),
     ])
@@ -147,7 +157,7 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
-    change: &Change,
+    change: &Change<Aspect>,
     progress: Progress<'_>,
 ) -> anyhow::Result<(Outcome, String)> {
     let function = desired.function_name.as_str();
@@ -172,7 +182,7 @@ pub async fn apply(
             )
             .await?
         }
-        Some(actual) if change.differs("auth") || change.differs("cors") => {
+        Some(actual) if change.differs(Aspect::Auth) || change.differs(Aspect::Cors) => {
             aws.lambda
                 .update_function_url_config()
                 .function_name(function)
@@ -322,7 +332,7 @@ mod tests {
         a.auth_none = false;
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["auth".into(), "cors".into()])
+            Change::Update(vec![Aspect::Auth, Aspect::Cors])
         );
 
         let mut a = in_sync(&d);
@@ -330,7 +340,7 @@ mod tests {
         assert_eq!(permissions::missing(&a.statements), vec![PERMISSIONS[1]]);
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["permissions".into()])
+            Change::Update(vec![Aspect::Permissions])
         );
 
         let mut a = in_sync(&d);

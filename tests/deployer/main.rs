@@ -22,6 +22,7 @@ mod interruption;
 mod logs;
 mod overrides;
 mod ownership;
+mod plan;
 mod private_stays_private;
 mod regions;
 mod role_per_region;
