@@ -115,6 +115,20 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
+/// A long list of aspects (a site's files) shortened to its first few.
+pub fn abridged(detail: &str) -> String {
+    const SHOWN: usize = 6;
+    let items: Vec<&str> = detail.split(", ").collect();
+    if items.len() <= SHOWN {
+        return detail.to_owned();
+    }
+    format!(
+        "{}, and {} more",
+        items[..SHOWN].join(", "),
+        items.len() - SHOWN
+    )
+}
+
 /// A progress line on stderr ("  ... message").
 pub fn progress(message: impl fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "  ... {message}");
@@ -145,7 +159,7 @@ pub struct DeployReport {
     pub resources: Vec<ResourceLine>,
     /// With `deploy --verify`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<crate::commands::verify::VerifyReport>,
+    pub verification: Option<VerifyReport>,
 }
 
 impl fmt::Display for DeployReport {
@@ -250,7 +264,7 @@ impl fmt::Display for PlanReport {
                 row.name
             )?;
             match row.action.detail() {
-                Some(detail) => writeln!(f, " ({})", crate::commands::plan::abridged(&detail))?,
+                Some(detail) => writeln!(f, " ({})", abridged(&detail))?,
                 None => writeln!(f)?,
             }
         }
@@ -280,6 +294,48 @@ impl fmt::Display for PlanReport {
     }
 }
 
+/// One check of `catup verify`.
+#[derive(Debug, Serialize)]
+pub struct CheckResult {
+    pub name: &'static str,
+    pub passed: bool,
+    pub millis: u128,
+    pub detail: String,
+}
+
+/// What `catup verify` found (also part of `deploy --verify`'s report).
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    pub function_url: String,
+    pub website_url: String,
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            let mark = if c.passed { "pass" } else { "FAIL" };
+            writeln!(
+                f,
+                "  {mark}  {:<40} {:>6} ms  {}",
+                c.name, c.millis, c.detail
+            )?;
+        }
+        let verdict = if self.passed {
+            "verified"
+        } else {
+            "verification FAILED"
+        };
+        writeln!(
+            f,
+            "{verdict}: {} ({} checks)",
+            self.function_url,
+            self.checks.len()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +352,16 @@ mod tests {
             json,
             serde_json::json!({"kind": "function", "name": "f", "state": "ok", "detail": null})
         );
+    }
+
+    #[test]
+    fn long_file_lists_are_abridged() {
+        let many: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
+        assert_eq!(
+            abridged(&many.join(", ")),
+            "f0, f1, f2, f3, f4, f5, and 4 more"
+        );
+        assert_eq!(abridged("a, b"), "a, b");
     }
 
     #[test]

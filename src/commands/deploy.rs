@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use super::{default_frontend, preflight, Context, Desired, Observed, SOURCE_TREE};
 use crate::cli::{DeployArgs, DeployInputs, GlobalArgs};
 use crate::frontend_files;
-use crate::output::{emit, progress, DeployReport};
+use crate::output::{emit, progress, DeployReport, Reporter};
 use crate::package::build::{Build, PROFILE};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
@@ -57,7 +57,7 @@ pub async fn prepare(
     global: &GlobalArgs,
     inputs: &DeployInputs,
 ) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
-    super::validate_names(global)?;
+    let names = super::validate_names(global)?;
     let frontend_dir = inputs.frontend.clone().unwrap_or_else(default_frontend);
     let frontend = load_frontend(&frontend_dir, inputs.allow_secret_looking_files)?;
     // A given binary is checked before any AWS call, and so is the toolchain for a build;
@@ -90,10 +90,10 @@ pub async fn prepare(
     let (ctx, zipping) = match input {
         Input::Given(checked) => {
             let zipping = zip(checked);
-            (Context::open(global).await?, zipping)
+            (Context::connect(global, names).await?, zipping)
         }
         Input::Build(plan) => {
-            let ctx = Context::open(global).await?;
+            let ctx = Context::connect(global, names).await?;
             let checked = package::check_file(&build(plan).await?)?;
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
             (ctx, zip(checked))
@@ -260,35 +260,34 @@ async fn apply(
     let progress = |message: String| reporter.note(message);
     let (url_known, url_wanted) = tokio::sync::oneshot::channel::<String>();
     let (_, _, function_url, config) = tokio::try_join!(
-        async {
-            let outcome = images_bucket::apply(
+        step(
+            reporter,
+            Kind::ImagesBucket,
+            &stack.images_bucket,
+            images_bucket::apply(
                 aws,
                 &desired.images,
                 observed.images.as_ref(),
                 &plan.images,
                 &progress,
-            )
-            .await?;
-            reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
-            anyhow::Ok(())
-        },
-        async {
-            let outcome = log_group::apply(
+            ),
+        ),
+        step(
+            reporter,
+            Kind::LogGroup,
+            &stack.log_group,
+            log_group::apply(
                 aws,
                 &desired.log_group,
                 observed.log_group.as_ref(),
                 &plan.log_group,
-            )
-            .await?;
-            reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
-            anyhow::Ok(())
-        },
+            ),
+        ),
         async {
             let role_origin = match (&desired.role, &plan.role) {
                 (Some(d), Some(change)) => {
-                    let outcome = role::apply(aws, d, observed.role.as_ref(), change).await?;
-                    reporter.resource(Kind::Role, &d.name, &outcome);
-                    match outcome {
+                    let apply = role::apply(aws, d, observed.role.as_ref(), change);
+                    match step(reporter, Kind::Role, &d.name, apply).await? {
                         Outcome::Created => RoleOrigin::CreatedNow,
                         _ => RoleOrigin::CreatedEarlier,
                     }
@@ -298,16 +297,15 @@ async fn apply(
                     RoleOrigin::Given
                 }
             };
-            let outcome = function::apply(
+            let apply = function::apply(
                 aws,
                 &desired.function,
                 &survey.package,
                 &plan.function,
                 role_origin,
                 &progress,
-            )
-            .await?;
-            reporter.resource(Kind::Function, &stack.function_name, &outcome);
+            );
+            step(reporter, Kind::Function, &stack.function_name, apply).await?;
 
             let (outcome, function_url) = function_url::apply(
                 aws,
@@ -324,15 +322,14 @@ async fn apply(
             anyhow::Ok(function_url)
         },
         async {
-            let outcome = site_bucket::apply(
+            let apply = site_bucket::apply(
                 aws,
                 &desired.site,
                 observed.site.as_ref(),
                 &plan.site,
                 &progress,
-            )
-            .await?;
-            reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
+            );
+            step(reporter, Kind::SiteBucket, &stack.site_bucket, apply).await?;
             let (_, config) = tokio::try_join!(
                 site_files::upload(
                     aws,
@@ -362,4 +359,16 @@ async fn apply(
     let outcome = site_files::diff(&files, &observed.site_etags, true, false).outcome();
     reporter.resource(Kind::SiteFiles, &format!("{} files", files.len()), &outcome);
     Ok(function_url)
+}
+
+/// Applies one resource's change and reports its outcome as soon as it is done.
+async fn step(
+    reporter: &Reporter,
+    kind: Kind,
+    name: &str,
+    apply: impl Future<Output = anyhow::Result<Outcome>>,
+) -> anyhow::Result<Outcome> {
+    let outcome = apply.await?;
+    reporter.resource(kind, name, &outcome);
+    Ok(outcome)
 }

@@ -42,7 +42,14 @@ pub struct Context {
 impl Context {
     /// Validates the names (before any AWS call), connects, and reads the account id.
     pub async fn open(global: &GlobalArgs) -> anyhow::Result<Context> {
-        let (name, overrides) = validate_names(global)?;
+        Context::connect(global, validate_names(global)?).await
+    }
+
+    /// Connects with names `validate_names` has checked, and reads the account id.
+    pub async fn connect(
+        global: &GlobalArgs,
+        (name, overrides): (StackName, Overrides),
+    ) -> anyhow::Result<Context> {
         let aws = Aws::connect(&ConnectOptions {
             region: global.region.clone(),
             profile: global.profile.clone(),
@@ -101,6 +108,7 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         site_bucket: global.site_bucket.clone(),
         images_bucket: global.images_bucket.clone(),
         role_arn: global.role_arn.clone(),
+        website_origin: None,
     };
     if let Some(bucket) = &overrides.site_bucket {
         crate::stack::validate_bucket_name(bucket)?;

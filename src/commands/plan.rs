@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use super::deploy::{prepare, survey, zipped};
 use super::exit;
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::output::{emit, PlanReport};
+use crate::output::{abridged, emit, PlanReport};
 use crate::plan::Action;
 use crate::stack_plan::PlanRow;
 
@@ -53,20 +53,6 @@ pub fn sentence(row: &PlanRow) -> String {
     line
 }
 
-/// A long list of aspects (a site's files) shortened to its first few.
-pub fn abridged(detail: &str) -> String {
-    const SHOWN: usize = 6;
-    let items: Vec<&str> = detail.split(", ").collect();
-    if items.len() <= SHOWN {
-        return detail.to_owned();
-    }
-    format!(
-        "{}, and {} more",
-        items[..SHOWN].join(", "),
-        items.len() - SHOWN
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,15 +72,5 @@ mod tests {
             action: Action::Create,
         };
         assert_eq!(sentence(&row), "will create images bucket b");
-    }
-
-    #[test]
-    fn long_file_lists_are_abridged() {
-        let many: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
-        assert_eq!(
-            abridged(&many.join(", ")),
-            "f0, f1, f2, f3, f4, f5, and 4 more"
-        );
-        assert_eq!(abridged("a, b"), "a, b");
     }
 }

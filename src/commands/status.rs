@@ -10,7 +10,7 @@ use crate::resources::{account_access, site_files};
 use crate::stack_plan::{Plan, SiteInput};
 
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    validate_names(global)?;
+    let names = validate_names(global)?;
     let frontend = match &args.frontend {
         Some(dir) => Some(super::deploy::load_frontend(
             dir,
@@ -18,7 +18,7 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitC
         )?),
         None => None,
     };
-    let ctx = Context::open(global).await?;
+    let ctx = Context::connect(global, names).await?;
     let report = status(&ctx, frontend).await?;
     emit(&report, global.json)?;
     Ok(if !report.deployed {

@@ -271,26 +271,6 @@ fn hint(code: Option<&str>) -> &'static str {
     }
 }
 
-/// Removes the permissions and the URL configuration.
-pub async fn delete(aws: &Aws, function: &str, actual: Option<&Actual>) -> anyhow::Result<Outcome> {
-    let Some(actual) = actual else {
-        return Ok(Outcome::Absent);
-    };
-    for permission in PERMISSIONS {
-        if actual.statements.iter().any(|s| s.sid == permission.sid) {
-            permissions::remove(aws, function, permission.sid).await?;
-        }
-    }
-    let gone = aws
-        .lambda
-        .delete_function_url_config()
-        .function_name(function)
-        .send()
-        .await
-        .or_absent(|| format!("delete Function URL of {function}"))?;
-    Ok(Outcome::of_deletion(gone.is_some()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,7 @@ pub async fn read(aws: &Aws, function_arn: &str) -> anyhow::Result<Overrides> {
         site_bucket: value(SITE_BUCKET),
         images_bucket: value(IMAGES_BUCKET),
         role_arn: value(ROLE_ARN),
+        website_origin: None,
     })
 }
 
@@ -74,6 +75,7 @@ pub fn merge(given: &Overrides, remembered: &Overrides, stack: &str) -> anyhow::
             &remembered.images_bucket,
         )?,
         role_arn: pick("--role-arn", &given.role_arn, &remembered.role_arn)?,
+        website_origin: given.website_origin.clone(),
     })
 }
 
@@ -119,6 +121,7 @@ mod tests {
             site_bucket: None,
             images_bucket: images.map(str::to_owned),
             role_arn: role.map(str::to_owned),
+            website_origin: None,
         }
     }
 
