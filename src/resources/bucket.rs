@@ -27,7 +27,7 @@ const NAME_RELEASE: Settling = Settling::up_to(Duration::from_secs(180), Duratio
 const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
 
 mod emptying;
-pub use emptying::{empty, empty_and_delete};
+pub use emptying::{delete_batch, empty, empty_and_delete};
 
 /// A bucket a deploy is changing, and how it reports waiting for S3.
 #[derive(Clone, Copy)]

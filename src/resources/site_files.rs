@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::ObjectIdentifier;
 use md5::{Digest, Md5};
 
 use crate::aws::{Aws, SdkResultExt};
@@ -213,26 +213,8 @@ pub async fn delete(aws: &Aws, bucket: &str, keys: &[String]) -> anyhow::Result<
             .iter()
             .map(|key| ObjectIdentifier::builder().key(key).build())
             .collect::<Result<Vec<_>, _>>()?;
-        let done = aws
-            .s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(
-                Delete::builder()
-                    .set_objects(Some(objects))
-                    .quiet(true)
-                    .build()?,
-            )
-            .send()
-            .await
-            .or_fail(|| format!("delete removed site files from bucket {bucket}"))?;
-        if let Some(failed) = done.errors().first() {
-            bail!(
-                "delete {} from bucket {bucket}: {}",
-                failed.key().unwrap_or("?"),
-                failed.message().unwrap_or("refused")
-            );
-        }
+        let doing = "delete removed site files from bucket";
+        super::bucket::delete_batch(&aws.s3, bucket, objects, doing).await?;
     }
     Ok(())
 }
