@@ -307,18 +307,20 @@ async fn apply(
             );
             step(reporter, Kind::Function, &stack.function_name, apply).await?;
 
+            // catup dev serves the function itself: the emulator's URL would lead nowhere.
             let (outcome, function_url) = function_url::apply(
                 aws,
                 &desired.url,
                 observed.url.as_ref(),
                 &plan.url,
                 &progress,
+                |url| {
+                    let _ = url_known.send(site_api_url.unwrap_or(url).to_owned());
+                },
             )
             .await?;
-            // catup dev serves the function itself: the emulator's URL would lead nowhere.
             let api_url = site_api_url.unwrap_or(&function_url);
             reporter.resource(Kind::FunctionUrl, api_url, &outcome);
-            let _ = url_known.send(api_url.to_owned());
             anyhow::Ok(function_url)
         },
         async {

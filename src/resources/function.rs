@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use anyhow::bail;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+};
 
 use super::remembered;
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
@@ -202,15 +204,21 @@ pub async fn apply(
         progress,
     };
     if change.is_create() {
-        propagation
+        let created = propagation
             .retry(|| create(aws, desired, package))
             .await
             .or_fail(|| format!("create function {name}"))?;
-        match describe(aws, name).await? {
-            Some(actual) => check_owner(desired, &actual)?,
-            None => bail!("create function {name}: Lambda accepted it but cannot find it"),
+        // Each of these is a round trip on the way to the Function URL: skipped when the
+        // create's own answer tells (created with the stack's tag in the same call; Active).
+        if created == Created::Existed {
+            match describe(aws, name).await? {
+                Some(actual) => check_owner(desired, &actual)?,
+                None => bail!("create function {name}: Lambda accepted it but cannot find it"),
+            }
         }
-        wait_until_applied(aws, name, progress).await?;
+        if created != Created::Active {
+            wait_until_applied(aws, name, progress).await?;
+        }
         return Ok(change.outcome());
     }
     if change == &Change::InSync {
@@ -265,13 +273,24 @@ fn environment(settings: &Settings) -> Environment {
         .build()
 }
 
-/// Creates the function; "it already exists" is success here (a first attempt whose answer
-/// was lost), checked by the caller.
+/// What CreateFunction answered.
+#[derive(Debug, PartialEq, Eq)]
+enum Created {
+    /// Created, and already Active with its update successful.
+    Active,
+    /// Created, still Pending (as on AWS): wait for it.
+    Pending,
+    /// It existed (a first attempt whose answer was lost, or someone else's): whose it is
+    /// must be read.
+    Existed,
+}
+
+/// Creates the function; "it already exists" is success here, checked by the caller.
 async fn create(
     aws: &Aws,
     desired: &Desired,
     package: &Package,
-) -> Result<(), SdkError<CreateFunctionError, HttpResponse>> {
+) -> Result<Created, SdkError<CreateFunctionError, HttpResponse>> {
     let s = &desired.settings;
     let mut tags: std::collections::HashMap<String, String> =
         desired.remembered.clone().into_iter().collect();
@@ -296,8 +315,19 @@ async fn create(
         .send()
         .await;
     match created {
-        Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(()),
-        other => other.map(|_| ()),
+        Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(Created::Existed),
+        Err(e) => Err(e),
+        Ok(out) => {
+            let active = out.state() == Some(&State::Active)
+                && out
+                    .last_update_status()
+                    .is_none_or(|s| *s == LastUpdateStatus::Successful);
+            Ok(if active {
+                Created::Active
+            } else {
+                Created::Pending
+            })
+        }
     }
 }
 

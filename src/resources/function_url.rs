@@ -152,13 +152,15 @@ fn cors(desired: &Desired) -> Cors {
         .build()
 }
 
-/// Applies the change; returns the outcome and the URL.
+/// Applies the change; returns the outcome and the URL. `url_known` gets the URL as soon as
+/// it is, before the permissions are added (config.js needs the URL, not the permissions).
 pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
     change: &Change<Aspect>,
     progress: Progress<'_>,
+    url_known: impl FnOnce(&str),
 ) -> anyhow::Result<(Outcome, String)> {
     let function = desired.function_name.as_str();
     let url = match actual {
@@ -195,6 +197,7 @@ pub async fn apply(
         }
         Some(actual) => actual.url.clone(),
     };
+    url_known(&url);
     let existing = actual.map(|a| a.statements.as_slice()).unwrap_or_default();
     for permission in permissions::missing(existing) {
         permissions::add(aws, function, existing, permission, progress).await?;
