@@ -259,7 +259,8 @@ async fn apply(
     let upload_limit = site_files::upload_limit()?;
     let progress = |message: String| reporter.note(message);
     let (url_known, url_wanted) = tokio::sync::oneshot::channel::<String>();
-    let (_, _, function_url, config) = tokio::try_join!(
+    let (bucket_ready, bucket_wanted) = tokio::sync::oneshot::channel::<()>();
+    let (_, _, function_url, (), config) = tokio::try_join!(
         step(
             reporter,
             Kind::ImagesBucket,
@@ -330,8 +331,18 @@ async fn apply(
                 observed.site.as_ref(),
                 &plan.site,
                 &progress,
+                || {
+                    let _ = bucket_ready.send(());
+                },
             );
             step(reporter, Kind::SiteBucket, &stack.site_bucket, apply).await?;
+            anyhow::Ok(())
+        },
+        async {
+            // A failed site bucket drops the sender; its own error is the one reported.
+            if bucket_wanted.await.is_err() {
+                return Ok(None);
+            }
             let (_, config) = tokio::try_join!(
                 site_files::upload(
                     aws,

@@ -125,10 +125,10 @@ aspects! {
     /// What can differ on the site bucket, in the order apply changes it.
     Aspect {
         Tags => "tags",
+        Encryption => "encryption",
         PublicAccessBlock => "public access block",
         Policy => "policy",
         Website => "website",
-        Encryption => "encryption",
         Cors => "cors",
     }
 }
@@ -142,6 +142,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
             Aspect::Tags,
             !actual.basics.tagged_as(&desired.stack, BucketRole::Site),
         ),
+        (Aspect::Encryption, !actual.sse_s3),
         (
             Aspect::PublicAccessBlock,
             actual.public_access != Some(POLICY_ONLY),
@@ -151,7 +152,6 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
             actual.policy.as_ref() != Some(&desired.policy),
         ),
         (Aspect::Website, actual.website != Some(desired_website())),
-        (Aspect::Encryption, !actual.sse_s3),
         (Aspect::Cors, actual.cors_rules > 0),
     ])
 }
@@ -162,19 +162,24 @@ pub async fn apply(
     actual: Option<&Actual>,
     change: &Change<Aspect>,
     progress: Progress<'_>,
+    ready_for_objects: impl FnOnce(),
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
     let target = Changing::new(aws, name, change.is_create(), progress);
     let basics = actual.map(|a| &a.basics);
     let retag = change.differs(Aspect::Tags);
     bucket::ensure_tagged(&target, &desired.stack, BucketRole::Site, basics, retag).await?;
+    if change.differs(Aspect::Encryption) {
+        bucket::put_sse_s3(&target).await?;
+    }
+    // Objects may go in once the bucket is tagged and encrypts (their ETags are then their
+    // MD5s); the public access block, policy and website hosting follow meanwhile. One call
+    // at a time per bucket: S3 answers OperationAborted to concurrent configuration changes.
+    ready_for_objects();
     // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
     let block_changes = change.differs(Aspect::PublicAccessBlock);
     if block_changes {
         bucket::put_public_access(&target, POLICY_ONLY).await?;
-    }
-    if change.differs(Aspect::Encryption) {
-        bucket::put_sse_s3(&target).await?;
     }
     if change.differs(Aspect::Policy) {
         put_public_read_policy(&target, desired, block_changes).await?;
