@@ -56,10 +56,15 @@ impl Context {
             endpoint_url: global.endpoint_url.clone(),
         })
         .await?;
-        let account_id = aws.account_id().await?;
+        // Side by side: the first calls of every command stand in a row before all others.
+        // STS's error comes first: it is the one that says what is wrong with the connection.
         let function = Stack::function_name_of(&name);
-        let arn = Stack::function_arn_of(&aws.region, &account_id, &function);
-        let overrides = remembered_overrides(&aws, &arn, &name, &overrides).await?;
+        // A failing STS call ends the wait at once (an endpoint that does not answer would
+        // otherwise keep the other call to its longer timeout).
+        let (account_id, remembered) = tokio::try_join!(aws.account_id(), async {
+            anyhow::Ok(remembered::read(&aws, &function).await)
+        })?;
+        let overrides = remembered_overrides(&remembered?, &name, &overrides)?;
         if let Some(arn) = &overrides.role_arn {
             preflight::check_role_account(arn, &account_id)?;
         }
@@ -74,14 +79,12 @@ impl Context {
 
 /// The flags given, completed with the ones the stack's function remembers (each said on
 /// stderr), or refused where they differ.
-async fn remembered_overrides(
-    aws: &Aws,
-    function_arn: &str,
+fn remembered_overrides(
+    remembered: &Overrides,
     name: &StackName,
     given: &Overrides,
 ) -> anyhow::Result<Overrides> {
-    let remembered = remembered::read(aws, function_arn).await?;
-    let merged = remembered::merge(given, &remembered, name.as_str())?;
+    let merged = remembered::merge(given, remembered, name.as_str())?;
     let used = [
         ("--site-bucket", &given.site_bucket, &merged.site_bucket),
         (

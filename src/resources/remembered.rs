@@ -36,15 +36,16 @@ pub fn among(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// What the stack's function (by its ARN) remembers; nothing when there is no function.
-pub async fn read(aws: &Aws, function_arn: &str) -> anyhow::Result<Overrides> {
+/// What the stack's function remembers; nothing when there is no function. Read by name
+/// (GetFunction carries the tags), so that it needs no account id and runs beside STS.
+pub async fn read(aws: &Aws, function: &str) -> anyhow::Result<Overrides> {
     let out = aws
         .lambda
-        .list_tags()
-        .resource(function_arn)
+        .get_function()
+        .function_name(function)
         .send()
         .await
-        .or_absent(|| format!("read the tags of function {function_arn}"))?;
+        .or_absent(|| format!("read the tags of function {function}"))?;
     let tags = out.and_then(|o| o.tags).unwrap_or_default();
     let value = |key: &str| tags.get(key).cloned();
     Ok(Overrides {
