@@ -25,7 +25,6 @@ mod ownership;
 mod private_stays_private;
 mod regions;
 mod role_per_region;
-mod runtime_api;
 mod scale;
 mod security;
 mod settling;
