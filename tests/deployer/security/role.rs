@@ -47,10 +47,7 @@ async fn role_permission_documents(w: &World) -> Vec<(String, Value)> {
             .send()
             .await
             .unwrap();
-        let text = current
-            .policy_version()
-            .and_then(|v| v.document())
-            .unwrap();
+        let text = current.policy_version().and_then(|v| v.document()).unwrap();
         documents.push((format!("attached {arn}"), document(text)));
     }
     documents
