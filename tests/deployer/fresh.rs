@@ -137,14 +137,7 @@ async fn role_trusts_lambda_and_holds_only_the_least_privilege_inline_policy() {
     let w = World::new();
     w.deploy();
     let (iam, role_name, images) = (w.iam().await, w.role(), w.images_bucket());
-    let role = iam
-        .get_role()
-        .role_name(&role_name)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
+    let role = w.role_read_back().await;
     assert_eq!(
         document(role.assume_role_policy_document().unwrap()),
         json!({"Version": "2012-10-17", "Statement": [{"Sid": "LambdaAssumesRole", "Effect": "Allow",
@@ -213,8 +206,7 @@ async fn log_group_keeps_14_days() {
 async fn function_runs_the_bootstrap_with_the_stack_s_role_and_images_bucket() {
     let w = World::new();
     w.deploy();
-    let role = w.iam().await.get_role().role_name(w.role()).send().await;
-    let role = role.unwrap().role.unwrap();
+    let role = w.role_read_back().await;
     let function = w
         .lambda()
         .await
@@ -244,12 +236,7 @@ async fn function_url_is_public_with_cors_for_the_site_and_both_permission_state
     let w = World::new();
     let report = w.deploy();
     let (lambda, origin) = (w.lambda().await, site_origin(&w));
-    let url = lambda
-        .get_function_url_config()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
+    let url = w.function_url_config().await;
     assert_eq!(url.auth_type().as_str(), "NONE");
     assert_eq!(report["function_url"], url.function_url());
     let cors = url.cors().unwrap();
@@ -294,8 +281,7 @@ async fn site_files_are_the_frontend_and_a_config_js_naming_the_function_url() {
     let w = World::new();
     w.deploy();
     let (s3, site) = (w.s3().await, w.site_bucket());
-    let url = w.lambda().await.get_function_url_config();
-    let url = url.function_name(w.function()).send().await.unwrap();
+    let url = w.function_url_config().await;
     let config_js = s3
         .get_object()
         .bucket(&site)

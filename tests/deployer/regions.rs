@@ -40,14 +40,7 @@ async fn website_origin_uses_the_region_s_endpoint_style() {
             .unwrap();
         assert_eq!(location.location_constraint().unwrap().as_str(), region);
         assert_eq!(w.images_cors_origins().await, [origin.as_str()]);
-        let url = w
-            .lambda()
-            .await
-            .get_function_url_config()
-            .function_name(w.function())
-            .send()
-            .await
-            .unwrap();
+        let url = w.function_url_config().await;
         assert_eq!(url.cors().unwrap().allow_origins(), [origin.as_str()]);
     }
 }

@@ -153,16 +153,7 @@ async fn function_role_policies_have_no_wildcard_action_and_reach_only_images_an
 
 /// Principals other than lambda.amazonaws.com that the trust policy lets assume the role.
 pub(super) async fn trust_beyond_lambda(w: &World) -> Vec<String> {
-    let role = w
-        .iam()
-        .await
-        .get_role()
-        .role_name(w.role())
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
+    let role = w.role_read_back().await;
     let doc = document(role.assume_role_policy_document().expect("trust policy"));
     let mut problems = Vec::new();
     let mut principals = BTreeSet::new();
