@@ -26,7 +26,6 @@ mod plan;
 mod private_stays_private;
 mod regions;
 mod role_per_region;
-mod runtime_api;
 mod scale;
 mod security;
 mod settling;
