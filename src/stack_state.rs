@@ -45,7 +45,12 @@ pub struct Observed {
 }
 
 impl Observed {
-    pub async fn read(aws: &Aws, stack: &Stack) -> anyhow::Result<Observed> {
+    /// `function_read`: the function as already read (`None`: read it here).
+    pub async fn read(
+        aws: &Aws,
+        stack: &Stack,
+        function_read: Option<Option<function::Actual>>,
+    ) -> anyhow::Result<Observed> {
         let (images, (site, site_etags), log_group, role, function, url) = tokio::try_join!(
             images_bucket::describe(aws, &stack.images_bucket),
             async {
@@ -68,7 +73,12 @@ impl Observed {
                     None => Ok(None),
                 }
             },
-            function::describe(aws, &stack.function_name),
+            async {
+                match function_read {
+                    Some(read) => Ok(read),
+                    None => function::describe(aws, &stack.function_name).await,
+                }
+            },
             function_url::describe(aws, &stack.function_name),
         )?;
         let found = |present: bool| if present { "exists" } else { "absent" };

@@ -217,7 +217,7 @@ pub async fn survey(
         }
     };
     let (observed, account, (), package) = tokio::try_join!(
-        Observed::read(aws, stack),
+        Observed::read(aws, stack, ctx.function_read.clone()),
         account_access::read(aws, &stack.account_id),
         given_role,
         package,

@@ -127,6 +127,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         aws,
         stack,
         reporter: Reporter::new(global.json),
+        function_read: None,
     };
 
     // The emulator runs no code: the function is deployed as a stub and served from here.

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use crate::aws::{Aws, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::output::Reporter;
-use crate::resources::remembered;
+use crate::resources::{function, remembered};
 use crate::stack::{Overrides, Stack, StackName};
 pub use crate::stack_state::{Desired, Observed};
 
@@ -37,6 +37,9 @@ pub struct Context {
     pub aws: Aws,
     pub stack: Stack,
     pub reporter: Reporter,
+    /// The stack's function as read while connecting (`None`: not read), so that the
+    /// command's own read does not ask Lambda again.
+    pub function_read: Option<Option<function::Actual>>,
 }
 
 impl Context {
@@ -56,15 +59,19 @@ impl Context {
             endpoint_url: global.endpoint_url.clone(),
         })
         .await?;
-        // Side by side: the first calls of every command stand in a row before all others.
-        // STS's error comes first: it is the one that says what is wrong with the connection.
-        let function = Stack::function_name_of(&name);
-        // A failing STS call ends the wait at once (an endpoint that does not answer would
-        // otherwise keep the other call to its longer timeout).
-        let (account_id, remembered) = tokio::try_join!(aws.account_id(), async {
-            anyhow::Ok(remembered::read(&aws, &function).await)
+        // The function (its tags remember the flags) is read beside STS: the first calls of
+        // every command stand in a row before all others. STS's error comes first, and ends
+        // the wait at once: it is the one that says what is wrong with the connection.
+        let function_name = Stack::function_name_of(&name);
+        let (account_id, function) = tokio::try_join!(aws.account_id(), async {
+            anyhow::Ok(function::describe(&aws, &function_name).await)
         })?;
-        let overrides = remembered_overrides(&remembered?, &name, &overrides)?;
+        let function = function?;
+        let remembered = function
+            .as_ref()
+            .map(|f| remembered::overrides_of(&f.remembered))
+            .unwrap_or_default();
+        let overrides = remembered_overrides(&remembered, &name, &overrides)?;
         if let Some(arn) = &overrides.role_arn {
             preflight::check_role_account(arn, &account_id)?;
         }
@@ -73,6 +80,7 @@ impl Context {
             aws,
             stack,
             reporter: Reporter::new(global.json),
+            function_read: Some(function),
         })
     }
 }

@@ -38,7 +38,7 @@ pub async fn status(
     let stack = &ctx.stack;
     let desired = Desired::of(stack)?;
     let (observed, account) = tokio::try_join!(
-        Observed::read(&ctx.aws, stack),
+        Observed::read(&ctx.aws, stack, ctx.function_read.clone()),
         account_access::read(&ctx.aws, &stack.account_id)
     )?;
     // Status builds nothing, so the plan compares the function's settings, not its code.

@@ -64,8 +64,10 @@ async fn legacy_role(ctx: &Context, desired: &Desired) -> anyhow::Result<Option<
 pub async fn teardown(ctx: &Context, yes: bool) -> anyhow::Result<TeardownReport> {
     let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
     let desired = Desired::of(stack)?;
-    let (observed, legacy_role) =
-        tokio::try_join!(Observed::read(aws, stack), legacy_role(ctx, &desired))?;
+    let (observed, legacy_role) = tokio::try_join!(
+        Observed::read(aws, stack, ctx.function_read.clone()),
+        legacy_role(ctx, &desired)
+    )?;
     let report = |deleted_anything| TeardownReport {
         stack: stack.name.as_str().to_owned(),
         region: stack.region.to_string(),

@@ -36,24 +36,15 @@ pub fn among(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// What the stack's function remembers; nothing when there is no function. Read by name
-/// (GetFunction carries the tags), so that it needs no account id and runs beside STS.
-pub async fn read(aws: &Aws, function: &str) -> anyhow::Result<Overrides> {
-    let out = aws
-        .lambda
-        .get_function()
-        .function_name(function)
-        .send()
-        .await
-        .or_absent(|| format!("read the tags of function {function}"))?;
-    let tags = out.and_then(|o| o.tags).unwrap_or_default();
+/// What the stack's function remembers, from its remembered tags (see [`among`]).
+pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
     let value = |key: &str| tags.get(key).cloned();
-    Ok(Overrides {
+    Overrides {
         site_bucket: value(SITE_BUCKET),
         images_bucket: value(IMAGES_BUCKET),
         role_arn: value(ROLE_ARN),
         website_origin: None,
-    })
+    }
 }
 
 /// The flags given, completed with what the stack remembers. A flag that differs from the

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -57,6 +57,8 @@ pub struct Stats {
     pub faults: AtomicUsize,
     /// How many calls each scripted entry answered.
     pub answered: Mutex<Vec<usize>>,
+    /// When each scripted entry answered first and last.
+    pub answered_at: Mutex<Vec<Option<(Instant, Instant)>>>,
     /// Requests being handled right now and the most there ever were at once: all of them
     /// under "", and by service and method ("s3 PUT").
     pub in_flight: Mutex<HashMap<String, (usize, usize)>>,
@@ -95,6 +97,7 @@ impl FaultProxy {
         let stats = Arc::new(Stats::default());
         if let Policy::Script(script) = &policy {
             *stats.answered.lock().unwrap() = vec![0; script.len()];
+            *stats.answered_at.lock().unwrap() = vec![None; script.len()];
         }
         let kill_target = Arc::new(AtomicU32::new(0));
         let seed = match policy {
@@ -170,6 +173,13 @@ impl FaultProxy {
     /// How many calls the `index`-th scripted entry answered.
     pub fn answered(&self, index: usize) -> usize {
         self.stats.answered.lock().unwrap()[index]
+    }
+
+    /// The time from the `index`-th scripted entry's first answer to its last: how long the
+    /// client kept retrying, whatever else the run spent its time on.
+    pub fn answered_over(&self, index: usize) -> Duration {
+        self.stats.answered_at.lock().unwrap()[index]
+            .map_or(Duration::ZERO, |(first, last)| last - first)
     }
 }
 
@@ -300,6 +310,9 @@ impl Shared {
             .enumerate()
             .find(|(i, entry)| entry.on.matches(call) && answered[*i] < entry.times)?;
         answered[index] += 1;
+        let now = Instant::now();
+        let mut at = self.stats.answered_at.lock().unwrap();
+        at[index] = Some(at[index].map_or((now, now), |(first, _)| (first, now)));
         Some(&entry.answer)
     }
 
