@@ -12,6 +12,7 @@ mod common;
 mod connecting;
 mod dev;
 mod drift;
+mod drifts;
 mod exposure;
 mod faults;
 mod fresh;

@@ -200,33 +200,13 @@ async fn a_half_deployed_stack_plans_what_is_missing() {
 async fn every_kind_of_drift_is_planned_as_deploy_then_repairs_it() {
     let w = World::new();
     w.deploy();
-    let (s3, lambda, iam, logs) = (
-        w.s3().await,
-        w.lambda().await,
-        w.iam().await,
-        w.logs().await,
-    );
+    let (s3, iam, logs) = (w.s3().await, w.iam().await, w.logs().await);
 
     // Round one: a bucket's CORS gone, the function resized, a URL permission removed.
-    s3.delete_bucket_cors()
-        .bucket(w.images_bucket())
-        .send()
-        .await
-        .unwrap();
-    lambda
-        .update_function_configuration()
-        .function_name(w.function())
-        .timeout(60)
-        .send()
-        .await
-        .unwrap();
-    lambda
-        .remove_permission()
-        .function_name(w.function())
-        .statement_id("FunctionURLAllowPublicAccess")
-        .send()
-        .await
-        .unwrap();
+    w.remove_images_cors().await;
+    w.resize_function(None, Some(60)).await;
+    w.remove_url_permission("FunctionURLAllowPublicAccess")
+        .await;
     let planned = plan_then_deploy(&w, &[]).await;
     assert_eq!(
         action_of(&planned, "images_bucket"),
@@ -340,18 +320,7 @@ async fn a_file_removed_from_the_frontend_is_planned_for_deletion_and_deleted() 
             "delete old-banner.svg".to_owned()
         ))
     );
-    let keys: Vec<String> = w
-        .s3()
-        .await
-        .list_objects_v2()
-        .bucket(w.site_bucket())
-        .send()
-        .await
-        .unwrap()
-        .contents()
-        .iter()
-        .map(|o| o.key().unwrap().to_owned())
-        .collect();
+    let keys = crate::private_stays_private::site_keys(&w).await;
     assert!(!keys.contains(&"old-banner.svg".to_owned()), "{keys:?}");
     assert!(keys.contains(&"config.js".to_owned()), "{keys:?}");
     assert!(keys.contains(&"index.html".to_owned()), "{keys:?}");
