@@ -54,6 +54,9 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Create what is missing, fix what differs, then upload the site and its config.js.
     Deploy(DeployArgs),
+    /// Show what deploy would create, update or refuse, and the site files it would upload
+    /// and delete, without changing anything.
+    Plan(PlanArgs),
     /// Print the Function URL, the website URL and the state of every resource.
     #[command(after_help = STATUS_EXIT_CODES)]
     Status(StatusArgs),
@@ -133,6 +136,26 @@ pub struct DevArgs {
 
 #[derive(Debug, Args)]
 pub struct DeployArgs {
+    #[command(flatten)]
+    pub inputs: DeployInputs,
+    /// Run `catup verify` against the stack once deployed.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = PLAN_EXIT_CODES)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub inputs: DeployInputs,
+}
+
+const PLAN_EXIT_CODES: &str = "Exit codes: 0 nothing to do, 2 deploy would change something, \
+1 error (or deploy would refuse: a resource is not this stack's).";
+
+/// What deploy (and plan) take from this machine: the function's binary and the site.
+#[derive(Debug, Args)]
+pub struct DeployInputs {
     /// Deploy this prebuilt x86_64 Linux binary instead of building lambda-fn.
     #[arg(long)]
     pub bootstrap: Option<PathBuf>,
@@ -146,9 +169,6 @@ pub struct DeployArgs {
     /// files), which are refused otherwise.
     #[arg(long)]
     pub allow_secret_looking_files: bool,
-    /// Run `catup verify` against the stack once deployed.
-    #[arg(long)]
-    pub verify: bool,
 }
 
 #[derive(Debug, Args)]

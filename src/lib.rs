@@ -15,3 +15,5 @@ pub mod policies;
 pub mod region;
 pub mod resources;
 pub mod stack;
+pub mod stack_plan;
+pub mod stack_state;

@@ -5,7 +5,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, dev, logs, status, teardown, verify};
+use catup::commands::{deploy, dev, logs, plan, status, teardown, verify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Deploy(args) => deploy::run(&cli.global, args).await,
+            Command::Plan(args) => plan::run(&cli.global, args).await,
             Command::Status(args) => status::run(&cli.global, args).await,
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,

@@ -115,6 +115,20 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
+/// A long list of aspects (a site's files) shortened to its first few.
+pub fn abridged(detail: &str) -> String {
+    const SHOWN: usize = 6;
+    let items: Vec<&str> = detail.split(", ").collect();
+    if items.len() <= SHOWN {
+        return detail.to_owned();
+    }
+    format!(
+        "{}, and {} more",
+        items[..SHOWN].join(", "),
+        items.len() - SHOWN
+    )
+}
+
 /// A progress line on stderr ("  ... message").
 pub fn progress(message: impl fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "  ... {message}");
@@ -145,7 +159,7 @@ pub struct DeployReport {
     pub resources: Vec<ResourceLine>,
     /// With `deploy --verify`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<crate::commands::verify::VerifyReport>,
+    pub verification: Option<VerifyReport>,
 }
 
 impl fmt::Display for DeployReport {
@@ -224,6 +238,104 @@ impl fmt::Display for TeardownReport {
     }
 }
 
+/// What deploy would do (`catup plan`).
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub stack: String,
+    pub region: String,
+    /// Deploy would create or update something.
+    pub changes: bool,
+    pub resources: Vec<crate::stack_plan::PlanRow>,
+    /// The site's objects deploy would upload and delete.
+    pub site_files: crate::stack_plan::SiteSync,
+    /// Why deploy would refuse to start, if it would.
+    pub refusal: Option<String>,
+}
+
+impl fmt::Display for PlanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Stack {} ({}): deploy would", self.stack, self.region)?;
+        for row in &self.resources {
+            write!(
+                f,
+                "{:>9}  {:<13} {}",
+                row.action.word(),
+                row.kind.to_string(),
+                row.name
+            )?;
+            match row.action.detail() {
+                Some(detail) => writeln!(f, " ({})", abridged(&detail))?,
+                None => writeln!(f)?,
+            }
+        }
+        let sync = &self.site_files;
+        if !sync.upload.is_empty() {
+            writeln!(f, "upload:   {}", sync.upload.join(" "))?;
+        }
+        if !sync.delete.is_empty() {
+            writeln!(f, "delete:   {}", sync.delete.join(" "))?;
+        }
+        let count = |word: &str| {
+            self.resources
+                .iter()
+                .filter(|r| r.action.word() == word)
+                .count()
+        };
+        match self.changes {
+            true => writeln!(
+                f,
+                "Plan: {} to create, {} to update, {} unchanged.",
+                count("create"),
+                count("update"),
+                count("unchanged")
+            ),
+            false => writeln!(f, "No changes: the stack is up to date."),
+        }
+    }
+}
+
+/// One check of `catup verify`.
+#[derive(Debug, Serialize)]
+pub struct CheckResult {
+    pub name: &'static str,
+    pub passed: bool,
+    pub millis: u128,
+    pub detail: String,
+}
+
+/// What `catup verify` found (also part of `deploy --verify`'s report).
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    pub function_url: String,
+    pub website_url: String,
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            let mark = if c.passed { "pass" } else { "FAIL" };
+            writeln!(
+                f,
+                "  {mark}  {:<40} {:>6} ms  {}",
+                c.name, c.millis, c.detail
+            )?;
+        }
+        let verdict = if self.passed {
+            "verified"
+        } else {
+            "verification FAILED"
+        };
+        writeln!(
+            f,
+            "{verdict}: {} ({} checks)",
+            self.function_url,
+            self.checks.len()
+        )
+    }
+}
+
 /// `teardown --dry-run`: what teardown would do to each resource; nothing was deleted.
 #[derive(Debug, Serialize)]
 pub struct TeardownPlanReport {
@@ -271,6 +383,16 @@ mod tests {
             json,
             serde_json::json!({"kind": "function", "name": "f", "state": "ok", "detail": null})
         );
+    }
+
+    #[test]
+    fn long_file_lists_are_abridged() {
+        let many: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
+        assert_eq!(
+            abridged(&many.join(", ")),
+            "f0, f1, f2, f3, f4, f5, and 4 more"
+        );
+        assert_eq!(abridged("a, b"), "a, b");
     }
 
     #[test]

@@ -35,18 +35,40 @@ impl fmt::Display for Kind {
     }
 }
 
-/// What closes the gap between desired and actual.
+/// Declares the aspects of one resource that can differ, in the order apply changes them:
+/// an enum (so that a typo is a compile error, not a skipped repair) whose Display is the
+/// word reports use.
+macro_rules! aspects {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($variant,)+
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self {
+                    $($name::$variant => $word,)+
+                })
+            }
+        }
+    };
+}
+pub(crate) use aspects;
+
+/// What closes the gap between desired and actual, in terms of a resource's aspects `A`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub enum Change<A> {
     Create,
-    /// It exists, but these aspects differ (e.g. "cors", "tags").
-    Update(Vec<String>),
+    /// It exists, but these aspects differ.
+    Update(Vec<A>),
     InSync,
 }
 
-impl Change {
+impl<A: PartialEq + fmt::Display> Change<A> {
     /// `InSync` when nothing differs, else `Update` with the differing aspects.
-    pub fn from_differences(differences: Vec<String>) -> Change {
+    pub fn from_differences(differences: Vec<A>) -> Change<A> {
         if differences.is_empty() {
             Change::InSync
         } else {
@@ -55,29 +77,42 @@ impl Change {
     }
 
     /// From (aspect, differs) pairs, in the order the aspects are applied.
-    pub fn from_checks(checks: &[(&str, bool)]) -> Change {
+    pub fn from_checks(checks: impl IntoIterator<Item = (A, bool)>) -> Change<A> {
         Change::from_differences(
             checks
-                .iter()
+                .into_iter()
                 .filter(|(_, differs)| *differs)
-                .map(|(aspect, _)| (*aspect).to_owned())
+                .map(|(aspect, _)| aspect)
                 .collect(),
         )
     }
 
-    pub fn differs(&self, aspect: &str) -> bool {
+    pub fn differs(&self, aspect: A) -> bool {
         match self {
             Change::Create => true,
-            Change::Update(aspects) => aspects.iter().any(|a| a == aspect),
+            Change::Update(aspects) => aspects.contains(&aspect),
             Change::InSync => false,
         }
+    }
+
+    pub fn is_create(&self) -> bool {
+        matches!(self, Change::Create)
+    }
+
+    /// The differing aspects as report words ("cors, tags").
+    fn words(aspects: &[A]) -> String {
+        aspects
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The outcome of applying this change successfully.
     pub fn outcome(&self) -> Outcome {
         match self {
             Change::Create => Outcome::Created,
-            Change::Update(aspects) => Outcome::Updated(aspects.join(", ")),
+            Change::Update(aspects) => Outcome::Updated(Self::words(aspects)),
             Change::InSync => Outcome::Unchanged,
         }
     }
@@ -86,9 +121,57 @@ impl Change {
     pub fn state(&self) -> State {
         match self {
             Change::Create => State::Missing,
-            Change::Update(aspects) => State::Drifted(aspects.join(", ")),
+            Change::Update(aspects) => State::Drifted(Self::words(aspects)),
             Change::InSync => State::Ok,
         }
+    }
+
+    /// What `plan` says deploy will do.
+    pub fn action(&self) -> Action {
+        match self {
+            Change::Create => Action::Create,
+            Change::Update(aspects) => {
+                Action::Update(aspects.iter().map(ToString::to_string).collect())
+            }
+            Change::InSync => Action::Unchanged,
+        }
+    }
+}
+
+/// What deploy will do to one resource, as `plan` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update(Vec<String>),
+    Unchanged,
+    /// Another's resource with one of the stack's names: deploy refuses to start.
+    Refused(String),
+    /// Not ours to manage (a `--role-arn` role).
+    External,
+}
+
+impl Action {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update(_) => "update",
+            Action::Unchanged => "unchanged",
+            Action::Refused(_) => "refused",
+            Action::External => "external",
+        }
+    }
+
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Action::Update(aspects) => Some(aspects.join(", ")),
+            Action::Refused(why) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether deploy would call AWS to change something here.
+    pub fn changes(&self) -> bool {
+        matches!(self, Action::Create | Action::Update(_))
     }
 }
 
@@ -281,31 +364,56 @@ pub fn restore_tag_command(kind: Kind, name: &str, stack: &str) -> String {
 mod tests {
     use super::*;
 
+    aspects! {
+        /// Aspects of a made-up resource.
+        Thing {
+            Tags => "tags",
+            Cors => "cors",
+            Policy => "policy",
+        }
+    }
+
     #[test]
-    fn change_maps_to_outcome_and_state() {
+    fn change_maps_to_outcome_state_and_action() {
         let cases = [
-            (Change::Create, Outcome::Created, State::Missing),
             (
-                Change::from_checks(&[("tags", false), ("cors", true), ("policy", true)]),
+                Change::Create,
+                Outcome::Created,
+                State::Missing,
+                Action::Create,
+            ),
+            (
+                Change::from_checks([
+                    (Thing::Tags, false),
+                    (Thing::Cors, true),
+                    (Thing::Policy, true),
+                ]),
                 Outcome::Updated("cors, policy".into()),
                 State::Drifted("cors, policy".into()),
+                Action::Update(vec!["cors".into(), "policy".into()]),
             ),
-            (Change::InSync, Outcome::Unchanged, State::Ok),
+            (
+                Change::InSync,
+                Outcome::Unchanged,
+                State::Ok,
+                Action::Unchanged,
+            ),
         ];
-        for (change, outcome, state) in cases {
+        for (change, outcome, state, action) in cases {
             assert_eq!(change.outcome(), outcome);
             assert_eq!(change.state(), state);
+            assert_eq!(change.action(), action);
         }
-        assert_eq!(Change::from_differences(vec![]), Change::InSync);
-        assert_eq!(Change::from_checks(&[("a", false)]), Change::InSync);
+        assert_eq!(Change::<Thing>::from_differences(vec![]), Change::InSync);
+        assert_eq!(Change::from_checks([(Thing::Tags, false)]), Change::InSync);
     }
 
     #[test]
     fn differs_is_true_for_every_aspect_of_a_create() {
-        assert!(Change::Create.differs("cors"));
-        assert!(Change::Update(vec!["cors".into()]).differs("cors"));
-        assert!(!Change::Update(vec!["cors".into()]).differs("tags"));
-        assert!(!Change::InSync.differs("cors"));
+        assert!(Change::Create.differs(Thing::Cors));
+        assert!(Change::Update(vec![Thing::Cors]).differs(Thing::Cors));
+        assert!(!Change::Update(vec![Thing::Cors]).differs(Thing::Tags));
+        assert!(!Change::<Thing>::InSync.differs(Thing::Cors));
     }
 
     #[test]

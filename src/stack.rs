@@ -110,6 +110,10 @@ pub struct Overrides {
     /// An existing role for the function (lab accounts cannot create roles); catup then
     /// creates and deletes no role.
     pub role_arn: Option<String>,
+    /// Where the site is really served from when not from S3's website endpoint (`catup dev`
+    /// serves it on localhost); the CORS configurations allow this origin instead. Never
+    /// remembered: it is this machine's.
+    pub website_origin: Option<String>,
 }
 
 /// Every name and setting of one deployed stack.
@@ -131,9 +135,6 @@ pub struct Stack {
     pub log_group: String,
     /// The names used instead of the derived ones (given, or remembered by the function).
     pub overrides: Overrides,
-    /// Where the site is really served from when not from S3's website endpoint (`catup dev`
-    /// serves it on localhost); the CORS configurations allow this origin instead.
-    pub website_origin_override: Option<String>,
 }
 
 impl Stack {
@@ -182,7 +183,6 @@ impl Stack {
             legacy_role_name,
             role_arn,
             overrides: overrides.clone(),
-            website_origin_override: None,
         })
     }
 
@@ -207,7 +207,7 @@ impl Stack {
 
     /// `http://<site bucket website host>`: the exact origin browsers send, no trailing slash.
     pub fn site_origin(&self) -> String {
-        match &self.website_origin_override {
+        match &self.overrides.website_origin {
             Some(origin) => origin.clone(),
             None => format!("http://{}", self.region.website_host(&self.site_bucket)),
         }
@@ -326,7 +326,7 @@ mod tests {
         let overrides = Overrides {
             site_bucket: Some("my-site".into()),
             images_bucket: Some("my-images".into()),
-            role_arn: None,
+            ..Overrides::default()
         };
         let s = stack("cats", "us-east-1", &overrides).unwrap();
         assert_eq!(
@@ -337,7 +337,7 @@ mod tests {
         let same = Overrides {
             site_bucket: Some("same-name".into()),
             images_bucket: Some("same-name".into()),
-            role_arn: None,
+            ..Overrides::default()
         };
         assert!(stack("cats", "us-east-1", &same).is_err());
         let bad = Overrides {

@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::{default_frontend, preflight, Context, Desired, Observed, SOURCE_TREE};
-use crate::cli::{DeployArgs, GlobalArgs};
+use crate::cli::{DeployArgs, DeployInputs, GlobalArgs};
 use crate::frontend_files;
-use crate::output::{emit, progress, DeployReport};
+use crate::output::{emit, progress, DeployReport, Reporter};
 use crate::package::build::{Build, PROFILE};
 use crate::package::{self, Package};
 use crate::plan::{Kind, Outcome};
@@ -20,16 +20,50 @@ use crate::resources::function::RoleOrigin;
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
+use crate::stack::Stack;
+use crate::stack_plan::{Plan, SiteInput};
 
 pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    // Local inputs first: a bad name, folder or binary fails before any build or AWS call.
-    super::validate_names(global)?;
-    let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
-    let frontend = load_frontend(&frontend_dir, args.allow_secret_looking_files)?;
+    let (ctx, frontend, zipping) = prepare(global, &args.inputs).await?;
+    let mut report = deploy(&ctx, zipped(zipping), frontend, None).await?;
+    if args.verify {
+        let target = super::verify::Target {
+            function_url: report.function_url.clone(),
+            website_url: report.website_url.clone(),
+        };
+        report.verification = Some(super::verify::verify(&ctx, &target).await);
+    }
+    emit(&report, global.json)?;
+    let verified = report.verification.as_ref().is_none_or(|v| v.passed);
+    Ok(if verified {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The package being zipped in the background.
+pub type Zipping = tokio::task::JoinHandle<anyhow::Result<Package>>;
+
+/// The package once zipped.
+pub async fn zipped(zipping: Zipping) -> anyhow::Result<Package> {
+    zipping.await.context("packaging task")?
+}
+
+/// What deploy and plan need before reading AWS: the connection, the site's files, and the
+/// function's package, zipping in the background (a few hundred milliseconds) while AWS is
+/// read. Local inputs first: a bad name, folder or binary fails before any build or AWS call.
+pub async fn prepare(
+    global: &GlobalArgs,
+    inputs: &DeployInputs,
+) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
+    let names = super::validate_names(global)?;
+    let frontend_dir = inputs.frontend.clone().unwrap_or_else(default_frontend);
+    let frontend = load_frontend(&frontend_dir, inputs.allow_secret_looking_files)?;
     // A given binary is checked before any AWS call, and so is the toolchain for a build;
     // the build itself waits until the credentials and region are known to work, so that a
     // missing one is not reported after minutes.
-    let input = match &args.bootstrap {
+    let input = match &inputs.bootstrap {
         Some(path) => {
             anyhow::ensure!(
                 !path.is_dir(),
@@ -46,54 +80,26 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
             Input::Given(checked)
         }
         None => {
-            let tree = args.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
+            let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
             Input::Build(package::plan_build(tree)?)
         }
     };
-    let ctx = Context::open(global).await?;
-    let checked = match input {
-        Input::Given(checked) => checked,
+    let zip = |checked| {
+        tokio::task::spawn_blocking(move || anyhow::Ok(package::package_checked(checked)?))
+    };
+    let (ctx, zipping) = match input {
+        Input::Given(checked) => {
+            let zipping = zip(checked);
+            (Context::connect(global, names).await?, zipping)
+        }
         Input::Build(plan) => {
+            let ctx = Context::connect(global, names).await?;
             let checked = package::check_file(&build(plan).await?)?;
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-            checked
+            (ctx, zip(checked))
         }
     };
-    // Zipping takes a few hundred milliseconds: it runs while AWS is read, and the creates
-    // that need no code do not wait for it. A binary that could zip over Lambda's upload
-    // limit is zipped and checked first, before any change (deflate adds at most a few bytes
-    // per 16 KB, so a binary well under the limit cannot zip over it).
-    let may_zip_over_the_limit = checked.bytes.len() > preflight::MAX_ZIPPED_BYTES / 50 * 49;
-    let zipping = tokio::task::spawn_blocking(move || package::package_checked(checked));
-    let zipped_first = match may_zip_over_the_limit {
-        true => {
-            let zipped = zipping.await.context("packaging task")??;
-            preflight::check_zipped_size(&zipped)?;
-            Ok(zipped)
-        }
-        false => Err(zipping),
-    };
-    let package = async move {
-        match zipped_first {
-            Ok(zipped) => Ok(zipped),
-            Err(zipping) => Ok(zipping.await.context("packaging task")??),
-        }
-    };
-    let mut report = deploy(&ctx, package, frontend, None).await?;
-    if args.verify {
-        let target = super::verify::Target {
-            function_url: report.function_url.clone(),
-            website_url: report.website_url.clone(),
-        };
-        report.verification = Some(super::verify::verify(&ctx, &target).await);
-    }
-    emit(&report, global.json)?;
-    let verified = report.verification.as_ref().is_none_or(|v| v.passed);
-    Ok(if verified {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok((ctx, frontend, zipping))
 }
 
 /// The site's files, checked before any AWS call; what is left out is said on stderr.
@@ -141,147 +147,18 @@ pub async fn deploy(
     frontend: Vec<site_files::SiteFile>,
     site_api_url: Option<&str>,
 ) -> anyhow::Result<DeployReport> {
-    let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
-    let desired = Desired::of(stack)?;
-    // Every read first, side by side (the package zips meanwhile): nothing changes before
-    // every resource is known to be ours, and a given --role-arn is known to be usable.
-    let given_role = async {
-        match &stack.role_name {
-            None => preflight::check_role_usable(aws, &stack.role_arn).await,
-            Some(_) => Ok(()),
-        }
-    };
-    let (observed, account, ()) = tokio::try_join!(
-        Observed::read(aws, stack),
-        account_access::read(aws, &stack.account_id),
-        given_role,
-    )?;
-    observed.check_ours(&desired)?;
-    // The account's Block Public Access overrides the site bucket's own: stop before any change.
-    if let Some(refusal) = account.refusal(&stack.account_id) {
-        anyhow::bail!(refusal);
+    let (stack, reporter) = (&ctx.stack, &ctx.reporter);
+    let survey = survey(ctx, package, &frontend, site_api_url).await?;
+    if let Some(refusal) = survey.refusal(stack) {
+        return Err(refusal);
     }
-    if let AccountAccess::Unknown(why) = &account {
+    if let AccountAccess::Unknown(why) = &survey.account {
         reporter.note(format!("cannot read the account's S3 Block Public Access setting ({why}); if S3 refuses the site's public policy, that setting is why"));
     }
-    let upload_limit = site_files::upload_limit()?;
-
-    // Then a dependency graph: each step starts as soon as what it needs is done. The
-    // buckets, log group and role need nothing; the function needs its role and the package;
-    // the URL needs the function; the site files need the site bucket; config.js needs the
-    // site bucket and the URL.
-    let images_change = images_bucket::diff(&desired.images, observed.images.as_ref());
-    let site_change = site_bucket::diff(&desired.site, observed.site.as_ref());
-    let log_change = log_group::diff(&desired.log_group, observed.log_group.as_ref());
-    let progress = |message: String| reporter.note(message);
-    let (url_known, url_wanted) = tokio::sync::oneshot::channel::<String>();
-    let (_, _, function_url, config) = tokio::try_join!(
-        async {
-            let outcome = images_bucket::apply(
-                aws,
-                &desired.images,
-                observed.images.as_ref(),
-                &images_change,
-                &progress,
-            )
-            .await?;
-            reporter.resource(Kind::ImagesBucket, &stack.images_bucket, &outcome);
-            anyhow::Ok(())
-        },
-        async {
-            let outcome = log_group::apply(
-                aws,
-                &desired.log_group,
-                observed.log_group.as_ref(),
-                &log_change,
-            )
-            .await?;
-            reporter.resource(Kind::LogGroup, &stack.log_group, &outcome);
-            anyhow::Ok(())
-        },
-        async {
-            let role = async {
-                match &desired.role {
-                    Some(d) => {
-                        let change = role::diff(d, observed.role.as_ref());
-                        let outcome = role::apply(aws, d, observed.role.as_ref(), &change).await?;
-                        reporter.resource(Kind::Role, &d.name, &outcome);
-                        anyhow::Ok(match outcome {
-                            Outcome::Created => RoleOrigin::CreatedNow,
-                            _ => RoleOrigin::CreatedEarlier,
-                        })
-                    }
-                    None => {
-                        reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
-                        Ok(RoleOrigin::Given)
-                    }
-                }
-            };
-            let (role_origin, package) = tokio::try_join!(role, package)?;
-            preflight::check_zipped_size(&package)?;
-            let change = function::diff(
-                &desired.function,
-                Some(&package.code_sha256),
-                observed.function.as_ref(),
-            );
-            let outcome = function::apply(
-                aws,
-                &desired.function,
-                &package,
-                &change,
-                role_origin,
-                &progress,
-            )
-            .await?;
-            reporter.resource(Kind::Function, &stack.function_name, &outcome);
-
-            let change = function_url::diff(&desired.url, observed.url.as_ref());
-            let (outcome, function_url) =
-                function_url::apply(aws, &desired.url, observed.url.as_ref(), &change, &progress)
-                    .await?;
-            // catup dev serves the function itself: the emulator's URL would lead nowhere.
-            let api_url = site_api_url.unwrap_or(&function_url);
-            reporter.resource(Kind::FunctionUrl, api_url, &outcome);
-            let _ = url_known.send(api_url.to_owned());
-            anyhow::Ok(function_url)
-        },
-        async {
-            let outcome = site_bucket::apply(
-                aws,
-                &desired.site,
-                observed.site.as_ref(),
-                &site_change,
-                &progress,
-            )
-            .await?;
-            reporter.resource(Kind::SiteBucket, &stack.site_bucket, &outcome);
-            let (_, config) = tokio::try_join!(
-                site_files::upload(
-                    aws,
-                    &stack.site_bucket,
-                    site_files::stale(&frontend, &observed.site_etags),
-                    upload_limit,
-                ),
-                async {
-                    // A failed URL step drops the sender; its own error is the one reported.
-                    let Ok(api_url) = url_wanted.await else {
-                        return Ok(None);
-                    };
-                    let config = site_files::config_js(&api_url);
-                    let stale =
-                        site_files::stale(std::slice::from_ref(&config), &observed.site_etags);
-                    site_files::upload(aws, &stack.site_bucket, stale, 1).await?;
-                    anyhow::Ok(Some(config))
-                },
-            )?;
-            anyhow::Ok(config)
-        },
-    )?;
-
-    let mut files = frontend;
-    files.extend(config);
-    let outcome = site_files::diff(&files, &observed.site_etags).outcome();
-    reporter.resource(Kind::SiteFiles, &format!("{} files", files.len()), &outcome);
+    for row in survey.plan.rows().iter().filter(|r| r.action.changes()) {
+        reporter.note(super::plan::sentence(row));
+    }
+    let function_url = apply(ctx, &survey, &frontend, site_api_url).await?;
 
     let resources = reporter.lines();
     Ok(DeployReport {
@@ -298,4 +175,213 @@ pub async fn deploy(
         resources,
         verification: None,
     })
+}
+
+/// What deploy knows before its first change: every read, the package, and the plan.
+pub struct Survey {
+    pub desired: Desired,
+    pub observed: Observed,
+    pub account: AccountAccess,
+    pub package: Package,
+    pub plan: Plan,
+}
+
+impl Survey {
+    /// Why deploy may not start: a resource that is not the stack's, or the account's Block
+    /// Public Access, which overrides the site bucket's own.
+    pub fn refusal(&self, stack: &Stack) -> Option<anyhow::Error> {
+        if let Some(foreign) = self.plan.refused.first() {
+            return Some(foreign.clone().into());
+        }
+        self.account
+            .refusal(&stack.account_id)
+            .map(|why| anyhow::anyhow!(why))
+    }
+}
+
+/// Reads everything and plans, changing nothing.
+pub async fn survey(
+    ctx: &Context,
+    package: impl Future<Output = anyhow::Result<Package>>,
+    frontend: &[site_files::SiteFile],
+    site_api_url: Option<&str>,
+) -> anyhow::Result<Survey> {
+    let (aws, stack) = (&ctx.aws, &ctx.stack);
+    let desired = Desired::of(stack)?;
+    // Every read first, side by side (the package zips meanwhile): nothing changes before
+    // every resource is known to be ours, and a given --role-arn is known to be usable.
+    let given_role = async {
+        match &stack.role_name {
+            None => preflight::check_role_usable(aws, &stack.role_arn).await,
+            Some(_) => Ok(()),
+        }
+    };
+    let (observed, account, (), package) = tokio::try_join!(
+        Observed::read(aws, stack, ctx.function_read.clone()),
+        account_access::read(aws, &stack.account_id),
+        given_role,
+        package,
+    )?;
+    preflight::check_zipped_size(&package)?;
+    let site = SiteInput {
+        files: frontend,
+        complete: true,
+        api_url: site_api_url,
+    };
+    let plan = Plan::new(
+        stack,
+        &desired,
+        &observed,
+        Some(&package.code_sha256),
+        &site,
+    );
+    Ok(Survey {
+        desired,
+        observed,
+        account,
+        package,
+        plan,
+    })
+}
+
+/// Applies the plan as a dependency graph: each step starts as soon as what it needs is done.
+/// The buckets, log group and role need nothing; the function needs its role; the URL needs
+/// the function; the site files need the site bucket; config.js needs the site bucket and
+/// the URL; removed files go once everything new is up. Returns the Function URL.
+async fn apply(
+    ctx: &Context,
+    survey: &Survey,
+    frontend: &[site_files::SiteFile],
+    site_api_url: Option<&str>,
+) -> anyhow::Result<String> {
+    let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
+    let (desired, observed, plan) = (&survey.desired, &survey.observed, &survey.plan);
+    let upload_limit = site_files::upload_limit()?;
+    let progress = |message: String| reporter.note(message);
+    let (url_known, url_wanted) = tokio::sync::oneshot::channel::<String>();
+    let (bucket_ready, bucket_wanted) = tokio::sync::oneshot::channel::<()>();
+    let (_, _, function_url, (), config) = tokio::try_join!(
+        step(
+            reporter,
+            Kind::ImagesBucket,
+            &stack.images_bucket,
+            images_bucket::apply(
+                aws,
+                &desired.images,
+                observed.images.as_ref(),
+                &plan.images,
+                &progress,
+            ),
+        ),
+        step(
+            reporter,
+            Kind::LogGroup,
+            &stack.log_group,
+            log_group::apply(
+                aws,
+                &desired.log_group,
+                observed.log_group.as_ref(),
+                &plan.log_group,
+            ),
+        ),
+        async {
+            let role_origin = match (&desired.role, &plan.role) {
+                (Some(d), Some(change)) => {
+                    let apply = role::apply(aws, d, observed.role.as_ref(), change);
+                    match step(reporter, Kind::Role, &d.name, apply).await? {
+                        Outcome::Created => RoleOrigin::CreatedNow,
+                        _ => RoleOrigin::CreatedEarlier,
+                    }
+                }
+                _ => {
+                    reporter.resource(Kind::Role, &stack.role_arn, &Outcome::External);
+                    RoleOrigin::Given
+                }
+            };
+            let apply = function::apply(
+                aws,
+                &desired.function,
+                &survey.package,
+                &plan.function,
+                role_origin,
+                &progress,
+            );
+            step(reporter, Kind::Function, &stack.function_name, apply).await?;
+
+            // catup dev serves the function itself: the emulator's URL would lead nowhere.
+            let (outcome, function_url) = function_url::apply(
+                aws,
+                &desired.url,
+                observed.url.as_ref(),
+                &plan.url,
+                &progress,
+                |url| {
+                    let _ = url_known.send(site_api_url.unwrap_or(url).to_owned());
+                },
+            )
+            .await?;
+            let api_url = site_api_url.unwrap_or(&function_url);
+            reporter.resource(Kind::FunctionUrl, api_url, &outcome);
+            anyhow::Ok(function_url)
+        },
+        async {
+            let apply = site_bucket::apply(
+                aws,
+                &desired.site,
+                observed.site.as_ref(),
+                &plan.site,
+                &progress,
+                || {
+                    let _ = bucket_ready.send(());
+                },
+            );
+            step(reporter, Kind::SiteBucket, &stack.site_bucket, apply).await?;
+            anyhow::Ok(())
+        },
+        async {
+            // A failed site bucket drops the sender; its own error is the one reported.
+            if bucket_wanted.await.is_err() {
+                return Ok(None);
+            }
+            let (_, config) = tokio::try_join!(
+                site_files::upload(
+                    aws,
+                    &stack.site_bucket,
+                    site_files::stale(frontend, &observed.site_etags),
+                    upload_limit,
+                ),
+                async {
+                    // A failed URL step drops the sender; its own error is the one reported.
+                    let Ok(api_url) = url_wanted.await else {
+                        return Ok(None);
+                    };
+                    let config = site_files::config_js(&api_url);
+                    let stale =
+                        site_files::stale(std::slice::from_ref(&config), &observed.site_etags);
+                    site_files::upload(aws, &stack.site_bucket, stale, 1).await?;
+                    anyhow::Ok(Some(config))
+                },
+            )?;
+            site_files::delete(aws, &stack.site_bucket, &plan.site_sync().delete).await?;
+            anyhow::Ok(config)
+        },
+    )?;
+
+    let mut files = frontend.to_vec();
+    files.extend(config);
+    let outcome = site_files::diff(&files, &observed.site_etags, true, false).outcome();
+    reporter.resource(Kind::SiteFiles, &format!("{} files", files.len()), &outcome);
+    Ok(function_url)
+}
+
+/// Applies one resource's change and reports its outcome as soon as it is done.
+async fn step(
+    reporter: &Reporter,
+    kind: Kind,
+    name: &str,
+    apply: impl Future<Output = anyhow::Result<Outcome>>,
+) -> anyhow::Result<Outcome> {
+    let outcome = apply.await?;
+    reporter.resource(kind, name, &outcome);
+    Ok(outcome)
 }

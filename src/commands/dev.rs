@@ -114,16 +114,20 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let config = emulator_config(endpoint, &region).await;
     let aws = Aws::from_config(&config, region.clone());
     let account_id = aws.account_id().await?;
-    let mut stack = Stack::new(name, region, &account_id, &overrides)?;
     // One origin, localhost: the CORS rules allow exactly it, and the website redirects
     // 127.0.0.1 there, so that a page opened either way can upload.
     let website_url = format!("http://localhost:{site_port}/");
     let local_function_url = format!("http://localhost:{api_port}/");
-    stack.website_origin_override = Some(website_url.trim_end_matches('/').to_owned());
+    let overrides = Overrides {
+        website_origin: Some(website_url.trim_end_matches('/').to_owned()),
+        ..overrides
+    };
+    let stack = Stack::new(name, region, &account_id, &overrides)?;
     let ctx = Context {
         aws,
         stack,
         reporter: Reporter::new(global.json),
+        function_read: None,
     };
 
     // The emulator runs no code: the function is deployed as a stub and served from here.

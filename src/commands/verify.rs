@@ -5,14 +5,12 @@
 //! for a few seconds (permissions, CORS, website objects settling): those checks are retried
 //! briefly, with a progress line.
 
-use std::fmt;
 use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use base64::Engine;
-use serde::Serialize;
 
 mod checker;
 use checker::{Checker, NotYet};
@@ -20,7 +18,7 @@ use checker::{Checker, NotYet};
 use super::Context;
 use crate::aws::{retry_while_settling, seconds, SdkResultExt, Settling};
 use crate::cli::{GlobalArgs, VerifyArgs};
-use crate::output::emit;
+use crate::output::{emit, CheckResult, VerifyReport};
 use crate::resources::function_url;
 
 /// A real 1x1 PNG: the smallest upload the function accepts as an image.
@@ -56,46 +54,6 @@ where
         check,
     )
     .await
-}
-
-#[derive(Debug, Serialize)]
-pub struct CheckResult {
-    pub name: &'static str,
-    pub passed: bool,
-    pub millis: u128,
-    pub detail: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct VerifyReport {
-    pub function_url: String,
-    pub website_url: String,
-    pub passed: bool,
-    pub checks: Vec<CheckResult>,
-}
-
-impl fmt::Display for VerifyReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in &self.checks {
-            let mark = if c.passed { "pass" } else { "FAIL" };
-            writeln!(
-                f,
-                "  {mark}  {:<40} {:>6} ms  {}",
-                c.name, c.millis, c.detail
-            )?;
-        }
-        let verdict = if self.passed {
-            "verified"
-        } else {
-            "verification FAILED"
-        };
-        writeln!(
-            f,
-            "{verdict}: {} ({} checks)",
-            self.function_url,
-            self.checks.len()
-        )
-    }
 }
 
 /// Where to verify: the stack's own URLs unless given (`catup dev` serves both locally).

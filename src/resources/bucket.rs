@@ -17,7 +17,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
-use crate::plan::{Change, Foreign, Kind, Ownership};
+use crate::plan::{Foreign, Kind, Ownership};
 use crate::stack::STACK_TAG;
 
 /// S3 keeps a just-deleted bucket's name busy (OperationAborted) for up to minutes: teardown
@@ -27,7 +27,7 @@ const NAME_RELEASE: Settling = Settling::up_to(Duration::from_secs(180), Duratio
 const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
 
 mod emptying;
-pub use emptying::{delete_emptied, empty, empty_and_delete};
+pub use emptying::{delete_batch, delete_emptied, empty, empty_and_delete};
 
 /// A bucket a deploy is changing, and how it reports waiting for S3.
 #[derive(Clone, Copy)]
@@ -40,11 +40,11 @@ pub struct Changing<'a> {
 }
 
 impl<'a> Changing<'a> {
-    pub fn new(aws: &'a Aws, name: &'a str, change: &Change, progress: Progress<'a>) -> Self {
+    pub fn new(aws: &'a Aws, name: &'a str, just_created: bool, progress: Progress<'a>) -> Self {
         Changing {
             aws,
             name,
-            just_created: *change == Change::Create,
+            just_created,
             progress,
         }
     }
@@ -233,17 +233,17 @@ pub async fn create(target: &Changing<'_>) -> anyhow::Result<bool> {
     }
 }
 
-/// The first step of every bucket's apply: create it if the change says so, then tag it
-/// (S3 has no create-with-tags that every region honours).
+/// The first step of every bucket's apply: create it if it is being created, then tag it
+/// when `retag` (S3 has no create-with-tags that every region honours).
 pub async fn ensure_tagged(
     target: &Changing<'_>,
     stack: &str,
     role: BucketRole,
     actual: Option<&Basics>,
-    change: &Change,
+    retag: bool,
 ) -> anyhow::Result<()> {
     let (aws, bucket) = (target.aws, target.name);
-    if *change == Change::Create && !create(target).await? {
+    if target.just_created && !create(target).await? {
         // Not "created" before the tags say whose it is.
         let tags = read_tags(aws, bucket).await?;
         let basics = Basics {
@@ -253,7 +253,7 @@ pub async fn ensure_tagged(
         basics.check_deployable(role.kind(), bucket, stack)?;
         ownership::check_role(&basics, role, bucket, stack)?;
     }
-    if change.differs("tags") {
+    if retag {
         let current = actual.map(|a| a.tags.as_slice()).unwrap_or_default();
         put_stack_tag(target, current, stack, role).await?;
     }

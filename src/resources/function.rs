@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use anyhow::bail;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
+};
 
 use super::remembered;
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
-use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
@@ -146,9 +148,23 @@ pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     )
 }
 
+aspects! {
+    /// What can differ on the function, in the order apply changes it.
+    Aspect {
+        Code => "code",
+        Configuration => "configuration",
+        ReservedConcurrencyZero => "reserved concurrency 0",
+        RememberedFlags => "remembered flags",
+    }
+}
+
 /// `code_sha256` is the package's (`None` when the caller has no package, as in `status`,
 /// which then does not compare code).
-pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual>) -> Change {
+pub fn diff(
+    desired: &Desired,
+    code_sha256: Option<&str>,
+    actual: Option<&Actual>,
+) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
@@ -156,17 +172,20 @@ pub fn diff(desired: &Desired, code_sha256: Option<&str>, actual: Option<&Actual
     let failed = actual.failed.is_some();
     let code_differs = code_sha256.is_some_and(|sha| sha != actual.code_sha256)
         || actual.architectures != [ARCHITECTURE];
-    Change::from_checks(&[
-        ("code", code_differs || failed),
+    Change::from_checks([
+        (Aspect::Code, code_differs || failed),
         (
-            "configuration",
+            Aspect::Configuration,
             actual.settings != desired.settings || failed,
         ),
         (
-            "reserved concurrency 0",
+            Aspect::ReservedConcurrencyZero,
             actual.reserved_concurrency == Some(0),
         ),
-        ("remembered flags", actual.remembered != desired.remembered),
+        (
+            Aspect::RememberedFlags,
+            actual.remembered != desired.remembered,
+        ),
     ])
 }
 
@@ -174,7 +193,7 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     package: &Package,
-    change: &Change,
+    change: &Change<Aspect>,
     role: RoleOrigin,
     progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
@@ -184,25 +203,31 @@ pub async fn apply(
         name,
         progress,
     };
-    if *change == Change::Create {
-        propagation
+    if change.is_create() {
+        let created = propagation
             .retry(|| create(aws, desired, package))
             .await
             .or_fail(|| format!("create function {name}"))?;
-        match describe(aws, name).await? {
-            Some(actual) => check_owner(desired, &actual)?,
-            None => bail!("create function {name}: Lambda accepted it but cannot find it"),
+        // Each of these is a round trip on the way to the Function URL: skipped when the
+        // create's own answer tells (created with the stack's tag in the same call; Active).
+        if created == Created::Existed {
+            match describe(aws, name).await? {
+                Some(actual) => check_owner(desired, &actual)?,
+                None => bail!("create function {name}: Lambda accepted it but cannot find it"),
+            }
         }
-        wait_until_applied(aws, name, progress).await?;
+        if created != Created::Active {
+            wait_until_applied(aws, name, progress).await?;
+        }
         return Ok(change.outcome());
     }
-    if *change == Change::InSync {
+    if change == &Change::InSync {
         return Ok(Outcome::Unchanged);
     }
     // A deploy interrupted mid-update leaves Lambda busy; wait before changing more. A failed
     // last update is what this change repairs.
     wait_until_settled(aws, name, progress).await?;
-    if change.differs("code") {
+    if change.differs(Aspect::Code) {
         aws.lambda
             .update_function_code()
             .function_name(name)
@@ -213,7 +238,7 @@ pub async fn apply(
             .or_fail(|| format!("update code of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    if change.differs("configuration") {
+    if change.differs(Aspect::Configuration) {
         let s = &desired.settings;
         propagation
             .retry(|| async {
@@ -233,10 +258,10 @@ pub async fn apply(
             .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    if change.differs("reserved concurrency 0") {
+    if change.differs(Aspect::ReservedConcurrencyZero) {
         super::exposure::remove_zero_concurrency(aws, name).await?;
     }
-    if change.differs("remembered flags") {
+    if change.differs(Aspect::RememberedFlags) {
         remembered::write(aws, &desired.arn, &desired.remembered).await?;
     }
     Ok(change.outcome())
@@ -248,13 +273,24 @@ fn environment(settings: &Settings) -> Environment {
         .build()
 }
 
-/// Creates the function; "it already exists" is success here (a first attempt whose answer
-/// was lost), checked by the caller.
+/// What CreateFunction answered.
+#[derive(Debug, PartialEq, Eq)]
+enum Created {
+    /// Created, and already Active with its update successful.
+    Active,
+    /// Created, still Pending (as on AWS): wait for it.
+    Pending,
+    /// It existed (a first attempt whose answer was lost, or someone else's): whose it is
+    /// must be read.
+    Existed,
+}
+
+/// Creates the function; "it already exists" is success here, checked by the caller.
 async fn create(
     aws: &Aws,
     desired: &Desired,
     package: &Package,
-) -> Result<(), SdkError<CreateFunctionError, HttpResponse>> {
+) -> Result<Created, SdkError<CreateFunctionError, HttpResponse>> {
     let s = &desired.settings;
     let mut tags: std::collections::HashMap<String, String> =
         desired.remembered.clone().into_iter().collect();
@@ -279,8 +315,19 @@ async fn create(
         .send()
         .await;
     match created {
-        Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(()),
-        other => other.map(|_| ()),
+        Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(Created::Existed),
+        Err(e) => Err(e),
+        Ok(out) => {
+            let active = out.state() == Some(&State::Active)
+                && out
+                    .last_update_status()
+                    .is_none_or(|s| *s == LastUpdateStatus::Successful);
+            Ok(if active {
+                Created::Active
+            } else {
+                Created::Pending
+            })
+        }
     }
 }
 
@@ -347,7 +394,7 @@ mod tests {
         assert_eq!(diff(&d, Some("sha"), Some(&a)), Change::InSync);
         assert_eq!(
             diff(&d, Some("other"), Some(&a)),
-            Change::Update(vec!["code".into()])
+            Change::Update(vec![Aspect::Code])
         );
         assert_eq!(diff(&d, None, Some(&a)), Change::InSync);
         let arm = Actual {
@@ -356,7 +403,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d, None, Some(&arm)),
-            Change::Update(vec!["code".into()])
+            Change::Update(vec![Aspect::Code])
         );
     }
 
@@ -378,7 +425,7 @@ mod tests {
             mutate(&mut a.settings);
             assert_eq!(
                 diff(&d, Some("sha"), Some(&a)),
-                Change::Update(vec!["configuration".into()])
+                Change::Update(vec![Aspect::Configuration])
             );
         }
     }
@@ -393,7 +440,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d, None, Some(&a)),
-            Change::Update(vec!["code".into(), "configuration".into()])
+            Change::Update(vec![Aspect::Code, Aspect::Configuration])
         );
         let failure = |state, update| settle::failure(state, update, Some("state"), Some("update"));
         assert_eq!(

@@ -12,7 +12,7 @@ use super::exposure;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
-use crate::plan::{Change, Outcome};
+use crate::plan::{aspects, Change, Outcome};
 use crate::stack::Stack;
 
 pub mod permissions;
@@ -118,19 +118,29 @@ async fn read_config(
         .or_absent(|| format!("read Function URL of {function}"))
 }
 
-pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+aspects! {
+    /// What can differ on the Function URL.
+    Aspect {
+        Auth => "auth",
+        Cors => "cors",
+        Permissions => "permissions",
+        PublicPermissions => "public permissions",
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
-    Change::from_checks(&[
-        ("auth", !actual.auth_none),
-        ("cors", actual.cors.as_ref() != Some(&desired.cors)),
+    Change::from_checks([
+        (Aspect::Auth, !actual.auth_none),
+        (Aspect::Cors, actual.cors.as_ref() != Some(&desired.cors)),
         (
-            "permissions",
+            Aspect::Permissions,
             !permissions::missing(&actual.statements).is_empty(),
         ),
         (
-            "public permissions",
+            Aspect::PublicPermissions,
             !exposure::extra_public_invokes(&actual.statements).is_empty(),
         ),
     ])
@@ -147,13 +157,15 @@ fn cors(desired: &Desired) -> Cors {
         .build()
 }
 
-/// Applies the change; returns the outcome and the URL.
+/// Applies the change; returns the outcome and the URL. `url_known` gets the URL as soon as
+/// it is, before the permissions are added (config.js needs the URL, not the permissions).
 pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
-    change: &Change,
+    change: &Change<Aspect>,
     progress: Progress<'_>,
+    url_known: impl FnOnce(&str),
 ) -> anyhow::Result<(Outcome, String)> {
     let function = desired.function_name.as_str();
     let url = match actual {
@@ -177,7 +189,7 @@ pub async fn apply(
             )
             .await?
         }
-        Some(actual) if change.differs("auth") || change.differs("cors") => {
+        Some(actual) if change.differs(Aspect::Auth) || change.differs(Aspect::Cors) => {
             aws.lambda
                 .update_function_url_config()
                 .function_name(function)
@@ -190,6 +202,7 @@ pub async fn apply(
         }
         Some(actual) => actual.url.clone(),
     };
+    url_known(&url);
     let existing = actual.map(|a| a.statements.as_slice()).unwrap_or_default();
     for permission in permissions::missing(existing) {
         permissions::add(aws, function, existing, permission, progress).await?;
@@ -266,26 +279,6 @@ fn hint(code: Option<&str>) -> &'static str {
     }
 }
 
-/// Removes the permissions and the URL configuration.
-pub async fn delete(aws: &Aws, function: &str, actual: Option<&Actual>) -> anyhow::Result<Outcome> {
-    let Some(actual) = actual else {
-        return Ok(Outcome::Absent);
-    };
-    for permission in PERMISSIONS {
-        if actual.statements.iter().any(|s| s.sid == permission.sid) {
-            permissions::remove(aws, function, permission.sid).await?;
-        }
-    }
-    let gone = aws
-        .lambda
-        .delete_function_url_config()
-        .function_name(function)
-        .send()
-        .await
-        .or_absent(|| format!("delete Function URL of {function}"))?;
-    Ok(Outcome::of_deletion(gone.is_some()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,7 +320,7 @@ mod tests {
         a.auth_none = false;
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["auth".into(), "cors".into()])
+            Change::Update(vec![Aspect::Auth, Aspect::Cors])
         );
 
         let mut a = in_sync(&d);
@@ -335,7 +328,7 @@ mod tests {
         assert_eq!(permissions::missing(&a.statements), vec![PERMISSIONS[1]]);
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["permissions".into()])
+            Change::Update(vec![Aspect::Permissions])
         );
 
         let mut a = in_sync(&d);

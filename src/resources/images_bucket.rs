@@ -9,7 +9,7 @@ use super::bucket::{self, Basics, Changing, PublicAccessFlags};
 use super::exposure;
 use super::ownership::{self, BucketRole};
 use crate::aws::{Aws, Progress, SdkResultExt};
-use crate::plan::{Change, Foreign, Kind, Outcome};
+use crate::plan::{aspects, Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
 use crate::stack::Stack;
 
@@ -170,23 +170,38 @@ pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     ownership::check_role(&actual.basics, BucketRole::Images, name, stack)
 }
 
-pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+aspects! {
+    /// What can differ on the images bucket, in the order apply changes it.
+    Aspect {
+        Tags => "tags",
+        PublicAccessBlock => "public access block",
+        Encryption => "encryption",
+        Cors => "cors",
+        Policy => "policy",
+        Lifecycle => "lifecycle",
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
-    Change::from_checks(&[
+    Change::from_checks([
         (
-            "tags",
+            Aspect::Tags,
             !actual.basics.tagged_as(&desired.stack, BucketRole::Images),
         ),
         (
-            "public access block",
+            Aspect::PublicAccessBlock,
             actual.public_access != Some(ALL_BLOCKED),
         ),
-        ("encryption", !actual.sse_s3),
-        ("cors", actual.cors != desired.cors),
-        ("policy", actual.policy.as_ref().is_some_and(grants_access)),
-        ("lifecycle", actual.lifecycle.expires_objects()),
+        (Aspect::Encryption, !actual.sse_s3),
+        (Aspect::Cors, actual.cors != desired.cors),
+        (
+            Aspect::Policy,
+            actual.policy.as_ref().is_some_and(grants_access),
+        ),
+        (Aspect::Lifecycle, actual.lifecycle.expires_objects()),
     ])
 }
 
@@ -194,30 +209,31 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
-    change: &Change,
+    change: &Change<Aspect>,
     progress: Progress<'_>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    let target = Changing::new(aws, name, change, progress);
+    let target = Changing::new(aws, name, change.is_create(), progress);
     let basics = actual.map(|a| &a.basics);
-    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Images, basics, change).await?;
+    let retag = change.differs(Aspect::Tags);
+    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Images, basics, retag).await?;
     // Block public access before anything else can be written to the bucket.
-    if change.differs("public access block") {
+    if change.differs(Aspect::PublicAccessBlock) {
         bucket::put_public_access(&target, ALL_BLOCKED).await?;
     }
-    if change.differs("encryption") {
+    if change.differs(Aspect::Encryption) {
         bucket::put_sse_s3(&target).await?;
     }
-    if change.differs("cors") {
+    if change.differs(Aspect::Cors) {
         put_cors(&target, desired).await?;
     }
     if let (true, Some(policy)) = (
-        change.differs("policy"),
+        change.differs(Aspect::Policy),
         actual.and_then(|a| a.policy.as_ref()),
     ) {
         keep_only_denies(aws, name, policy).await?;
     }
-    if let (true, Some(actual)) = (change.differs("lifecycle"), actual) {
+    if let (true, Some(actual)) = (change.differs(Aspect::Lifecycle), actual) {
         exposure::remove_expiring_rules(aws, name, &actual.lifecycle).await?;
     }
     Ok(change.outcome())
@@ -343,14 +359,14 @@ mod tests {
 
         let mut a = in_sync(&d);
         a.cors.clear();
-        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["cors".into()]));
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec![Aspect::Cors]));
 
         let mut a = in_sync(&d);
         a.public_access = Some([true, true, false, true]);
         a.sse_s3 = false;
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["public access block".into(), "encryption".into()])
+            Change::Update(vec![Aspect::PublicAccessBlock, Aspect::Encryption])
         );
 
         let mut a = in_sync(&d);
@@ -358,7 +374,7 @@ mod tests {
         a.basics.tags.clear();
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["tags".into(), "public access block".into()])
+            Change::Update(vec![Aspect::Tags, Aspect::PublicAccessBlock])
         );
 
         let mut a = in_sync(&d);
@@ -376,12 +392,12 @@ mod tests {
             .push(
                 serde_json::json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}),
             );
-        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["policy".into()]));
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec![Aspect::Policy]));
 
         // An origin with a trailing slash is a different origin to browsers.
         let mut a = in_sync(&d);
         a.cors[0].origins[0].push('/');
-        assert!(diff(&d, Some(&a)).differs("cors"));
+        assert!(diff(&d, Some(&a)).differs(Aspect::Cors));
     }
 
     #[test]

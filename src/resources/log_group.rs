@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::stack::{Stack, STACK_TAG};
 
 pub const RETENTION_DAYS: i32 = 14;
@@ -109,16 +109,27 @@ pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     )
 }
 
-pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+aspects! {
+    /// What can differ on the log group.
+    Aspect {
+        Tags => "tags",
+        Retention => "retention",
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
-    Change::from_checks(&[
+    Change::from_checks([
         (
-            "tags",
+            Aspect::Tags,
             actual.stack_tag.as_deref() != Some(desired.stack.as_str()),
         ),
-        ("retention", actual.retention_days != Some(RETENTION_DAYS)),
+        (
+            Aspect::Retention,
+            actual.retention_days != Some(RETENTION_DAYS),
+        ),
     ])
 }
 
@@ -126,10 +137,10 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
-    change: &Change,
+    change: &Change<Aspect>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    if *change == Change::Create {
+    if change.is_create() {
         aws.logs
             .create_log_group()
             .log_group_name(name)
@@ -139,7 +150,7 @@ pub async fn apply(
             .or_code(&["ResourceAlreadyExistsException"], || {
                 format!("create log group {name}")
             })?;
-    } else if let (true, Some(actual)) = (change.differs("tags"), actual) {
+    } else if let (true, Some(actual)) = (change.differs(Aspect::Tags), actual) {
         aws.logs
             .tag_resource()
             .resource_arn(&actual.arn)
@@ -148,7 +159,7 @@ pub async fn apply(
             .await
             .or_fail(|| format!("tag log group {name}"))?;
     }
-    if change.differs("retention") {
+    if change.differs(Aspect::Retention) {
         aws.logs
             .put_retention_policy()
             .log_group_name(name)
@@ -198,7 +209,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d(), Some(&lambda_made)),
-            Change::Update(vec!["tags".into(), "retention".into()])
+            Change::Update(vec![Aspect::Tags, Aspect::Retention])
         );
         assert!(check_owner(&d(), &lambda_made).is_err());
         let other = Actual {

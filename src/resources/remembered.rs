@@ -36,22 +36,15 @@ pub fn among(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// What the stack's function (by its ARN) remembers; nothing when there is no function.
-pub async fn read(aws: &Aws, function_arn: &str) -> anyhow::Result<Overrides> {
-    let out = aws
-        .lambda
-        .list_tags()
-        .resource(function_arn)
-        .send()
-        .await
-        .or_absent(|| format!("read the tags of function {function_arn}"))?;
-    let tags = out.and_then(|o| o.tags).unwrap_or_default();
+/// What the stack's function remembers, from its remembered tags (see [`among`]).
+pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
     let value = |key: &str| tags.get(key).cloned();
-    Ok(Overrides {
+    Overrides {
         site_bucket: value(SITE_BUCKET),
         images_bucket: value(IMAGES_BUCKET),
         role_arn: value(ROLE_ARN),
-    })
+        website_origin: None,
+    }
 }
 
 /// The flags given, completed with what the stack remembers. A flag that differs from the
@@ -74,6 +67,7 @@ pub fn merge(given: &Overrides, remembered: &Overrides, stack: &str) -> anyhow::
             &remembered.images_bucket,
         )?,
         role_arn: pick("--role-arn", &given.role_arn, &remembered.role_arn)?,
+        website_origin: given.website_origin.clone(),
     })
 }
 
@@ -119,6 +113,7 @@ mod tests {
             site_bucket: None,
             images_bucket: images.map(str::to_owned),
             role_arn: role.map(str::to_owned),
+            website_origin: None,
         }
     }
 

@@ -7,7 +7,7 @@ use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
 use crate::aws::{error_code, reason, Aws, SdkResultExt};
-use crate::plan::{Change, Foreign, Kind, Outcome, Ownership};
+use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::policies::Template;
 use crate::stack::{Stack, STACK_TAG};
 
@@ -201,21 +201,30 @@ pub fn is_this_regions_legacy(desired: &Desired, actual: &Actual) -> bool {
         && actual.runtime_policy.as_ref() == Some(&desired.runtime_policy)
 }
 
-pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+aspects! {
+    /// What can differ on the role, in the order apply changes it.
+    Aspect {
+        TrustPolicy => "trust policy",
+        InlinePolicy => "inline policy",
+        ExtraPolicies => "extra policies",
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
-    Change::from_checks(&[
+    Change::from_checks([
         (
-            "trust policy",
+            Aspect::TrustPolicy,
             actual.trust.as_ref() != Some(&desired.trust),
         ),
         (
-            "inline policy",
+            Aspect::InlinePolicy,
             actual.runtime_policy.as_ref() != Some(&desired.runtime_policy),
         ),
         (
-            "extra policies",
+            Aspect::ExtraPolicies,
             !actual.extra_inline.is_empty() || !actual.attached.is_empty(),
         ),
     ])
@@ -225,10 +234,10 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
-    change: &Change,
+    change: &Change<Aspect>,
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    if *change == Change::Create {
+    if change.is_create() {
         let created = aws
             .iam
             .create_role()
@@ -261,7 +270,7 @@ pub async fn apply(
                 None => anyhow::bail!("create role {name}: IAM says it exists but cannot read it"),
             }
         }
-    } else if change.differs("trust policy") {
+    } else if change.differs(Aspect::TrustPolicy) {
         aws.iam
             .update_assume_role_policy()
             .role_name(name)
@@ -270,7 +279,7 @@ pub async fn apply(
             .await
             .or_fail(|| format!("update trust policy of role {name}"))?;
     }
-    if change.differs("inline policy") {
+    if change.differs(Aspect::InlinePolicy) {
         let put = aws
             .iam
             .put_role_policy()
@@ -282,7 +291,7 @@ pub async fn apply(
         unless_denied(put, &format!("set inline policy of role {name}"))?
             .or_fail(|| format!("set inline policy of role {name}"))?;
     }
-    if let (true, Some(actual)) = (change.differs("extra policies"), actual) {
+    if let (true, Some(actual)) = (change.differs(Aspect::ExtraPolicies), actual) {
         remove_extra_policies(aws, name, &actual.extra_inline, &actual.attached).await?;
     }
     Ok(change.outcome())
@@ -411,7 +420,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d, Some(&no_policy)),
-            Change::Update(vec!["inline policy".into()])
+            Change::Update(vec![Aspect::InlinePolicy])
         );
         let widened = Actual {
             attached: vec!["arn:aws:iam::aws:policy/AmazonS3FullAccess".into()],
@@ -419,7 +428,7 @@ mod tests {
         };
         assert_eq!(
             diff(&d, Some(&widened)),
-            Change::Update(vec!["extra policies".into()])
+            Change::Update(vec![Aspect::ExtraPolicies])
         );
         assert!(check_owner(&d, &ok).is_ok());
         let untagged = Actual {

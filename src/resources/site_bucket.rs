@@ -9,7 +9,7 @@ use super::bucket::{self, Basics, Changing, PublicAccessFlags};
 use super::exposure;
 use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, reason, retry_while_settling, Aws, Progress, SdkResultExt, Settling};
-use crate::plan::{Change, Foreign, Kind, Outcome};
+use crate::plan::{aspects, Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
 use crate::stack::Stack;
 
@@ -121,23 +121,38 @@ fn desired_website() -> Website {
     }
 }
 
-pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change {
+aspects! {
+    /// What can differ on the site bucket, in the order apply changes it.
+    Aspect {
+        Tags => "tags",
+        Encryption => "encryption",
+        PublicAccessBlock => "public access block",
+        Policy => "policy",
+        Website => "website",
+        Cors => "cors",
+    }
+}
+
+pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
     };
-    Change::from_checks(&[
+    Change::from_checks([
         (
-            "tags",
+            Aspect::Tags,
             !actual.basics.tagged_as(&desired.stack, BucketRole::Site),
         ),
+        (Aspect::Encryption, !actual.sse_s3),
         (
-            "public access block",
+            Aspect::PublicAccessBlock,
             actual.public_access != Some(POLICY_ONLY),
         ),
-        ("policy", actual.policy.as_ref() != Some(&desired.policy)),
-        ("website", actual.website != Some(desired_website())),
-        ("encryption", !actual.sse_s3),
-        ("cors", actual.cors_rules > 0),
+        (
+            Aspect::Policy,
+            actual.policy.as_ref() != Some(&desired.policy),
+        ),
+        (Aspect::Website, actual.website != Some(desired_website())),
+        (Aspect::Cors, actual.cors_rules > 0),
     ])
 }
 
@@ -145,24 +160,31 @@ pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
-    change: &Change,
+    change: &Change<Aspect>,
     progress: Progress<'_>,
+    ready_for_objects: impl FnOnce(),
 ) -> anyhow::Result<Outcome> {
     let name = desired.name.as_str();
-    let target = Changing::new(aws, name, change, progress);
+    let target = Changing::new(aws, name, change.is_create(), progress);
     let basics = actual.map(|a| &a.basics);
-    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Site, basics, change).await?;
-    // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
-    if change.differs("public access block") {
-        bucket::put_public_access(&target, POLICY_ONLY).await?;
-    }
-    if change.differs("encryption") {
+    let retag = change.differs(Aspect::Tags);
+    bucket::ensure_tagged(&target, &desired.stack, BucketRole::Site, basics, retag).await?;
+    if change.differs(Aspect::Encryption) {
         bucket::put_sse_s3(&target).await?;
     }
-    if change.differs("policy") {
-        put_public_read_policy(&target, desired, change.differs("public access block")).await?;
+    // Objects may go in once the bucket is tagged and encrypts (their ETags are then their
+    // MD5s); the public access block, policy and website hosting follow meanwhile. One call
+    // at a time per bucket: S3 answers OperationAborted to concurrent configuration changes.
+    ready_for_objects();
+    // Order matters on real S3: a public policy is refused while BlockPublicPolicy is on.
+    let block_changes = change.differs(Aspect::PublicAccessBlock);
+    if block_changes {
+        bucket::put_public_access(&target, POLICY_ONLY).await?;
     }
-    if change.differs("website") {
+    if change.differs(Aspect::Policy) {
+        put_public_read_policy(&target, desired, block_changes).await?;
+    }
+    if change.differs(Aspect::Website) {
         let config = WebsiteConfiguration::builder()
             .index_document(IndexDocument::builder().suffix(INDEX_DOCUMENT).build()?)
             .error_document(ErrorDocument::builder().key(INDEX_DOCUMENT).build()?)
@@ -178,7 +200,7 @@ pub async fn apply(
             .await
             .or_fail(|| format!("set website hosting of bucket {name}"))?;
     }
-    if change.differs("cors") && actual.is_some() {
+    if change.differs(Aspect::Cors) && actual.is_some() {
         exposure::remove_cors(aws, name).await?;
     }
     Ok(change.outcome())
@@ -285,7 +307,7 @@ mod tests {
         a.policy = None;
         assert_eq!(
             diff(&d, Some(&a)),
-            Change::Update(vec!["public access block".into(), "policy".into()])
+            Change::Update(vec![Aspect::PublicAccessBlock, Aspect::Policy])
         );
 
         let mut a = in_sync(&d);
@@ -294,10 +316,10 @@ mod tests {
             error: Some("error.html".into()),
             redirects: false,
         });
-        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["website".into()]));
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec![Aspect::Website]));
 
         let mut a = in_sync(&d);
         a.policy.as_mut().unwrap()["Statement"][0]["Action"] = "s3:*".into();
-        assert_eq!(diff(&d, Some(&a)), Change::Update(vec!["policy".into()]));
+        assert_eq!(diff(&d, Some(&a)), Change::Update(vec![Aspect::Policy]));
     }
 }

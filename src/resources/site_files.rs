@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ObjectIdentifier;
 use md5::{Digest, Md5};
 
 use crate::aws::{Aws, SdkResultExt};
@@ -147,12 +148,75 @@ pub fn stale<'a>(files: &'a [SiteFile], etags: &HashMap<String, String>) -> Vec<
         .collect()
 }
 
-pub fn diff(files: &[SiteFile], etags: &HashMap<String, String>) -> Change {
-    let stale = stale(files, etags);
-    if stale.len() == files.len() && files.iter().all(|f| !etags.contains_key(&f.key)) {
+/// One object deploy changes: a file to upload, or an object the frontend folder no longer
+/// has (as `aws s3 sync --delete` removes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Aspect {
+    Upload(String),
+    Delete(String),
+}
+
+impl std::fmt::Display for Aspect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Aspect::Upload(key) => f.write_str(key),
+            Aspect::Delete(key) => write!(f, "delete {key}"),
+        }
+    }
+}
+
+/// What the site's objects need. `files` is what should be there; with `complete`, it is the
+/// whole site, and any other object (but config.js, written once the Function URL is known)
+/// is to be deleted. `config_pending`: config.js is to be written but its URL is not known yet.
+pub fn diff(
+    files: &[SiteFile],
+    etags: &HashMap<String, String>,
+    complete: bool,
+    config_pending: bool,
+) -> Change<Aspect> {
+    let removed = match complete {
+        true => removed(files, etags),
+        false => Vec::new(),
+    };
+    let present = files.iter().any(|f| etags.contains_key(&f.key))
+        || (config_pending && etags.contains_key(CONFIG_JS));
+    if !present && removed.is_empty() {
         return Change::Create;
     }
-    Change::from_differences(stale.iter().map(|f| f.key.clone()).collect())
+    let mut aspects: Vec<Aspect> = stale(files, etags)
+        .iter()
+        .map(|f| Aspect::Upload(f.key.clone()))
+        .collect();
+    if config_pending {
+        aspects.push(Aspect::Upload(CONFIG_JS.to_owned()));
+    }
+    aspects.extend(removed.into_iter().map(Aspect::Delete));
+    Change::from_differences(aspects)
+}
+
+/// The objects the site no longer has: every key not among `files`, but config.js.
+pub fn removed(files: &[SiteFile], etags: &HashMap<String, String>) -> Vec<String> {
+    let wanted: std::collections::HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
+    let mut keys: Vec<String> = etags
+        .keys()
+        .filter(|k| k.as_str() != CONFIG_JS && !wanted.contains(k.as_str()))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Deletes `keys` from the site bucket, a thousand per call (S3's limit).
+pub async fn delete(aws: &Aws, bucket: &str, keys: &[String]) -> anyhow::Result<()> {
+    for batch in keys.chunks(1000) {
+        let objects = batch
+            .iter()
+            .map(|key| ObjectIdentifier::builder().key(key).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        let doing = "delete removed site files from bucket";
+        super::bucket::delete_batch(&aws.s3, bucket, objects, doing).await?;
+    }
+    Ok(())
 }
 
 /// How many files to upload at once: CATUP_UPLOAD_CONCURRENCY (1 to 256), or 16.
@@ -268,21 +332,51 @@ mod tests {
         assert_eq!(f.md5_hex, "900150983cd24fb0d6963f7d28e17f72");
     }
 
-    #[test]
-    fn diff_uploads_only_what_differs() {
+    fn two_files() -> (Vec<SiteFile>, HashMap<String, String>) {
         let files = vec![
             SiteFile::new("index.html".into(), b"<html>".to_vec(), None),
             SiteFile::new("app.js".into(), b"js".to_vec(), None),
         ];
-        let none = HashMap::new();
-        assert_eq!(diff(&files, &none), Change::Create);
-        let mut etags: HashMap<String, String> = files
+        let etags = files
             .iter()
             .map(|f| (f.key.clone(), f.md5_hex.clone()))
             .collect();
-        assert_eq!(diff(&files, &etags), Change::InSync);
+        (files, etags)
+    }
+
+    #[test]
+    fn diff_uploads_only_what_differs() {
+        let (files, mut etags) = two_files();
+        assert_eq!(diff(&files, &HashMap::new(), true, false), Change::Create);
+        assert_eq!(diff(&files, &etags, true, false), Change::InSync);
         etags.insert("app.js".into(), "0".repeat(32));
-        assert_eq!(diff(&files, &etags), Change::Update(vec!["app.js".into()]));
+        assert_eq!(
+            diff(&files, &etags, true, false),
+            Change::Update(vec![Aspect::Upload("app.js".into())])
+        );
         assert_eq!(stale(&files, &etags).len(), 1);
+        assert_eq!(
+            diff(&files, &etags, true, true),
+            Change::Update(vec![
+                Aspect::Upload("app.js".into()),
+                Aspect::Upload(CONFIG_JS.into())
+            ])
+        );
+    }
+
+    #[test]
+    fn diff_deletes_what_the_folder_no_longer_has_but_config_js() {
+        let (files, mut etags) = two_files();
+        etags.insert("old.png".into(), "1".repeat(32));
+        etags.insert(CONFIG_JS.into(), "2".repeat(32));
+        assert_eq!(removed(&files, &etags), vec!["old.png".to_owned()]);
+        let change = diff(&files, &etags, true, false);
+        assert_eq!(
+            change,
+            Change::Update(vec![Aspect::Delete("old.png".into())])
+        );
+        assert_eq!(change.outcome().detail(), Some("delete old.png"));
+        // Not the whole site (status without --frontend): nothing is taken for removed.
+        assert_eq!(diff(&files, &etags, false, false), Change::InSync);
     }
 }

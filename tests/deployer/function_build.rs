@@ -16,7 +16,7 @@ use crate::build_kit::{
     bootstrap_of, built_binary, catup_building, copy_of_the_source, elf_facts, shipped_zip,
 };
 use crate::common::{detail_of, World};
-use crate::runtime_api::{function_url_event, Answer, RuntimeApi};
+use catup_testkit::runtime_api::{function_url_event, Answer, RuntimeApi};
 
 #[tokio::test]
 async fn shipped_zip_is_one_x86_64_bootstrap_for_glibc_2_34_that_answers_post_and_get() {

@@ -131,11 +131,7 @@ async fn drift_is_reported_by_status_and_repaired_by_deploy() {
     let (s3, lambda) = (w.s3().await, w.lambda().await);
     // Four kinds of drift at once: CORS removed, the site made private, the function
     // resized, a permission statement removed.
-    s3.delete_bucket_cors()
-        .bucket(w.images_bucket())
-        .send()
-        .await
-        .unwrap();
+    w.remove_images_cors().await;
     s3.put_public_access_block()
         .bucket(w.site_bucket())
         .public_access_block_configuration(
@@ -149,20 +145,9 @@ async fn drift_is_reported_by_status_and_repaired_by_deploy() {
         .send()
         .await
         .unwrap();
-    lambda
-        .update_function_configuration()
-        .function_name(w.function())
-        .memory_size(512)
-        .send()
-        .await
-        .unwrap();
-    lambda
-        .remove_permission()
-        .function_name(w.function())
-        .statement_id("FunctionURLAllowInvokeAction")
-        .send()
-        .await
-        .unwrap();
+    w.resize_function(Some(512), None).await;
+    w.remove_url_permission("FunctionURLAllowInvokeAction")
+        .await;
 
     let run = w.catup(&["status", "--json"]);
     assert_eq!(run.code, 4, "drifted exit code: {}", run.stderr);

@@ -58,7 +58,7 @@ async fn refused_before_any_aws_call(w: &World, frontend: &Path, needle: &str) -
 }
 
 /// The keys of the site bucket.
-async fn site_keys(w: &World) -> Vec<String> {
+pub async fn site_keys(w: &World) -> Vec<String> {
     let listed = w
         .s3()
         .await

@@ -3,6 +3,7 @@
 //! before roles were per region keeps working.
 
 use aws_sdk_iam::types::Tag;
+use catup_testkit::policy::document;
 use serde_json::Value;
 
 use crate::common::World;
@@ -30,10 +31,7 @@ async fn runtime_policy(w: &World, role: &str) -> Option<Value> {
         .send()
         .await
         .ok()?;
-    let doc = percent_encoding::percent_decode_str(policy.policy_document())
-        .decode_utf8()
-        .unwrap();
-    Some(serde_json::from_str(&doc).unwrap())
+    Some(document(policy.policy_document()))
 }
 
 fn role_name_of(arn: &str) -> &str {
@@ -78,9 +76,7 @@ async fn a_stack_deployed_with_the_region_less_role_moves_off_it_and_teardown_re
     let current = w.role();
     let trust = iam.get_role().role_name(&current).send().await.unwrap();
     let trust = trust.role().unwrap().assume_role_policy_document().unwrap();
-    let trust = percent_encoding::percent_decode_str(trust)
-        .decode_utf8()
-        .unwrap();
+    let trust = document(trust).to_string();
     let tag = Tag::builder()
         .key("catup:stack")
         .value(&w.stack)

@@ -2,18 +2,10 @@
 //! stack's name and Function URL replaced by placeholders, so that two stacks deployed by
 //! different histories compare equal exactly when they are the same deployment.
 
+use catup_testkit::policy::document;
 use serde_json::{json, Value};
 
 use crate::common::World;
-
-fn document(raw: &str) -> Value {
-    serde_json::from_str(raw).unwrap_or_else(|_| {
-        let decoded = percent_encoding::percent_decode_str(raw)
-            .decode_utf8()
-            .unwrap();
-        serde_json::from_str(&decoded).unwrap_or(Value::String(decoded.into_owned()))
-    })
-}
 
 async fn bucket(w: &World, name: &str) -> Value {
     let s3 = w.s3().await;

@@ -3,6 +3,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
 use cat_upload_fn::{App, Config};
+use catup_testkit::cors::assert_no_cors_headers;
 use http::{Request, Response};
 use lambda_http::Body;
 use serde_json::Value;
@@ -41,22 +42,12 @@ pub fn json(response: &Response<String>) -> (u16, Value) {
         "application/json",
         "every answer is JSON"
     );
-    assert_no_cors_headers(response);
+    assert_no_cors_headers(
+        response.headers(),
+        format!("the answer {} {}", response.status(), response.body()),
+    );
     let body = serde_json::from_str(response.body()).expect("body is JSON");
     (response.status().as_u16(), body)
-}
-
-/// The Function URL adds CORS headers; the function adding them too breaks browsers.
-pub fn assert_no_cors_headers(response: &Response<String>) {
-    let cors: Vec<_> = response
-        .headers()
-        .keys()
-        .filter(|name| name.as_str().starts_with("access-control-"))
-        .collect();
-    assert!(
-        cors.is_empty(),
-        "the function set CORS headers itself: {cors:?}"
-    );
 }
 
 /// Asserts an error body `{"error": {"code", "message"}}` and returns (code, message).

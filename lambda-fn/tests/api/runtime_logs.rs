@@ -1,92 +1,35 @@
 //! What the real `bootstrap` writes to stdout (what Lambda sends to CloudWatch) for one
-//! invocation, under a stand-in Lambda Runtime API: the per-request JSON line, with the
+//! invocation, under the testkit's Lambda Runtime API: the per-request JSON line, with the
 //! request id in the runtime's span. The same line as the handler run in process with
 //! `logging::json_subscriber` inside `request_span`, which is how `catup dev` and catup's
 //! tests produce the function's lines.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cat_upload_fn::logging::json_subscriber;
+use catup_testkit::runtime_api::{function_url_event, Answer, Invocation, RuntimeApi};
 use lambda_http::lambda_runtime::layers::trace::request_span;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncReadExt;
 use tracing::instrument::{Instrument, WithSubscriber};
 use tracing_subscriber::EnvFilter;
 
 const REQUEST_ID: &str = "3b9c1a52-7f0e-4d8b-9a61-2c4e5f6a7b8c";
 const TRACE_ID: &str = "Root=1-6742f1a0-1b2c3d4e5f60718293a4b5c6;Parent=53995c3f42cd8ad8;Sampled=0";
 
-fn event_fixture() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/post-upload-png.json");
-    std::fs::read_to_string(path).unwrap()
-}
-
-/// Reads one HTTP/1.1 request: its request line and body.
-async fn read_request(conn: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
-    let mut line = String::new();
-    if conn.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        conn.read_line(&mut header).await.ok()?;
-        if header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().ok()?;
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await.ok()?;
-    Some((line, body))
-}
-
-/// Serves one invocation of the post-upload event; returns once its response was posted.
-async fn runtime_api(listener: TcpListener) {
-    let mut served = false;
-    loop {
-        let (conn, _) = listener.accept().await.unwrap();
-        let mut conn = BufReader::new(conn);
-        while let Some((line, _)) = read_request(&mut conn).await {
-            let reply = if line.starts_with("GET /2018-06-01/runtime/invocation/next") {
-                if served {
-                    return; // the next poll: one invocation is all this test needs
-                }
-                served = true;
-                let body = event_fixture();
-                let deadline = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis()
-                    + 10_000;
-                format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: {REQUEST_ID}\r\nlambda-runtime-deadline-ms: {deadline}\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:cat-upload-api\r\nlambda-runtime-trace-id: {TRACE_ID}\r\ncontent-length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-            } else {
-                "HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
-                    .to_owned()
-            };
-            conn.get_mut().write_all(reply.as_bytes()).await.unwrap();
-        }
-    }
-}
-
 /// The JSON lines `bootstrap` writes for one invocation.
 async fn bootstrap_lines() -> Vec<Value> {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let api = listener.local_addr().unwrap();
+    let mut api = RuntimeApi::serving(vec![Invocation {
+        request_id: REQUEST_ID.to_owned(),
+        trace_id: TRACE_ID.to_owned(),
+        event: function_url_event("post-upload-png"),
+    }])
+    .await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "cat-upload-api")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -102,9 +45,12 @@ async fn bootstrap_lines() -> Vec<Value> {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    tokio::time::timeout(Duration::from_secs(30), runtime_api(listener))
-        .await
-        .expect("one invocation within 30 s");
+    // Once it polls for the next invocation, the first one's lines are written.
+    api.idle(Duration::from_secs(30)).await;
+    match api.answer(Duration::from_secs(1)).await {
+        Answer::Response { request_id, .. } => assert_eq!(request_id, REQUEST_ID),
+        Answer::Error { path, body } => panic!("bootstrap reported an error at {path}: {body}"),
+    }
     child.kill().await.unwrap();
     let mut stdout = String::new();
     child

@@ -23,7 +23,7 @@ pub use read::Found;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::open(global).await?;
-    let found = Found::read(&ctx.aws, &ctx.stack).await?;
+    let found = Found::read(&ctx.aws, &ctx.stack, ctx.function_read.clone()).await?;
     let plan = TeardownPlan::of(&ctx.stack, &found)?;
     if args.dry_run {
         let report = TeardownPlanReport {

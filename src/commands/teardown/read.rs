@@ -34,7 +34,12 @@ pub struct Found {
 }
 
 impl Found {
-    pub async fn read(aws: &Aws, stack: &Stack) -> anyhow::Result<Found> {
+    /// `function_read`: the function as connecting read it, if it did (not asked again).
+    pub async fn read(
+        aws: &Aws,
+        stack: &Stack,
+        function_read: Option<Option<function::Actual>>,
+    ) -> anyhow::Result<Found> {
         let log_group_arn =
             log_group::arn_of(stack.region.as_str(), &stack.account_id, &stack.log_group);
         let legacy = stack
@@ -47,7 +52,12 @@ impl Found {
             log_group::describe_at_once(aws, &stack.log_group, &log_group_arn),
             read_role(aws, stack.role_name.as_ref()),
             read_role(aws, legacy),
-            function::describe(aws, &stack.function_name),
+            async {
+                match function_read {
+                    Some(read) => Ok(read),
+                    None => function::describe(aws, &stack.function_name).await,
+                }
+            },
             function_url::exists(aws, &stack.function_name),
         )?;
         Ok(Found {

@@ -152,7 +152,7 @@ impl Deletes<'_> {
         self.deleted += batch.len();
         let (s3, bucket) = (self.aws.s3.clone(), self.bucket.to_owned());
         self.in_flight
-            .spawn(async move { delete_batch(&s3, &bucket, batch).await });
+            .spawn(async move { delete_batch(&s3, &bucket, batch, "empty bucket").await });
         Ok(())
     }
 
@@ -184,10 +184,12 @@ fn identifiers(page: &ListObjectVersionsOutput) -> Vec<ObjectIdentifier> {
         .collect()
 }
 
-async fn delete_batch(
+/// One DeleteObjects of at most 1,000 objects; `doing` begins the error ("empty bucket").
+pub async fn delete_batch(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     objects: Vec<ObjectIdentifier>,
+    doing: &str,
 ) -> anyhow::Result<()> {
     let count = objects.len();
     let out = s3
@@ -201,10 +203,10 @@ async fn delete_batch(
         )
         .send()
         .await
-        .or_fail(|| format!("empty bucket {bucket}"))?;
+        .or_fail(|| format!("{doing} {bucket}"))?;
     if let Some(first) = out.errors().first() {
         bail!(
-            "empty bucket {bucket}: {} of {count} objects not deleted (first: {} {})",
+            "{doing} {bucket}: {} of {count} objects not deleted (first: {} {})",
             out.errors().len(),
             first.key().unwrap_or("?"),
             first.message().unwrap_or("")

@@ -3,11 +3,20 @@
 //! [`Moto`] is a real `moto_server` on a free loopback port: tests talk to it over HTTP with
 //! the real AWS SDK, never a mock of the SDK. Each test starts its own, so tests are isolated
 //! and can run side by side; the process is killed when the fixture is dropped.
+//!
+//! Beside it: a fault proxy in front of moto ([`proxy`]), moto's request recorder, a Lambda
+//! Runtime API for the real `bootstrap` ([`runtime_api`]), and checkers written from AWS's
+//! documentation rather than from catup's code: policy documents ([`policy`]), presigned URLs
+//! ([`sigv4`]), the function's own headers ([`cors`]).
 
 pub mod chain;
+pub mod cors;
 pub mod elf;
+pub mod policy;
 pub mod proxy;
 pub mod recorder;
+pub mod runtime_api;
+pub mod sigv4;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -7,12 +7,15 @@
 //!
 //! With any policy, the proxy can hold every call for a fixed delay (what a laptop sees
 //! talking to its region) and counts the peak number of requests in flight at once.
+//!
+//! The server and its policies are here; what a script matches and answers is in `script`,
+//! the faults and errors in each service's encoding in `aws_errors`.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -21,6 +24,14 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
+
+mod aws_errors;
+mod script;
+
+pub use aws_errors::Fault;
+use aws_errors::{aws_error, fault_response, FAULTS};
+use script::{patched, service_of, Call};
+pub use script::{Answer, On, Scripted};
 
 use crate::chain::Span;
 
@@ -42,149 +53,14 @@ pub enum Policy {
     Script(Vec<Scripted>),
 }
 
-/// One scripted answer: for the first `times` calls `on` matches, answer with `answer`.
-#[derive(Debug, Clone)]
-pub struct Scripted {
-    pub on: On,
-    pub times: usize,
-    pub answer: Answer,
-}
-
-impl Scripted {
-    pub fn new(on: On, times: usize, answer: Answer) -> Scripted {
-        Scripted { on, times, answer }
-    }
-}
-
-/// Which calls a scripted answer is for: the service (from the SigV4 scope), the HTTP
-/// method, and the operation (a path, an S3 subresource, an IAM `Action=`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct On {
-    pub service: &'static str,
-    pub method: &'static str,
-    /// The exact path; `None` for any.
-    pub path: Option<String>,
-    /// S3's subresource query parameter (`tagging`, `policy`); `Some("")` for none at all.
-    pub subresource: Option<&'static str>,
-    /// The query protocol's `Action=` (IAM, STS).
-    pub action: Option<&'static str>,
-}
-
-impl On {
-    /// An S3 bucket call, path-style: `PUT /bucket?tagging` is `s3("PUT", bucket, "tagging")`,
-    /// CreateBucket `s3("PUT", bucket, "")`.
-    pub fn s3(method: &'static str, bucket: &str, subresource: &'static str) -> On {
-        On {
-            service: "s3",
-            method,
-            path: Some(format!("/{bucket}")),
-            subresource: Some(subresource),
-            action: None,
-        }
-    }
-
-    /// A Lambda REST call by method and exact path (`/2015-03-31/functions/NAME/policy`).
-    pub fn lambda(method: &'static str, path: &str) -> On {
-        On {
-            service: "lambda",
-            method,
-            path: Some(path.to_owned()),
-            subresource: None,
-            action: None,
-        }
-    }
-
-    /// An IAM call by its action (`CreateRole`).
-    pub fn iam(action: &'static str) -> On {
-        On {
-            service: "iam",
-            method: "POST",
-            path: None,
-            subresource: None,
-            action: Some(action),
-        }
-    }
-
-    fn matches(&self, call: &Call) -> bool {
-        let subresource_ok = match self.subresource {
-            None => true,
-            Some("") => call.query.is_empty() || call.query.starts_with("x-id="),
-            Some(key) => call
-                .query
-                .split('&')
-                .any(|pair| pair.split('=').next() == Some(key)),
-        };
-        self.service == call.service
-            && self.method == call.method
-            // Path-style S3 sends `/bucket/` for bucket calls.
-            && self
-                .path
-                .as_ref()
-                .is_none_or(|p| p.trim_end_matches('/') == call.path.trim_end_matches('/'))
-            && subresource_ok
-            && self
-                .action
-                .is_none_or(|a| call.action.as_deref() == Some(a))
-    }
-}
-
-/// What a scripted call gets.
-#[derive(Debug, Clone)]
-pub enum Answer {
-    /// AWS's error, encoded as the service encodes errors (S3 XML, IAM query XML, Lambda
-    /// REST JSON with `x-amzn-ErrorType`, Logs JSON 1.1).
-    Error {
-        status: u16,
-        code: &'static str,
-        message: String,
-    },
-    /// The upstream's JSON answer with the values at these JSON pointers replaced (what AWS
-    /// reports and moto never does, e.g. a function whose last update failed).
-    Patched(Vec<(&'static str, serde_json::Value)>),
-}
-
-impl Answer {
-    pub fn error(status: u16, code: &'static str, message: impl Into<String>) -> Answer {
-        Answer::Error {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-/// What the proxy knows of a call.
-#[derive(Debug)]
-struct Call {
-    service: String,
-    method: String,
-    path: String,
-    query: String,
-    action: Option<String>,
-}
-
-/// The faults, as AWS's services send them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    InternalError,
-    Throttled,
-    ServiceUnavailable,
-    DroppedConnection,
-}
-
-const FAULTS: [Fault; 4] = [
-    Fault::InternalError,
-    Fault::Throttled,
-    Fault::ServiceUnavailable,
-    Fault::DroppedConnection,
-];
-
 #[derive(Debug, Default)]
 pub struct Stats {
     pub requests: AtomicUsize,
     pub faults: AtomicUsize,
     /// How many calls each scripted entry answered.
     pub answered: Mutex<Vec<usize>>,
+    /// When each scripted entry answered first and last.
+    pub answered_at: Mutex<Vec<Option<(Instant, Instant)>>>,
     /// Requests being handled right now and the most there ever were at once: all of them
     /// under "", and by service and method ("s3 PUT").
     pub in_flight: Mutex<HashMap<String, (usize, usize)>>,
@@ -225,6 +101,7 @@ impl FaultProxy {
         let stats = Arc::new(Stats::default());
         if let Policy::Script(script) = &policy {
             *stats.answered.lock().unwrap() = vec![0; script.len()];
+            *stats.answered_at.lock().unwrap() = vec![None; script.len()];
         }
         let kill_target = Arc::new(AtomicU32::new(0));
         let seed = match policy {
@@ -310,6 +187,13 @@ impl FaultProxy {
     /// How many calls the `index`-th scripted entry answered.
     pub fn answered(&self, index: usize) -> usize {
         self.stats.answered.lock().unwrap()[index]
+    }
+
+    /// The time from the `index`-th scripted entry's first answer to its last: how long the
+    /// client kept retrying, whatever else the run spent its time on.
+    pub fn answered_over(&self, index: usize) -> Duration {
+        self.stats.answered_at.lock().unwrap()[index]
+            .map_or(Duration::ZERO, |(first, last)| last - first)
     }
 }
 
@@ -451,6 +335,9 @@ impl Shared {
             .enumerate()
             .find(|(i, entry)| entry.on.matches(call) && answered[*i] < entry.times)?;
         answered[index] += 1;
+        let now = Instant::now();
+        let mut at = self.stats.answered_at.lock().unwrap();
+        at[index] = Some(at[index].map_or((now, now), |(first, _)| (first, now)));
         Some(&entry.answer)
     }
 
@@ -496,130 +383,4 @@ impl Shared {
         let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
         Ok((parts, body))
     }
-}
-
-impl Call {
-    /// "s3 GET /bucket?tagging", "iam GetRole", "logs DescribeLogGroups": what the call was.
-    fn label(&self, headers: &http::HeaderMap) -> String {
-        let target = headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.rsplit('.').next());
-        match (&self.action, target) {
-            (Some(action), _) => format!("{} {action}", self.service),
-            (None, Some(target)) => format!("{} {target}", self.service),
-            (None, None) if self.query.is_empty() => {
-                format!("{} {} {}", self.service, self.method, self.path)
-            }
-            (None, None) => format!(
-                "{} {} {}?{}",
-                self.service, self.method, self.path, self.query
-            ),
-        }
-    }
-
-    fn of(parts: &http::request::Parts, body: &[u8]) -> Call {
-        let form_action = || {
-            form_urlencoded::parse(body)
-                .find(|(k, _)| k == "Action")
-                .map(|(_, v)| v.into_owned())
-        };
-        Call {
-            service: service_of(&parts.headers),
-            method: parts.method.as_str().to_owned(),
-            path: parts.uri.path().to_owned(),
-            query: parts.uri.query().unwrap_or("").to_owned(),
-            action: form_action(),
-        }
-    }
-}
-
-/// The upstream's JSON answer with values replaced at JSON pointers.
-fn patched(
-    mut parts: http::response::Parts,
-    body: &[u8],
-    values: &[(&'static str, serde_json::Value)],
-) -> Result<http::Response<Full<Bytes>>, Dropped> {
-    let mut doc: serde_json::Value = serde_json::from_slice(body).map_err(|_| Dropped)?;
-    for (pointer, value) in values {
-        if let Some(slot) = doc.pointer_mut(pointer) {
-            *slot = value.clone();
-        } else if let Some((parent, field)) = pointer.rsplit_once('/') {
-            if let Some(serde_json::Value::Object(map)) = doc.pointer_mut(parent) {
-                map.insert(field.to_owned(), value.clone());
-            }
-        }
-    }
-    parts.headers.remove(http::header::CONTENT_LENGTH);
-    Ok(http::Response::from_parts(
-        parts,
-        Full::new(Bytes::from(doc.to_string())),
-    ))
-}
-
-/// The service a request is for, from its SigV4 credential scope (`.../<region>/<service>/aws4_request`).
-fn service_of(headers: &http::HeaderMap) -> String {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|auth| auth.split("Credential=").nth(1))
-        .and_then(|scope| scope.split('/').nth(3))
-        .unwrap_or("s3")
-        .to_owned()
-}
-
-/// The fault as the service's protocol encodes it, so the SDK classifies it as AWS would.
-fn fault_response(fault: Fault, service: &str) -> Result<http::Response<Full<Bytes>>, Dropped> {
-    let (status, code, message) = match (fault, service) {
-        (Fault::DroppedConnection, _) => return Err(Dropped),
-        (Fault::InternalError, _) => (500, "InternalError", "We encountered an internal error"),
-        (Fault::ServiceUnavailable, "s3") => (503, "SlowDown", "Please reduce your request rate."),
-        (Fault::ServiceUnavailable, _) => (503, "ServiceUnavailable", "Service unavailable"),
-        (Fault::Throttled, "s3") => (503, "SlowDown", "Please reduce your request rate."),
-        (Fault::Throttled, "lambda") => (429, "TooManyRequestsException", "Rate exceeded"),
-        (Fault::Throttled, "logs") => (400, "ThrottlingException", "Rate exceeded"),
-        (Fault::Throttled, _) => (400, "Throttling", "Rate exceeded"),
-    };
-    aws_error(status, service, code, message)
-}
-
-/// An AWS error as `service` encodes it: S3's XML, the query protocol's XML (IAM, STS), JSON
-/// 1.1 with `__type` (Logs), or REST JSON with `x-amzn-ErrorType` (Lambda).
-fn aws_error(
-    status: u16,
-    service: &str,
-    code: &str,
-    message: &str,
-) -> Result<http::Response<Full<Bytes>>, Dropped> {
-    let (content_type, body) = match service {
-        "s3" => (
-            "application/xml",
-            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message><RequestId>proxy</RequestId><HostId>proxy</HostId></Error>", xml_escape(message)),
-        ),
-        "iam" | "sts" => (
-            "text/xml",
-            format!("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>", xml_escape(message)),
-        ),
-        "logs" => (
-            "application/x-amz-json-1.1",
-            serde_json::json!({"__type": code, "message": message}).to_string(),
-        ),
-        _ => (
-            "application/json",
-            serde_json::json!({"Type": "User", "Message": message}).to_string(),
-        ),
-    };
-    http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, content_type)
-        .header("x-amzn-errortype", code)
-        .header("x-amzn-requestid", "proxy")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|_| Dropped)
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

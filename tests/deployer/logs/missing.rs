@@ -1,0 +1,48 @@
+//! `catup logs` where there is nothing to read: a deployed stack whose log group is gone, and
+//! a stack that was never deployed.
+
+use super::{group_of, logs};
+use crate::common::World;
+
+#[tokio::test]
+async fn a_deployed_stack_without_a_log_group_says_so() {
+    let world = World::new();
+    world.deploy();
+    let group = group_of(&world.stack);
+    let logs_client = world.logs().await;
+    logs_client
+        .delete_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .unwrap();
+    let run = logs(&world, &world.stack, &[]).ok();
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains(&format!("no logs yet: log group {group} does not exist")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_stack_that_is_not_deployed_exits_3_with_one_line() {
+    let world = World::new();
+    let run = logs(&world, &world.stack, &[]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    // The test environment points the SDK at missing config files: it warns about them.
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.contains("config file overridden"))
+        .collect();
+    assert_eq!(
+        said,
+        [format!(
+            "stack '{0}' is not deployed in us-east-1 (no function {0}-api): run `catup --stack {0} deploy`",
+            world.stack
+        )]
+    );
+}
