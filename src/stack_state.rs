@@ -51,6 +51,8 @@ impl Observed {
         stack: &Stack,
         function_read: Option<Option<function::Actual>>,
     ) -> anyhow::Result<Observed> {
+        let log_group_arn =
+            log_group::arn_of(stack.region.as_str(), &stack.account_id, &stack.log_group);
         let (images, (site, site_etags), log_group, role, function, url) = tokio::try_join!(
             images_bucket::describe(aws, &stack.images_bucket),
             async {
@@ -66,7 +68,7 @@ impl Observed {
                     None => (None, HashMap::new()),
                 })
             },
-            log_group::describe(aws, &stack.log_group),
+            log_group::describe(aws, &stack.log_group, &log_group_arn),
             async {
                 match &stack.role_name {
                     Some(name) => role::describe(aws, name).await,

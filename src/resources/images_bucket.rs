@@ -129,16 +129,21 @@ fn cors_rules_from_json(doc: &Value) -> anyhow::Result<Vec<CorsRuleSpec>> {
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let Some(basics) = bucket::describe(aws, name).await? else {
+    // One round trip: the configuration is read beside the owner, and counts only once the
+    // owner read says the bucket exists (its error is the one that says what to do).
+    let (basics, configuration) = tokio::join!(bucket::read_owner(aws, name), async {
+        tokio::try_join!(
+            bucket::read_public_access(aws, name),
+            read_cors(aws, name),
+            bucket::read_sse_s3(aws, name),
+            bucket::read_policy(aws, name),
+            exposure::read_lifecycle(aws, name),
+        )
+    });
+    let Some(basics) = basics? else {
         return Ok(None);
     };
-    let (public_access, cors, sse_s3, policy, lifecycle) = tokio::try_join!(
-        bucket::read_public_access(aws, name),
-        read_cors(aws, name),
-        bucket::read_sse_s3(aws, name),
-        bucket::read_policy(aws, name),
-        exposure::read_lifecycle(aws, name),
-    )?;
+    let (public_access, cors, sse_s3, policy, lifecycle) = configuration?;
     Ok(Some(Actual {
         basics,
         lifecycle,

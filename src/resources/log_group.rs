@@ -32,33 +32,15 @@ pub fn desired(stack: &Stack) -> Desired {
     }
 }
 
-pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let Some(group) = find(aws, name).await? else {
-        return Ok(None);
-    };
-    // Tags are addressed by the ARN without the trailing ":*".
-    let arn = group
-        .log_group_arn()
-        .map(str::to_owned)
-        .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_owned()))
-        .unwrap_or_default();
-    let stack_tag = read_stack_tag(aws, name, &arn).await?;
-    Ok(Some(Actual {
-        arn,
-        retention_days: group.retention_in_days(),
-        stack_tag,
-    }))
-}
-
 /// The ARN a log group of this name has in this region and account, without ":*".
 pub fn arn_of(region: &str, account_id: &str, name: &str) -> String {
     format!("arn:aws:logs:{region}:{account_id}:log-group:{name}")
 }
 
-/// What [`describe`] reads, in one round trip: the tags are read by the ARN the group would
-/// have beside the listing that says whether it exists (a missing group's tags answer
-/// ResourceNotFoundException on AWS, an empty set on moto: either way the listing decides).
-pub async fn describe_at_once(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option<Actual>> {
+/// The group and its tag in one round trip: the tags are read by the ARN the group would
+/// have (see [`arn_of`]) beside the listing that says whether it exists (a missing group's
+/// tags answer ResourceNotFoundException on AWS, an empty set on moto: the listing decides).
+pub async fn describe(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option<Actual>> {
     let (group, stack_tag) = tokio::join!(find(aws, name), read_stack_tag(aws, name, arn));
     let Some(group) = group? else {
         return Ok(None);

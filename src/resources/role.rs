@@ -76,19 +76,9 @@ fn unless_denied<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
-pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let role = get_role(aws, name).await?;
-    let Some(role) = role else {
-        return Ok(None);
-    };
-    let (inline, attached) = tokio::try_join!(list_inline(aws, name), list_attached(aws, name))?;
-    let policy = get_runtime_policy(aws, name).await?;
-    Ok(Some(actual_of(&role, &inline, &attached, policy)))
-}
-
-/// What [`describe`] reads, in one round trip: the policy reads do not wait for GetRole
+/// The role and its policies, in one round trip: the policy reads do not wait for GetRole
 /// (IAM answers each with NoSuchEntity when the role does not exist).
-pub async fn describe_at_once(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
+pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     let (role, inline, attached, policy) = tokio::join!(
         get_role(aws, name),
         list_inline(aws, name),

@@ -55,22 +55,26 @@ pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
 }
 
 pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
-    let Some(basics) = bucket::describe(aws, name).await? else {
+    // One round trip: the configuration is read beside the owner, and counts only once the
+    // owner read says the bucket exists (its error is the one that says what to do).
+    let (basics, configuration) = tokio::join!(bucket::read_owner(aws, name), async {
+        tokio::try_join!(
+            bucket::read_public_access(aws, name),
+            bucket::read_policy(aws, name),
+            read_website(aws, name),
+            bucket::read_sse_s3(aws, name),
+            exposure::cors_rule_count(aws, name),
+        )
+    });
+    let Some(basics) = basics? else {
         return Ok(None);
     };
-    let (public_access, policy, website, sse_s3, holds_images, cors_rules) = tokio::try_join!(
-        bucket::read_public_access(aws, name),
-        bucket::read_policy(aws, name),
-        read_website(aws, name),
-        bucket::read_sse_s3(aws, name),
-        async {
-            match ownership::role_tag(&basics) {
-                Some(_) => Ok(false),
-                None => ownership::holds_images(aws, name).await,
-            }
-        },
-        exposure::cors_rule_count(aws, name),
-    )?;
+    let (public_access, policy, website, sse_s3, cors_rules) = configuration?;
+    // Only a bucket without a role tag is probed for images (rare: an older catup's).
+    let holds_images = match ownership::role_tag(&basics) {
+        Some(_) => false,
+        None => ownership::holds_images(aws, name).await?,
+    };
     Ok(Some(Actual {
         basics,
         public_access,

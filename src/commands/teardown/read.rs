@@ -49,7 +49,7 @@ impl Found {
         let (images, site, log_group, role, legacy_role, function, url) = tokio::try_join!(
             read_bucket(aws, stack, &stack.images_bucket, BucketRole::Images),
             read_bucket(aws, stack, &stack.site_bucket, BucketRole::Site),
-            log_group::describe_at_once(aws, &stack.log_group, &log_group_arn),
+            log_group::describe(aws, &stack.log_group, &log_group_arn),
             read_role(aws, stack.role_name.as_ref()),
             read_role(aws, legacy),
             async {
@@ -74,7 +74,7 @@ impl Found {
 
 async fn read_role(aws: &Aws, name: Option<&String>) -> anyhow::Result<Option<role::Actual>> {
     match name {
-        Some(name) => role::describe_at_once(aws, name).await,
+        Some(name) => role::describe(aws, name).await,
         None => Ok(None),
     }
 }
