@@ -312,6 +312,12 @@ async fn put_cors(target: &Changing<'_>, desired: &Desired) -> anyhow::Result<()
     Ok(())
 }
 
+/// Deletes the images bucket, emptied while the function went: DeleteBucket first, and only
+/// a late upload (BucketNotEmpty) empties it again. Returns the versions deleted here.
+pub async fn delete(aws: &Aws, name: &str, progress: Progress<'_>) -> anyhow::Result<usize> {
+    bucket::delete_emptied(aws, name, progress).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,6 +260,12 @@ const POLICY_PROPAGATION: Settling = Settling::up_to(
     std::time::Duration::from_secs(8),
 );
 
+/// Empties the site bucket of every version and delete marker, then deletes it. Returns the
+/// versions deleted.
+pub async fn delete(aws: &Aws, name: &str, progress: Progress<'_>) -> anyhow::Result<usize> {
+    bucket::empty_and_delete(aws, name, progress).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use super::Context;
 use crate::cli::{GlobalArgs, TeardownArgs};
 use crate::output::{emit, TeardownPlanReport, TeardownReport};
 use crate::plan::{Kind, Outcome};
-use crate::resources::{bucket, function, log_group, role};
+use crate::resources::{bucket, function, images_bucket, log_group, role, site_bucket};
 use crate::stack::Stack;
 
 pub use plan::{Action, Step, TeardownPlan};
@@ -138,7 +138,7 @@ pub async fn teardown(
                 async {
                     match images.deletes() {
                         true => {
-                            let more = bucket::delete_emptied(aws, &images.name, &progress).await?;
+                            let more = images_bucket::delete(aws, &images.name, &progress).await?;
                             deleted(ctx, images, already + more);
                         }
                         false => absent(images),
@@ -175,7 +175,7 @@ pub async fn teardown(
             let site = &plan.site;
             match site.deletes() {
                 true => {
-                    let objects = bucket::empty_and_delete(aws, &site.name, &progress).await?;
+                    let objects = site_bucket::delete(aws, &site.name, &progress).await?;
                     deleted(ctx, site, objects);
                 }
                 false => absent(site),
