@@ -27,6 +27,17 @@ impl World {
             .unwrap();
     }
 
+    /// The function deleted (its Function URL goes with it).
+    pub async fn delete_function(&self) {
+        self.lambda()
+            .await
+            .delete_function()
+            .function_name(self.function())
+            .send()
+            .await
+            .unwrap();
+    }
+
     pub async fn remove_url_permission(&self, sid: &str) {
         self.lambda()
             .await

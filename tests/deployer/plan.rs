@@ -170,13 +170,7 @@ async fn a_half_deployed_stack_plans_what_is_missing() {
     w.deploy();
     // What a deploy interrupted before its function leaves: the function (with its URL) and
     // the log group gone.
-    w.lambda()
-        .await
-        .delete_function()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
+    w.delete_function().await;
     w.logs()
         .await
         .delete_log_group()
