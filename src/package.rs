@@ -7,6 +7,7 @@
 
 pub mod build;
 mod elf;
+pub mod hash_cache;
 pub mod toolchain;
 
 use std::io::{Cursor, Write};
@@ -98,9 +99,11 @@ pub fn plan_build(tree: &Path) -> Result<build::Build, PackageError> {
 /// A checked, zipped bootstrap, ready for Lambda's `ZipFile`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Package {
+    /// Empty in a package made only to compare (see [`compare_only`]).
     pub zip: Vec<u8>,
     /// Base64 SHA-256 of `zip`, comparable with the function's `CodeSha256`.
     pub code_sha256: String,
+    pub zipped_bytes: u64,
     pub binary_bytes: u64,
     pub max_glibc: Option<(u32, u32)>,
 }
@@ -118,6 +121,7 @@ pub fn stub() -> Result<Package, PackageError> {
     let zip = zip_bootstrap(script)?;
     Ok(Package {
         code_sha256: code_sha256(&zip),
+        zipped_bytes: zip.len() as u64,
         zip,
         binary_bytes: script.len() as u64,
         max_glibc: None,
@@ -144,12 +148,34 @@ pub fn check_file(path: &Path) -> Result<CheckedBinary, PackageError> {
     Ok(CheckedBinary { bytes, info })
 }
 
-/// Zips a checked binary (the slow part: deflating megabytes).
+/// Zips a checked binary (the slow part: deflating megabytes), and remembers the zip's hash.
 pub fn package_checked(binary: CheckedBinary) -> Result<Package, PackageError> {
     let zip = zip_bootstrap(&binary.bytes)?;
-    Ok(Package {
+    let package = Package {
         code_sha256: code_sha256(&zip),
+        zipped_bytes: zip.len() as u64,
         zip,
+        binary_bytes: binary.bytes.len() as u64,
+        max_glibc: binary.info.max_glibc,
+    };
+    let remembered = hash_cache::Remembered {
+        code_sha256: package.code_sha256.clone(),
+        zipped_bytes: package.zipped_bytes,
+    };
+    hash_cache::record(&binary.bytes, &remembered);
+    Ok(package)
+}
+
+/// The package's hash and size without its bytes, for `plan`: remembered from an earlier zip
+/// of the same binary, or zipped now (and remembered).
+pub fn compare_only(binary: CheckedBinary) -> Result<Package, PackageError> {
+    let Some(remembered) = hash_cache::lookup(&binary.bytes) else {
+        return package_checked(binary);
+    };
+    Ok(Package {
+        zip: Vec::new(),
+        code_sha256: remembered.code_sha256,
+        zipped_bytes: remembered.zipped_bytes,
         binary_bytes: binary.bytes.len() as u64,
         max_glibc: binary.info.max_glibc,
     })

@@ -24,7 +24,7 @@ use crate::stack::Stack;
 use crate::stack_plan::{Plan, SiteInput};
 
 pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    let (ctx, frontend, zipping) = prepare(global, &args.inputs).await?;
+    let (ctx, frontend, zipping) = prepare(global, &args.inputs, Packing::Zip).await?;
     let mut report = deploy(&ctx, zipped(zipping), frontend, None).await?;
     if args.verify {
         let target = super::verify::Target {
@@ -42,6 +42,14 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     })
 }
 
+/// What the package is for: uploading (zip it), or comparing only (`plan`: its hash, from an
+/// earlier zip of the same binary when there was one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    Zip,
+    CompareOnly,
+}
+
 /// The package being zipped in the background.
 pub type Zipping = tokio::task::JoinHandle<anyhow::Result<Package>>;
 
@@ -56,6 +64,7 @@ pub async fn zipped(zipping: Zipping) -> anyhow::Result<Package> {
 pub async fn prepare(
     global: &GlobalArgs,
     inputs: &DeployInputs,
+    packing: Packing,
 ) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
     let names = super::validate_names(global)?;
     let frontend_dir = inputs.frontend.clone().unwrap_or_else(default_frontend);
@@ -85,7 +94,12 @@ pub async fn prepare(
         }
     };
     let zip = |checked| {
-        tokio::task::spawn_blocking(move || anyhow::Ok(package::package_checked(checked)?))
+        tokio::task::spawn_blocking(move || {
+            anyhow::Ok(match packing {
+                Packing::Zip => package::package_checked(checked)?,
+                Packing::CompareOnly => package::compare_only(checked)?,
+            })
+        })
     };
     let (ctx, zipping) = match input {
         Input::Given(checked) => {

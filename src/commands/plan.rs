@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use super::deploy::{prepare, survey, zipped};
+use super::deploy::{prepare, survey, zipped, Packing};
 use super::exit;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::output::{abridged, emit, PlanReport};
@@ -15,7 +15,7 @@ use crate::stack_plan::PlanRow;
 pub const EXIT_CHANGES: u8 = 2;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let (ctx, frontend, zipping) = prepare(global, &args.inputs).await?;
+    let (ctx, frontend, zipping) = prepare(global, &args.inputs, Packing::CompareOnly).await?;
     let survey = survey(&ctx, zipped(zipping), &frontend, None).await?;
     let refusal = survey.refusal(&ctx.stack);
     let rows = survey.plan.rows();

@@ -115,9 +115,9 @@ pub fn check_unzipped_size(bytes: u64) -> anyhow::Result<()> {
 /// The zip against Lambda's limit for a direct upload.
 pub fn check_zipped_size(package: &Package) -> anyhow::Result<()> {
     ensure!(
-        package.zip.len() <= MAX_ZIPPED_BYTES,
+        package.zipped_bytes as usize <= MAX_ZIPPED_BYTES,
         "the zipped bootstrap is {:.1} MB, over Lambda's 50 MB limit for a direct upload: build it with the lambda profile (opt-level s, LTO, stripped)",
-        package.zip.len() as f64 / MB
+        package.zipped_bytes as f64 / MB
     );
     Ok(())
 }

@@ -352,3 +352,49 @@ async fn a_resource_of_another_stack_is_planned_as_refused_and_plan_fails() {
     );
     assert!(w.moto.recorded_mutations().await.is_empty());
 }
+
+/// Deploy remembers the zip's hash of the binary it zipped (under the user's cache folder);
+/// plan compares with it instead of deflating megabytes again. A planted wrong hash shows
+/// plan really reads it; with nothing remembered, plan zips for itself.
+#[tokio::test]
+async fn plan_compares_the_code_through_the_zip_hash_deploy_remembered() {
+    let w = World::new();
+    let cache = w.dir.join("cache");
+    let mut env = w.env_via(&w.moto.endpoint());
+    env.push(("XDG_CACHE_HOME", cache.to_str().unwrap().to_owned()));
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let run = |command: &str| {
+        let args = [
+            "--stack",
+            &w.stack,
+            command,
+            "--json",
+            "--bootstrap",
+            bootstrap,
+        ];
+        crate::common::run_catup(&w.dir, &env, &args)
+    };
+    run("deploy").ok();
+    let folder = cache.join("catup").join("zip-sha256");
+    let entries: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert_eq!(entries.len(), 1, "one binary zipped");
+    let entry = entries[0].as_ref().unwrap().path();
+    let remembered = std::fs::read_to_string(&entry).unwrap();
+    let deployed = w.function_configuration().await;
+    assert!(
+        remembered.starts_with(deployed.code_sha256().unwrap()),
+        "{remembered} vs {:?}",
+        deployed.code_sha256()
+    );
+    assert_eq!(run("plan").code, 0);
+
+    std::fs::write(&entry, format!("{} 1000\n", "A".repeat(44))).unwrap();
+    let planted = run("plan");
+    assert_eq!(planted.code, 2, "{}", planted.stderr);
+    assert_eq!(
+        action_of(&planted.json(), "function"),
+        ("update".to_owned(), vec!["code".to_owned()])
+    );
+    // With another, empty cache folder (HOME's), plan zips for itself and finds nothing to do.
+    assert_eq!(plan(&w, &[]).code, 0);
+}
