@@ -256,17 +256,13 @@ impl fmt::Display for PlanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Stack {} ({}): deploy would", self.stack, self.region)?;
         for row in &self.resources {
-            write!(
-                f,
-                "{:>9}  {:<13} {}",
-                row.action.word(),
-                row.kind.to_string(),
-                row.name
-            )?;
-            match row.action.detail() {
-                Some(detail) => writeln!(f, " ({})", abridged(&detail))?,
-                None => writeln!(f)?,
-            }
+            let line = ResourceLine {
+                kind: row.kind,
+                name: row.name.clone(),
+                state: row.action.word(),
+                detail: row.action.detail().map(|d| abridged(&d)),
+            };
+            writeln!(f, "{line}")?;
         }
         let sync = &self.site_files;
         if !sync.upload.is_empty() {

@@ -117,15 +117,6 @@ impl<A: PartialEq + fmt::Display> Change<A> {
         }
     }
 
-    /// The state `status` reports for this change.
-    pub fn state(&self) -> State {
-        match self {
-            Change::Create => State::Missing,
-            Change::Update(aspects) => State::Drifted(Self::words(aspects)),
-            Change::InSync => State::Ok,
-        }
-    }
-
     /// What `plan` says deploy will do.
     pub fn action(&self) -> Action {
         match self {
@@ -166,6 +157,17 @@ impl Action {
             Action::Update(aspects) => Some(aspects.join(", ")),
             Action::Refused(why) => Some(why.clone()),
             _ => None,
+        }
+    }
+
+    /// The state `status` reports for a resource deploy would treat so.
+    pub fn state(&self) -> State {
+        match self {
+            Action::Create => State::Missing,
+            Action::Update(aspects) => State::Drifted(aspects.join(", ")),
+            Action::Unchanged => State::Ok,
+            Action::Refused(why) => State::Drifted(format!("not this stack's: {why}")),
+            Action::External => State::External,
         }
     }
 
@@ -401,7 +403,7 @@ mod tests {
         ];
         for (change, outcome, state, action) in cases {
             assert_eq!(change.outcome(), outcome);
-            assert_eq!(change.state(), state);
+            assert_eq!(change.action().state(), state);
             assert_eq!(change.action(), action);
         }
         assert_eq!(Change::<Thing>::from_differences(vec![]), Change::InSync);

@@ -193,6 +193,14 @@ impl Stack {
     }
 
     /// The function's ARN (catup's regions are all in the `aws` partition).
+    /// The log group's ARN (without ":*"), as its tags are addressed.
+    pub fn log_group_arn(&self) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{}",
+            self.region, self.account_id, self.log_group
+        )
+    }
+
     pub fn function_arn(&self) -> String {
         Stack::function_arn_of(&self.region, &self.account_id, &self.function_name)
     }

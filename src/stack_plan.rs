@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::plan::{Action, Change, Foreign, Kind, State};
+use crate::plan::{Action, Change, Foreign, Kind};
 use crate::resources::{
     function, function_url, images_bucket, log_group, role, site_bucket, site_files,
 };
@@ -39,12 +39,7 @@ pub struct Plan {
     names: Names,
 }
 
-/// The site's objects to upload and to delete, by key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct SiteSync {
-    pub upload: Vec<String>,
-    pub delete: Vec<String>,
-}
+pub use site_files::Sync as SiteSync;
 
 /// Each resource's name as reports show it.
 #[derive(Debug, Clone)]
@@ -88,19 +83,6 @@ impl Serialize for PlanRow {
     }
 }
 
-impl PlanRow {
-    /// The state `status` reports for a resource whose plan is this row.
-    pub fn state(&self) -> State {
-        match &self.action {
-            Action::Create => State::Missing,
-            Action::Update(aspects) => State::Drifted(aspects.join(", ")),
-            Action::Unchanged => State::Ok,
-            Action::Refused(why) => State::Drifted(format!("not this stack's: {why}")),
-            Action::External => State::External,
-        }
-    }
-}
-
 impl Plan {
     /// `code_sha256`: the package's, or `None` when there is no package (status), and the
     /// function's code is then not compared.
@@ -115,18 +97,10 @@ impl Plan {
         // config.js holds the URL the page calls: known unless the Function URL is created now.
         let config = site.api_url.or(url).map(site_files::config_js);
         let mut files = site.files.to_vec();
-        files.extend(config.clone());
-        let mut upload: Vec<String> = site_files::stale(&files, &observed.site_etags)
-            .iter()
-            .map(|f| f.key.clone())
-            .collect();
-        if config.is_none() {
-            upload.push(site_files::CONFIG_JS.to_owned());
-        }
-        let delete = match site.complete {
-            true => site_files::removed(&files, &observed.site_etags),
-            false => Vec::new(),
-        };
+        let config_pending = config.is_none();
+        files.extend(config);
+        let site_sync =
+            site_files::sync(&files, &observed.site_etags, site.complete, config_pending);
         Plan {
             images: images_bucket::diff(&desired.images, observed.images.as_ref()),
             site: site_bucket::diff(&desired.site, observed.site.as_ref()),
@@ -137,14 +111,9 @@ impl Plan {
                 .map(|d| role::diff(d, observed.role.as_ref())),
             function: function::diff(&desired.function, code_sha256, observed.function.as_ref()),
             url: function_url::diff(&desired.url, observed.url.as_ref()),
-            site_files: site_files::diff(
-                &files,
-                &observed.site_etags,
-                site.complete,
-                config.is_none(),
-            ),
+            site_files: site_sync.change(),
             refused: observed.foreign(desired),
-            site_sync: SiteSync { upload, delete },
+            site_sync,
             names: Names {
                 images: stack.images_bucket.clone(),
                 site: stack.site_bucket.clone(),
@@ -186,13 +155,6 @@ impl Plan {
                 }
             })
             .collect()
-    }
-
-    /// Whether deploy would change anything (or refuse to).
-    pub fn changes_anything(&self) -> bool {
-        self.rows()
-            .iter()
-            .any(|r| r.action.changes() || matches!(r.action, Action::Refused(_)))
     }
 
     /// The site's objects deploy uploads (config.js among them while its URL is not known

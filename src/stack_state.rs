@@ -51,8 +51,7 @@ impl Observed {
         stack: &Stack,
         function_read: Option<Option<function::Actual>>,
     ) -> anyhow::Result<Observed> {
-        let log_group_arn =
-            log_group::arn_of(stack.region.as_str(), &stack.account_id, &stack.log_group);
+        let log_group_arn = stack.log_group_arn();
         let (images, (site, site_etags), log_group, role, function, url) = tokio::try_join!(
             images_bucket::describe(aws, &stack.images_bucket),
             async {
@@ -69,18 +68,8 @@ impl Observed {
                 })
             },
             log_group::describe(aws, &stack.log_group, &log_group_arn),
-            async {
-                match &stack.role_name {
-                    Some(name) => role::describe(aws, name).await,
-                    None => Ok(None),
-                }
-            },
-            async {
-                match function_read {
-                    Some(read) => Ok(read),
-                    None => function::describe(aws, &stack.function_name).await,
-                }
-            },
+            role::describe_if_ours(aws, stack.role_name.as_deref()),
+            function::describe_unless_read(aws, &stack.function_name, function_read),
             function_url::describe(aws, &stack.function_name),
         )?;
         let found = |present: bool| if present { "exists" } else { "absent" };
@@ -121,15 +110,5 @@ impl Observed {
             check(function::check_owner(&desired.function, a));
         }
         found
-    }
-
-    /// Deploy changes, and teardown deletes, only what this check passes: every resource
-    /// with one of the stack's names carries the stack's tag (or is a killed deploy's
-    /// leftover bucket).
-    pub fn check_ours(&self, desired: &Desired) -> Result<(), Foreign> {
-        match self.foreign(desired).into_iter().next() {
-            Some(foreign) => Err(foreign),
-            None => Ok(()),
-        }
     }
 }

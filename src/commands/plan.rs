@@ -8,7 +8,6 @@ use super::deploy::{prepare, survey, zipped, Packing};
 use super::exit;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::output::{abridged, emit, PlanReport};
-use crate::plan::Action;
 use crate::stack_plan::PlanRow;
 
 /// Deploy would change something.
@@ -41,12 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
 /// "will create images bucket X", "will update function f (code)": how deploy announces a
 /// change before it makes it.
 pub fn sentence(row: &PlanRow) -> String {
-    let verb = match row.action {
-        Action::Create => "create",
-        Action::Update(_) => "update",
-        _ => row.action.word(),
-    };
-    let mut line = format!("will {verb} {} {}", row.kind, row.name);
+    let mut line = format!("will {} {} {}", row.action.word(), row.kind, row.name);
     if let Some(detail) = row.action.detail() {
         line.push_str(&format!(" ({})", abridged(&detail)));
     }
@@ -56,7 +50,7 @@ pub fn sentence(row: &PlanRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Kind;
+    use crate::plan::{Action, Kind};
 
     #[test]
     fn sentences_name_the_change_and_its_aspects() {

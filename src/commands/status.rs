@@ -51,7 +51,7 @@ pub async fn status(
     let mut lines: Vec<ResourceLine> = plan
         .rows()
         .iter()
-        .map(|row| ResourceLine::from_state(row.kind, &row.name, &row.state()))
+        .map(|row| ResourceLine::from_state(row.kind, &row.name, &row.action.state()))
         .collect();
 
     // A failed function says why: deploy sends its code and configuration again.

@@ -137,6 +137,19 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     }))
 }
 
+/// [`describe`], unless `already` holds what an earlier read found (`Some`): connecting
+/// reads the function beside STS, and the command's own read does not ask again.
+pub async fn describe_unless_read(
+    aws: &Aws,
+    name: &str,
+    already: Option<Option<Actual>>,
+) -> anyhow::Result<Option<Actual>> {
+    match already {
+        Some(read) => Ok(read),
+        None => describe(aws, name).await,
+    }
+}
+
 /// Functions are created with their tag in the same call: an untagged one is not ours (for
 /// example the one a student made by hand in the console with the lecture's name).
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {

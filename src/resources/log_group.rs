@@ -32,13 +32,8 @@ pub fn desired(stack: &Stack) -> Desired {
     }
 }
 
-/// The ARN a log group of this name has in this region and account, without ":*".
-pub fn arn_of(region: &str, account_id: &str, name: &str) -> String {
-    format!("arn:aws:logs:{region}:{account_id}:log-group:{name}")
-}
-
 /// The group and its tag in one round trip: the tags are read by the ARN the group would
-/// have (see [`arn_of`]) beside the listing that says whether it exists (a missing group's
+/// have (`Stack::log_group_arn`) beside the listing that says whether it exists (a missing group's
 /// tags answer ResourceNotFoundException on AWS, an empty set on moto: the listing decides).
 pub async fn describe(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option<Actual>> {
     let (group, stack_tag) = tokio::join!(find(aws, name), read_stack_tag(aws, name, arn));

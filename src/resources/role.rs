@@ -91,6 +91,15 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
     Ok(Some(actual_of(&role, &inline?, &attached?, policy?)))
 }
 
+/// [`describe`] of the stack's role; nothing is read without one (a `--role-arn` role is
+/// not the stack's).
+pub async fn describe_if_ours(aws: &Aws, name: Option<&str>) -> anyhow::Result<Option<Actual>> {
+    match name {
+        Some(name) => describe(aws, name).await,
+        None => Ok(None),
+    }
+}
+
 type Role = aws_sdk_iam::types::Role;
 type InlineList = aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
 type AttachedList =

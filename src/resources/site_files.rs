@@ -165,33 +165,61 @@ impl std::fmt::Display for Aspect {
     }
 }
 
+/// The site's objects to upload and to delete, by key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Sync {
+    pub upload: Vec<String>,
+    pub delete: Vec<String>,
+    /// Nothing of the site is there yet: the change is a create.
+    #[serde(skip)]
+    first: bool,
+}
+
+impl Sync {
+    pub fn change(&self) -> Change<Aspect> {
+        if self.first {
+            return Change::Create;
+        }
+        let uploads = self.upload.iter().cloned().map(Aspect::Upload);
+        let deletes = self.delete.iter().cloned().map(Aspect::Delete);
+        Change::from_differences(uploads.chain(deletes).collect())
+    }
+}
+
 /// What the site's objects need. `files` is what should be there; with `complete`, it is the
 /// whole site, and any other object (but config.js, written once the Function URL is known)
 /// is to be deleted. `config_pending`: config.js is to be written but its URL is not known yet.
+pub fn sync(
+    files: &[SiteFile],
+    etags: &HashMap<String, String>,
+    complete: bool,
+    config_pending: bool,
+) -> Sync {
+    let delete = match complete {
+        true => removed(files, etags),
+        false => Vec::new(),
+    };
+    let present = files.iter().any(|f| etags.contains_key(&f.key))
+        || (config_pending && etags.contains_key(CONFIG_JS));
+    let mut upload: Vec<String> = stale(files, etags).iter().map(|f| f.key.clone()).collect();
+    if config_pending {
+        upload.push(CONFIG_JS.to_owned());
+    }
+    Sync {
+        first: !present && delete.is_empty(),
+        upload,
+        delete,
+    }
+}
+
+/// [`sync`] as a change of the site's objects.
 pub fn diff(
     files: &[SiteFile],
     etags: &HashMap<String, String>,
     complete: bool,
     config_pending: bool,
 ) -> Change<Aspect> {
-    let removed = match complete {
-        true => removed(files, etags),
-        false => Vec::new(),
-    };
-    let present = files.iter().any(|f| etags.contains_key(&f.key))
-        || (config_pending && etags.contains_key(CONFIG_JS));
-    if !present && removed.is_empty() {
-        return Change::Create;
-    }
-    let mut aspects: Vec<Aspect> = stale(files, etags)
-        .iter()
-        .map(|f| Aspect::Upload(f.key.clone()))
-        .collect();
-    if config_pending {
-        aspects.push(Aspect::Upload(CONFIG_JS.to_owned()));
-    }
-    aspects.extend(removed.into_iter().map(Aspect::Delete));
-    Change::from_differences(aspects)
+    sync(files, etags, complete, config_pending).change()
 }
 
 /// The objects the site no longer has: every key not among `files`, but config.js.

@@ -40,24 +40,18 @@ impl Found {
         stack: &Stack,
         function_read: Option<Option<function::Actual>>,
     ) -> anyhow::Result<Found> {
-        let log_group_arn =
-            log_group::arn_of(stack.region.as_str(), &stack.account_id, &stack.log_group);
         let legacy = stack
             .legacy_role_name
-            .as_ref()
+            .as_deref()
             .filter(|_| stack.role_name.is_some());
+        let log_group_arn = stack.log_group_arn();
         let (images, site, log_group, role, legacy_role, function, url) = tokio::try_join!(
             read_bucket(aws, stack, &stack.images_bucket, BucketRole::Images),
             read_bucket(aws, stack, &stack.site_bucket, BucketRole::Site),
             log_group::describe(aws, &stack.log_group, &log_group_arn),
-            read_role(aws, stack.role_name.as_ref()),
-            read_role(aws, legacy),
-            async {
-                match function_read {
-                    Some(read) => Ok(read),
-                    None => function::describe(aws, &stack.function_name).await,
-                }
-            },
+            role::describe_if_ours(aws, stack.role_name.as_deref()),
+            role::describe_if_ours(aws, legacy),
+            function::describe_unless_read(aws, &stack.function_name, function_read),
             function_url::exists(aws, &stack.function_name),
         )?;
         Ok(Found {
@@ -69,13 +63,6 @@ impl Found {
             function,
             url,
         })
-    }
-}
-
-async fn read_role(aws: &Aws, name: Option<&String>) -> anyhow::Result<Option<role::Actual>> {
-    match name {
-        Some(name) => role::describe(aws, name).await,
-        None => Ok(None),
     }
 }
 
