@@ -190,61 +190,6 @@ impl World {
         aws_sdk_lambda::Client::new(&self.sdk().await)
     }
 
-    /// Whether this stack's function exists.
-    pub async fn function_exists(&self) -> bool {
-        let lambda = self.lambda().await;
-        lambda
-            .get_function()
-            .function_name(self.function())
-            .send()
-            .await
-            .is_ok()
-    }
-
-    pub async fn function_configuration(
-        &self,
-    ) -> aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput {
-        let lambda = self.lambda().await;
-        let request = lambda
-            .get_function_configuration()
-            .function_name(self.function());
-        request
-            .send()
-            .await
-            .expect("read the function's configuration")
-    }
-
-    /// This stack's Function URL configuration; it must exist.
-    pub async fn function_url_config(
-        &self,
-    ) -> aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigOutput {
-        let lambda = self.lambda().await;
-        let request = lambda
-            .get_function_url_config()
-            .function_name(self.function());
-        request.send().await.expect("read the Function URL")
-    }
-
-    /// This stack's own role (not one given with --role-arn); it must exist.
-    pub async fn role_read_back(&self) -> aws_sdk_iam::types::Role {
-        let iam = self.iam().await;
-        let out = iam.get_role().role_name(self.role()).send().await;
-        out.expect("read the role").role.expect("the role")
-    }
-
-    /// The allowed origins of the images bucket's first CORS rule.
-    pub async fn images_cors_origins(&self) -> Vec<String> {
-        let cors = self
-            .s3()
-            .await
-            .get_bucket_cors()
-            .bucket(self.images_bucket())
-            .send()
-            .await
-            .expect("read the images bucket's CORS");
-        cors.cors_rules()[0].allowed_origins().to_vec()
-    }
-
     /// A role of the account's own, as a lab account has (LabRole); its ARN.
     pub async fn lab_role(&self) -> String {
         let created = self

@@ -44,13 +44,7 @@ async fn a_public_invoke_statement_and_zero_concurrency_are_drift_and_removed() 
             .unwrap();
     }
     drifted_then_repaired(&w, "function_url", &["public permissions"]);
-    let policy = lambda
-        .get_policy()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
-    let policy = policy.policy().unwrap();
+    let policy = w.function_policy().await;
     assert!(!policy.contains("anyone-may-invoke"), "{policy}");
     assert!(policy.contains("s3-events") && policy.contains("FunctionURLAllowPublicAccess"));
 

@@ -235,7 +235,7 @@ async fn function_runs_the_bootstrap_with_the_stack_s_role_and_images_bucket() {
 async fn function_url_is_public_with_cors_for_the_site_and_both_permission_statements() {
     let w = World::new();
     let report = w.deploy();
-    let (lambda, origin) = (w.lambda().await, site_origin(&w));
+    let origin = site_origin(&w);
     let url = w.function_url_config().await;
     assert_eq!(url.auth_type().as_str(), "NONE");
     assert_eq!(report["function_url"], url.function_url());
@@ -246,13 +246,7 @@ async fn function_url_is_public_with_cors_for_the_site_and_both_permission_state
     assert_eq!(methods, ["GET", "POST"]);
     assert_eq!(cors.allow_headers(), ["content-type"]);
     assert_eq!(cors.max_age(), Some(300));
-    let policy = lambda
-        .get_policy()
-        .function_name(w.function())
-        .send()
-        .await
-        .unwrap();
-    let policy = document(policy.policy().unwrap());
+    let policy = document(&w.function_policy().await);
     let statements = policy["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 2, "{policy:#}");
     let by_action = |action: &str| {

@@ -25,6 +25,7 @@ mod overrides;
 mod ownership;
 mod plan;
 mod private_stays_private;
+mod read_back;
 mod regions;
 mod role_per_region;
 mod scale;
