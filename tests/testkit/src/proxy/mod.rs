@@ -30,7 +30,7 @@ mod script;
 
 pub use aws_errors::Fault;
 use aws_errors::{aws_error, fault_response, FAULTS};
-use script::{patched, service_of, Call};
+use script::{patched, replaced, service_of, Call};
 pub use script::{Answer, On, Scripted};
 
 use crate::chain::Span;
@@ -320,6 +320,11 @@ impl Shared {
                             let (parts, body) = self.forward_raw(parts, body).await?;
                             patched(parts, &body, values)
                         }
+                        Answer::Replaced(replacements) => {
+                            let (parts, body) = self.forward_raw(parts, body).await?;
+                            replaced(parts, &body, replacements)
+                        }
+                        Answer::Hold => std::future::pending().await,
                     };
                 }
             }

@@ -105,6 +105,11 @@ pub enum Answer {
     /// The upstream's JSON answer with the values at these JSON pointers replaced (what AWS
     /// reports and moto never does, e.g. a function whose last update failed).
     Patched(Vec<(&'static str, serde_json::Value)>),
+    /// The upstream's answer with each `from` text of its body replaced by `to` (an S3 XML
+    /// listing with a key AWS would send and moto cannot store, such as one with U+0001).
+    Replaced(Vec<(String, String)>),
+    /// No answer at all, ever: the connection stays open (a call that hangs).
+    Hold,
 }
 
 impl Answer {
@@ -184,6 +189,20 @@ pub(super) fn patched(
         parts,
         Full::new(Bytes::from(doc.to_string())),
     ))
+}
+
+/// The upstream's answer with texts of its body replaced.
+pub(super) fn replaced(
+    mut parts: http::response::Parts,
+    body: &[u8],
+    replacements: &[(String, String)],
+) -> Result<http::Response<Full<Bytes>>, Dropped> {
+    let mut text = String::from_utf8(body.to_vec()).map_err(|_| Dropped)?;
+    for (from, to) in replacements {
+        text = text.replace(from.as_str(), to);
+    }
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Ok(http::Response::from_parts(parts, Full::new(Bytes::from(text))))
 }
 
 /// The service a request is for, from its SigV4 credential scope (`.../<region>/<service>/aws4_request`).
