@@ -36,6 +36,8 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// Account-level settings (Block Public Access).
     pub s3control: aws_sdk_s3control::Client,
+    /// Resources by tag (GetResources): the stack's buckets without the function's memory.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: Region,
     /// The endpoint override (an emulator), if any.
     pub endpoint_url: Option<String>,
@@ -63,6 +65,7 @@ impl Aws {
             sts: logged_client!(aws_sdk_sts, config),
             logs: logged_client!(aws_sdk_cloudwatchlogs, config),
             s3control: s3control_client(config, endpoint_url.as_deref()),
+            tagging: logged_client!(aws_sdk_resourcegroupstagging, config),
             region,
             endpoint_url,
         }

@@ -222,10 +222,15 @@ pub struct TeardownReport {
     /// False when there was nothing to delete.
     pub deleted_anything: bool,
     pub resources: Vec<ResourceLine>,
+    /// What teardown did not touch though something pointed at it, and why.
+    pub left_alone: Vec<String>,
 }
 
 impl fmt::Display for TeardownReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for left in &self.left_alone {
+            writeln!(f, "left alone: {left}")?;
+        }
         if self.deleted_anything {
             writeln!(f, "stack '{}' removed from {}", self.stack, self.region)
         } else {
@@ -343,6 +348,8 @@ pub struct TeardownPlanReport {
     pub refusal: Option<String>,
     /// Per resource: delete / absent / refused (detail: why) / external.
     pub resources: Vec<ResourceLine>,
+    /// What teardown would not touch though something points at it, and why.
+    pub left_alone: Vec<String>,
 }
 
 impl fmt::Display for TeardownPlanReport {
@@ -354,6 +361,9 @@ impl fmt::Display for TeardownPlanReport {
         )?;
         for line in &self.resources {
             writeln!(f, "{line}")?;
+        }
+        for left in &self.left_alone {
+            writeln!(f, "left alone: {left}")?;
         }
         match (&self.refusal, self.would_delete) {
             (Some(_), _) => writeln!(f, "teardown would refuse and delete nothing"),

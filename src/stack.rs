@@ -114,6 +114,17 @@ pub struct Overrides {
     /// serves it on localhost); the CORS configurations allow this origin instead. Never
     /// remembered: it is this machine's.
     pub website_origin: Option<String>,
+    /// Which names came only from the function's tags, not from this command's flags: a
+    /// remembered name is a pointer, and what it points at must prove it is the stack's.
+    pub from_memory: FromMemory,
+}
+
+/// The overrides that were read back from the function's tags (no flag given for them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FromMemory {
+    pub site_bucket: bool,
+    pub images_bucket: bool,
+    pub role_arn: bool,
 }
 
 /// Every name and setting of one deployed stack.

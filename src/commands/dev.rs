@@ -128,6 +128,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         stack,
         reporter: Reporter::new(global.json),
         function_read: None,
+        left_alone: Vec::new(),
     };
 
     // The emulator runs no code: the function is deployed as a stub and served from here.

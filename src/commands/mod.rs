@@ -40,6 +40,16 @@ pub struct Context {
     /// The stack's function as read while connecting (`None`: not read), so that the
     /// command's own read does not ask Lambda again.
     pub function_read: Option<Option<function::Actual>>,
+    /// Remembered values teardown could not use and left alone (see [`Memory`]).
+    pub left_alone: Vec<String>,
+}
+
+/// What a command does with a remembered value it cannot use: every command stops on one,
+/// naming it; teardown is never blocked by one, and tears down what is provably the stack's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Memory {
+    Strict,
+    Lenient,
 }
 
 impl Context {
@@ -51,7 +61,20 @@ impl Context {
     /// Connects with names `validate_names` has checked, and reads the account id.
     pub async fn connect(
         global: &GlobalArgs,
+        names: (StackName, Overrides),
+    ) -> anyhow::Result<Context> {
+        Context::connect_with(global, names, Memory::Strict).await
+    }
+
+    /// [`Context::open`] for teardown: remembered values it cannot use are set aside.
+    pub async fn open_lenient(global: &GlobalArgs) -> anyhow::Result<Context> {
+        Context::connect_with(global, validate_names(global)?, Memory::Lenient).await
+    }
+
+    pub async fn connect_with(
+        global: &GlobalArgs,
         (name, overrides): (StackName, Overrides),
+        memory: Memory,
     ) -> anyhow::Result<Context> {
         let aws = Aws::connect(&ConnectOptions {
             region: global.region.clone(),
@@ -71,7 +94,17 @@ impl Context {
             .as_ref()
             .map(|f| remembered::overrides_of(&f.remembered))
             .unwrap_or_default();
-        let overrides = remembered_overrides(&remembered, &name, &overrides)?;
+        let function_role = function.as_ref().map(|f| f.settings.role.as_str());
+        let (usable, unusable) = remembered::check(&remembered, &account_id, function_role);
+        let (overrides, unusable) = remembered_overrides(&usable, unusable, &name, &overrides)?;
+        let left_alone = match (unusable.first(), memory) {
+            (None, _) => Vec::new(),
+            (Some(first), Memory::Strict) => {
+                let arn = Stack::function_arn_of(&aws.region, &account_id, &function_name);
+                anyhow::bail!("{}", first.message(name.as_str(), &arn))
+            }
+            (Some(_), Memory::Lenient) => unusable.iter().map(|u| u.left_alone()).collect(),
+        };
         if let Some(arn) = &overrides.role_arn {
             preflight::check_role_account(arn, &account_id)?;
         }
@@ -81,6 +114,7 @@ impl Context {
             stack,
             reporter: Reporter::new(global.json),
             function_read: Some(function),
+            left_alone,
         })
     }
 }
@@ -88,11 +122,12 @@ impl Context {
 /// The flags given, completed with the ones the stack's function remembers (each said on
 /// stderr), or refused where they differ.
 fn remembered_overrides(
-    remembered: &Overrides,
+    usable: &Overrides,
+    unusable: Vec<remembered::Unusable>,
     name: &StackName,
     given: &Overrides,
-) -> anyhow::Result<Overrides> {
-    let merged = remembered::merge(given, remembered, name.as_str())?;
+) -> anyhow::Result<(Overrides, Vec<remembered::Unusable>)> {
+    let (merged, unusable) = remembered::merge(given, usable, unusable, name.as_str())?;
     let used = [
         ("--site-bucket", &given.site_bucket, &merged.site_bucket),
         (
@@ -109,7 +144,7 @@ fn remembered_overrides(
             ));
         }
     }
-    Ok(merged)
+    Ok((merged, unusable))
 }
 
 /// Checks every name given on the command line; no AWS call, no build, nothing else first.
@@ -119,7 +154,7 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         site_bucket: global.site_bucket.clone(),
         images_bucket: global.images_bucket.clone(),
         role_arn: global.role_arn.clone(),
-        website_origin: None,
+        ..Overrides::default()
     };
     if let Some(bucket) = &overrides.site_bucket {
         crate::stack::validate_bucket_name(bucket)?;

@@ -26,6 +26,7 @@ const NAME_RELEASE: Settling = Settling::up_to(Duration::from_secs(180), Duratio
 /// Calls right after CreateBucket may answer NoSuchBucket for a few seconds.
 const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(5));
 
+pub mod by_tags;
 mod emptying;
 pub use emptying::{delete_batch, delete_emptied, empty, empty_and_delete};
 
@@ -166,13 +167,13 @@ pub async fn read_owner(aws: &Aws, bucket: &str) -> anyhow::Result<Option<Basics
 }
 
 async fn read_tags(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<(String, String)>> {
-    let tagging = aws
-        .s3
-        .get_bucket_tagging()
-        .bucket(bucket)
-        .send()
-        .await
-        .or_absent(|| format!("read tags of bucket {bucket}"))?;
+    let tagging = aws.s3.get_bucket_tagging().bucket(bucket).send().await;
+    tag_pairs(tagging.or_absent(|| format!("read tags of bucket {bucket}"))?)
+}
+
+fn tag_pairs(
+    tagging: Option<aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingOutput>,
+) -> anyhow::Result<Vec<(String, String)>> {
     Ok(tagging
         .map(|t| {
             t.tag_set
@@ -181,6 +182,41 @@ async fn read_tags(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<(String, Strin
                 .collect()
         })
         .unwrap_or_default())
+}
+
+/// Whose a bucket is once CreateBucket said this account has it: read as any existing
+/// bucket (its tags, and whether it is a killed deploy's empty, unconfigured leftover), in
+/// one round trip; NoSuchBucket, for a bucket this deploy has just made, is waited out.
+async fn read_after_create(target: &Changing<'_>) -> anyhow::Result<Basics> {
+    let (aws, bucket) = (target.aws, target.name);
+    let (tags, empty, unconfigured) = tokio::try_join!(
+        async {
+            let out = target
+                .call(|| aws.s3.get_bucket_tagging().bucket(bucket).send())
+                .await;
+            tag_pairs(out.or_absent(|| format!("read tags of bucket {bucket}"))?)
+        },
+        async {
+            let out = target
+                .call(|| {
+                    aws.s3
+                        .list_object_versions()
+                        .bucket(bucket)
+                        .max_keys(1)
+                        .send()
+                })
+                .await;
+            let page = out.or_absent(|| format!("list bucket {bucket}"))?;
+            anyhow::Ok(
+                page.is_none_or(|p| p.versions().is_empty() && p.delete_markers().is_empty()),
+            )
+        },
+        ownership::is_unconfigured(aws, bucket),
+    )?;
+    Ok(Basics {
+        leftover: tags.is_empty() && empty && unconfigured,
+        tags,
+    })
 }
 
 async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
@@ -243,13 +279,10 @@ pub async fn ensure_tagged(
     retag: bool,
 ) -> anyhow::Result<()> {
     let (aws, bucket) = (target.aws, target.name);
-    if target.just_created && !create(target).await? {
-        // Not "created" before the tags say whose it is.
-        let tags = read_tags(aws, bucket).await?;
-        let basics = Basics {
-            leftover: tags.is_empty(),
-            tags,
-        };
+    // Not "created" before the bucket says whose it is: S3 answers BucketAlreadyOwnedByYou
+    // for a bucket this account has, except in us-east-1, where it answers 200.
+    if target.just_created && (!create(target).await? || aws.region.as_str() == "us-east-1") {
+        let basics = read_after_create(target).await?;
         basics.check_deployable(role.kind(), bucket, stack)?;
         ownership::check_role(&basics, role, bucket, stack)?;
     }

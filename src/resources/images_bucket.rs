@@ -76,6 +76,8 @@ impl CorsRuleSpec {
 pub struct Desired {
     pub name: String,
     pub stack: String,
+    /// Set when the name is remembered, not given: the bucket must prove it is the stack's.
+    pub pointer: Option<ownership::Pointer>,
     pub cors: Vec<CorsRuleSpec>,
 }
 
@@ -97,6 +99,7 @@ pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
     Ok(Desired {
         name: stack.images_bucket.clone(),
         stack: stack.tag_value().to_owned(),
+        pointer: ownership::Pointer::of(stack, BucketRole::Images),
         cors: cors_rules_from_json(&doc)?,
     })
 }
@@ -169,6 +172,8 @@ async fn read_cors(aws: &Aws, name: &str) -> anyhow::Result<Vec<CorsRuleSpec>> {
 
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     let (name, stack) = (desired.name.as_str(), desired.stack.as_str());
+    let pointer = desired.pointer.as_ref();
+    ownership::check_pointer(&actual.basics, BucketRole::Images, pointer, name, stack)?;
     actual
         .basics
         .check_deployable(Kind::ImagesBucket, name, stack)?;

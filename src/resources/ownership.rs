@@ -5,7 +5,9 @@
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Foreign, Kind};
 pub use crate::stack::ROLE_TAG;
-use crate::stack::STACK_TAG;
+use crate::stack::{Stack, STACK_TAG};
+
+use super::remembered;
 
 use super::bucket::{Basics, PublicAccessFlags};
 
@@ -38,6 +40,62 @@ impl BucketRole {
             BucketRole::Site => "--site-bucket",
             BucketRole::Images => "--images-bucket",
         }
+    }
+}
+
+/// A bucket named only by the function's remembered tag (no flag in this command): the tag,
+/// its flag, and the command that clears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pointer {
+    pub tag: &'static str,
+    pub flag: &'static str,
+    pub clear: String,
+}
+
+impl Pointer {
+    pub fn of(stack: &Stack, role: BucketRole) -> Option<Pointer> {
+        let remembered = match role {
+            BucketRole::Site => stack.overrides.from_memory.site_bucket,
+            BucketRole::Images => stack.overrides.from_memory.images_bucket,
+        };
+        remembered.then(|| {
+            let (tag, flag) = remembered::bucket_tag(role);
+            Pointer {
+                tag,
+                flag,
+                clear: remembered::clear_command(&stack.function_arn(), tag),
+            }
+        })
+    }
+}
+
+/// A remembered name is a pointer, not a proof: the bucket it names is acted on only if it
+/// carries this stack's tag and the role's. An empty, untagged bucket (what a killed deploy
+/// leaves) is adopted only for a name given in this very command.
+pub fn check_pointer(
+    basics: &Basics,
+    role: BucketRole,
+    pointer: Option<&Pointer>,
+    name: &str,
+    stack: &str,
+) -> Result<(), Foreign> {
+    match pointer {
+        Some(pointer) if !basics.tagged_as(stack, role) => Err(Foreign::refused(
+            role.kind(),
+            name,
+            stack,
+            format!(
+                "is named by the function's tag {} but is not tagged as this stack's {} bucket ({STACK_TAG}={stack}, {ROLE_TAG}={})",
+                pointer.tag,
+                role.tag_value(),
+                role.tag_value()
+            ),
+            format!(
+                "catup changes nothing of it; if it is the stack's, pass {} {name}, otherwise clear the tag: {}",
+                pointer.flag, pointer.clear
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::bail;
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::stack::Overrides;
+use crate::stack::{validate_bucket_name, validate_images_bucket_name, FromMemory, Overrides};
 
 const SITE_BUCKET: &str = "catup:site-bucket";
 const IMAGES_BUCKET: &str = "catup:images-bucket";
@@ -43,32 +43,175 @@ pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
         site_bucket: value(SITE_BUCKET),
         images_bucket: value(IMAGES_BUCKET),
         role_arn: value(ROLE_ARN),
-        website_origin: None,
+        ..Overrides::default()
     }
 }
 
-/// The flags given, completed with what the stack remembers. A flag that differs from the
-/// remembered value is refused: the stack's data lives where it was deployed.
-pub fn merge(given: &Overrides, remembered: &Overrides, stack: &str) -> anyhow::Result<Overrides> {
+/// A remembered value catup cannot act on (its tag was changed by someone, or it no longer
+/// fits these credentials), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    pub tag: &'static str,
+    pub flag: &'static str,
+    pub value: String,
+    pub why: String,
+}
+
+impl Unusable {
+    /// The one line a command stops with: the tag, what it points at, and the two ways out.
+    pub fn message(&self, stack: &str, function_arn: &str) -> String {
+        let Unusable {
+            tag,
+            flag,
+            value,
+            why,
+        } = self;
+        format!(
+            "the function's tag {tag} names {value}, which {why}: catup does not act on it. \
+             Replace it with the stack's own value (`catup deploy --stack {stack} {flag} VALUE`), \
+             or clear it: {}",
+            clear_command(function_arn, tag)
+        )
+    }
+
+    /// What teardown says of a value it left alone.
+    pub fn left_alone(&self) -> String {
+        format!(
+            "{} (named by the function's tag {}) {}: left alone",
+            self.value, self.tag, self.why
+        )
+    }
+}
+
+/// The command that removes one remembered tag from the function.
+pub fn clear_command(function_arn: &str, tag: &str) -> String {
+    format!("aws lambda untag-resource --resource {function_arn} --tag-keys {tag}")
+}
+
+/// The remembered tag and flag of a bucket's name.
+pub fn bucket_tag(role: crate::resources::ownership::BucketRole) -> (&'static str, &'static str) {
+    match role {
+        crate::resources::ownership::BucketRole::Site => (SITE_BUCKET, "--site-bucket"),
+        crate::resources::ownership::BucketRole::Images => (IMAGES_BUCKET, "--images-bucket"),
+    }
+}
+
+/// Splits what the function remembers into the values catup may act on and the ones it may
+/// not: a name S3 or IAM would refuse, a role of another account, a role the function does not
+/// run with (the tag was edited: the function was deployed with its own role), or one bucket
+/// for both site and images. Whether a remembered bucket is the stack's is checked on the
+/// bucket itself (its tags), when it is read.
+pub fn check(
+    remembered: &Overrides,
+    account_id: &str,
+    function_role: Option<&str>,
+) -> (Overrides, Vec<Unusable>) {
+    let mut usable = remembered.clone();
+    let mut unusable = Vec::new();
+    let mut refuse = |tag, flag, value: &mut Option<String>, why: String| {
+        if let Some(value) = value.take() {
+            unusable.push(Unusable {
+                tag,
+                flag,
+                value,
+                why,
+            });
+        }
+    };
+    if let (Some(site), Some(images)) = (&usable.site_bucket, &usable.images_bucket) {
+        if site == images {
+            let why = "is also the site bucket's name (the two buckets must differ)".to_owned();
+            refuse(
+                IMAGES_BUCKET,
+                "--images-bucket",
+                &mut usable.images_bucket,
+                why.clone(),
+            );
+            refuse(SITE_BUCKET, "--site-bucket", &mut usable.site_bucket, why);
+        }
+    }
+    if let Some(Err(e)) = usable.site_bucket.as_deref().map(validate_bucket_name) {
+        refuse(
+            SITE_BUCKET,
+            "--site-bucket",
+            &mut usable.site_bucket,
+            format!("is not a valid bucket name ({e})"),
+        );
+    }
+    if let Some(Err(e)) = usable
+        .images_bucket
+        .as_deref()
+        .map(validate_images_bucket_name)
+    {
+        refuse(
+            IMAGES_BUCKET,
+            "--images-bucket",
+            &mut usable.images_bucket,
+            format!("is not a valid images bucket name ({e})"),
+        );
+    }
+    if let Some(arn) = usable.role_arn.clone() {
+        let why = match crate::commands::preflight::parse_role_arn(&arn) {
+            Err(_) => Some("is not a role ARN".to_owned()),
+            Ok(account) if account != account_id => Some(format!(
+                "is a role of account {account}, not of these credentials' account {account_id}"
+            )),
+            Ok(_) if function_role != Some(arn.as_str()) => Some(format!(
+                "is not the role the function runs with ({})",
+                function_role.unwrap_or("none")
+            )),
+            Ok(_) => None,
+        };
+        if let Some(why) = why {
+            refuse(ROLE_ARN, "--role-arn", &mut usable.role_arn, why);
+        }
+    }
+    (usable, unusable)
+}
+
+/// The flags given, completed with the usable remembered values. A flag that differs from a
+/// usable remembered value is refused (the stack's data lives where it was deployed); a flag
+/// given for an unusable one replaces it. Returns the unusable values no flag replaced.
+pub fn merge(
+    given: &Overrides,
+    usable: &Overrides,
+    unusable: Vec<Unusable>,
+    stack: &str,
+) -> anyhow::Result<(Overrides, Vec<Unusable>)> {
     let pick = |flag: &str, given: &Option<String>, remembered: &Option<String>| {
         match (given, remembered) {
             (Some(g), Some(r)) if g != r => bail!(
                 "stack '{stack}' was deployed with {flag} {r}: pass {flag} {r} (or leave it out), or run teardown before moving the stack to {g}"
             ),
-            (Some(g), _) => Ok(Some(g.clone())),
-            (None, r) => Ok(r.clone()),
+            (Some(g), _) => Ok((Some(g.clone()), false)),
+            (None, r) => Ok((r.clone(), r.is_some())),
         }
     };
-    Ok(Overrides {
-        site_bucket: pick("--site-bucket", &given.site_bucket, &remembered.site_bucket)?,
-        images_bucket: pick(
-            "--images-bucket",
-            &given.images_bucket,
-            &remembered.images_bucket,
-        )?,
-        role_arn: pick("--role-arn", &given.role_arn, &remembered.role_arn)?,
+    let (site_bucket, site_mem) = pick("--site-bucket", &given.site_bucket, &usable.site_bucket)?;
+    let (images_bucket, images_mem) = pick(
+        "--images-bucket",
+        &given.images_bucket,
+        &usable.images_bucket,
+    )?;
+    let (role_arn, role_mem) = pick("--role-arn", &given.role_arn, &usable.role_arn)?;
+    let merged = Overrides {
+        site_bucket,
+        images_bucket,
+        role_arn,
         website_origin: given.website_origin.clone(),
-    })
+        from_memory: FromMemory {
+            site_bucket: site_mem,
+            images_bucket: images_mem,
+            role_arn: role_mem,
+        },
+    };
+    let replaced = |u: &Unusable| match u.tag {
+        SITE_BUCKET => given.site_bucket.is_some(),
+        IMAGES_BUCKET => given.images_bucket.is_some(),
+        _ => given.role_arn.is_some(),
+    };
+    let left = unusable.into_iter().filter(|u| !replaced(u)).collect();
+    Ok((merged, left))
 }
 
 /// Makes the function's remembered tags exactly `wanted`.
@@ -108,31 +251,111 @@ pub async fn write(
 mod tests {
     use super::*;
 
+    const ROLE: &str = "arn:aws:iam::111111111111:role/r";
+
     fn overrides(images: Option<&str>, role: Option<&str>) -> Overrides {
         Overrides {
-            site_bucket: None,
             images_bucket: images.map(str::to_owned),
             role_arn: role.map(str::to_owned),
-            website_origin: None,
+            ..Overrides::default()
         }
     }
 
     #[test]
     fn remembered_values_fill_in_missing_flags_and_refuse_other_ones() {
-        let remembered = overrides(Some("x"), Some("arn:aws:iam::1:role/r"));
-        let merged = merge(&Overrides::default(), &remembered, "s").unwrap();
-        assert_eq!(merged.images_bucket.as_deref(), Some("x"));
+        let remembered = overrides(Some("x-bucket"), Some(ROLE));
+        let (merged, left) = merge(&Overrides::default(), &remembered, vec![], "s").unwrap();
+        assert!(left.is_empty());
+        assert_eq!(merged.images_bucket.as_deref(), Some("x-bucket"));
         assert_eq!(merged.role_arn, remembered.role_arn);
-        assert!(merge(&overrides(Some("x"), None), &remembered, "s").is_ok());
-        let err = merge(&overrides(Some("y"), None), &remembered, "s")
+        assert!(merged.from_memory.images_bucket && merged.from_memory.role_arn);
+        assert!(!merged.from_memory.site_bucket);
+        let (same, _) =
+            merge(&overrides(Some("x-bucket"), None), &remembered, vec![], "s").unwrap();
+        assert!(!same.from_memory.images_bucket, "given in this command");
+        let err = merge(&overrides(Some("y-bucket"), None), &remembered, vec![], "s")
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("--images-bucket x") && err.contains("teardown"),
+            err.contains("--images-bucket x-bucket") && err.contains("teardown"),
             "{err}"
         );
-        let fresh = merge(&overrides(Some("y"), None), &Overrides::default(), "s").unwrap();
-        assert_eq!(fresh.images_bucket.as_deref(), Some("y"));
+        let (fresh, _) = merge(
+            &overrides(Some("y-bucket"), None),
+            &Overrides::default(),
+            vec![],
+            "s",
+        )
+        .unwrap();
+        assert_eq!(fresh.images_bucket.as_deref(), Some("y-bucket"));
+    }
+
+    #[test]
+    fn unusable_values_are_set_apart_and_a_flag_replaces_them() {
+        let cases: [(Overrides, Option<&str>, &str); 6] = [
+            (overrides(None, Some(ROLE)), Some(ROLE), ""),
+            (
+                overrides(None, Some("arn:aws:iam::222222222222:role/r")),
+                Some(ROLE),
+                "account 222222222222",
+            ),
+            (
+                overrides(None, Some("not-an-arn")),
+                Some(ROLE),
+                "not a role ARN",
+            ),
+            (
+                overrides(None, Some(ROLE)),
+                Some("arn:aws:iam::111111111111:role/own"),
+                "not the role the function runs with",
+            ),
+            (
+                overrides(Some("Bad_Name"), None),
+                None,
+                "not a valid images bucket name",
+            ),
+            (
+                Overrides {
+                    site_bucket: Some("same-bucket".into()),
+                    ..overrides(Some("same-bucket"), None)
+                },
+                None,
+                "must differ",
+            ),
+        ];
+        for (remembered, function_role, why) in cases {
+            let (usable, unusable) = check(&remembered, "111111111111", function_role);
+            if why.is_empty() {
+                assert!(unusable.is_empty(), "{unusable:?}");
+                assert_eq!(usable, remembered);
+                continue;
+            }
+            assert!(
+                !unusable.is_empty() && unusable.iter().all(|u| u.why.contains(why)),
+                "{why}: {unusable:?}"
+            );
+            let message = unusable[0].message("s", "arn:aws:lambda:r:1:function:s-api");
+            assert!(
+                message.contains(unusable[0].tag)
+                    && message.contains(&unusable[0].value)
+                    && message.contains("untag-resource"),
+                "{message}"
+            );
+            // No flag: the value is left over; the flag for it: replaced, no refusal.
+            let (merged, left) =
+                merge(&Overrides::default(), &usable, unusable.clone(), "s").unwrap();
+            assert_eq!(left.len(), unusable.len());
+            assert_eq!(merged.role_arn, usable.role_arn);
+            let given = Overrides {
+                site_bucket: Some("given-site".into()),
+                images_bucket: Some("given-images".into()),
+                role_arn: Some(ROLE.into()),
+                ..Overrides::default()
+            };
+            let (merged, left) = merge(&given, &usable, unusable, "s").unwrap();
+            assert!(left.is_empty(), "{left:?}");
+            assert_eq!(merged.role_arn.as_deref(), Some(ROLE));
+        }
     }
 
     #[test]

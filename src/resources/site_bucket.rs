@@ -22,6 +22,8 @@ pub const INDEX_DOCUMENT: &str = "index.html";
 pub struct Desired {
     pub name: String,
     pub stack: String,
+    /// Set when the name is remembered, not given: the bucket must prove it is the stack's.
+    pub pointer: Option<ownership::Pointer>,
     pub policy: Value,
 }
 
@@ -50,6 +52,7 @@ pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
     Ok(Desired {
         name: stack.site_bucket.clone(),
         stack: stack.tag_value().to_owned(),
+        pointer: ownership::Pointer::of(stack, BucketRole::Site),
         policy: Template::SiteBucketPolicy.render(&stack.policy_values())?,
     })
 }
@@ -106,6 +109,8 @@ async fn read_website(aws: &Aws, name: &str) -> anyhow::Result<Option<Website>> 
 pub fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
     let (name, stack) = (desired.name.as_str(), desired.stack.as_str());
     let basics = &actual.basics;
+    let pointer = desired.pointer.as_ref();
+    ownership::check_pointer(basics, BucketRole::Site, pointer, name, stack)?;
     basics.check_deployable(Kind::SiteBucket, name, stack)?;
     ownership::check_role(basics, BucketRole::Site, name, stack)?;
     ownership::check_may_become_public(

@@ -27,6 +27,7 @@ mod plan;
 mod private_stays_private;
 mod read_back;
 mod regions;
+mod remembered_pointers;
 mod role_per_region;
 mod scale;
 mod security;

@@ -144,10 +144,22 @@ async fn a_resource_that_lost_its_tag_says_how_to_restore_it_and_the_command_wor
 /// instead of reporting "created" and retagging the other stack's bucket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_another_stack_created_meanwhile_is_not_reported_created() {
-    let w = World::in_region("eu-west-1");
+    another_stack_s_bucket_is_not_taken_over("eu-west-1").await;
+}
+
+/// The same in us-east-1, where S3 (and moto) answer 200 to CreateBucket of a bucket the
+/// account already owns: 200 there proves nothing, and the tags are read as anywhere else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_us_east_1_create_bucket_s_200_is_no_proof_of_creation() {
+    another_stack_s_bucket_is_not_taken_over("us-east-1").await;
+}
+
+async fn another_stack_s_bucket_is_not_taken_over(region: &str) {
+    let w = World::in_region(region);
     let shared = format!("{}-shared-site", w.stack);
     w.deploy_as(&w.stack, &["--site-bucket", &shared]);
     let before = tags_of(&w, &shared).await;
+    let config_js = object_text(&w, &shared, "config.js").await;
 
     // As if the read happened just before the first stack's CreateBucket: its first call
     // (GetBucketTagging, which decides for a tagged bucket) says there is no such bucket.
@@ -167,5 +179,19 @@ async fn a_bucket_another_stack_created_meanwhile_is_not_reported_created() {
     );
     assert_eq!(proxy.answered(0), 1);
     assert_eq!(tags_of(&w, &shared).await, before);
+    assert_eq!(object_text(&w, &shared, "config.js").await, config_js);
     w.catup(&["status", "--site-bucket", &shared]).ok();
+}
+
+async fn object_text(w: &World, bucket: &str, key: &str) -> String {
+    let out = w
+        .s3()
+        .await
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await;
+    let bytes = out.unwrap().body.collect().await.unwrap().into_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
 }

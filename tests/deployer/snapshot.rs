@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 
 use crate::common::World;
 
-async fn bucket(w: &World, name: &str) -> Value {
+/// One bucket's whole state (Null when it does not exist), read back through the SDK.
+pub async fn bucket_state(w: &World, name: &str) -> Value {
     let s3 = w.s3().await;
     if s3.head_bucket().bucket(name).send().await.is_err() {
         return Value::Null;
@@ -233,8 +234,8 @@ pub async fn snapshot(w: &World, stack: &str) -> Value {
         None => (Value::Null, None),
     };
     let all = json!({
-        "images_bucket": bucket(w, &w.bucket_of(stack, "images")).await,
-        "site_bucket": bucket(w, &w.bucket_of(stack, "site")).await,
+        "images_bucket": bucket_state(w, &w.bucket_of(stack, "images")).await,
+        "site_bucket": bucket_state(w, &w.bucket_of(stack, "site")).await,
         "role": role,
         "log_group": log_group, "log_tags": log_tags,
         "function": function_state,

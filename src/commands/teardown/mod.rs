@@ -5,6 +5,7 @@
 
 mod plan;
 mod read;
+mod resolve;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -22,8 +23,8 @@ pub use plan::{Action, Step, TeardownPlan};
 pub use read::Found;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(global).await?;
-    let found = Found::read(&ctx.aws, &ctx.stack, ctx.function_read.clone()).await?;
+    let mut ctx = Context::open_lenient(global).await?;
+    let found = resolve::read_resolved(&mut ctx).await?;
     let plan = TeardownPlan::of(&ctx.stack, &found)?;
     if args.dry_run {
         let report = TeardownPlanReport {
@@ -32,6 +33,7 @@ pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<Exi
             would_delete: plan.deletes_anything(),
             refusal: plan.refusal().map(str::to_owned),
             resources: plan.lines(),
+            left_alone: ctx.left_alone.clone(),
         };
         emit(&report, global.json)?;
         return Ok(match plan.refusal() {
@@ -80,6 +82,7 @@ pub async fn teardown(
         region: stack.region.to_string(),
         deleted_anything,
         resources: reporter.lines(),
+        left_alone: ctx.left_alone.clone(),
     };
     if let Some(refusal) = plan.refusal() {
         bail!("{refusal}");

@@ -34,6 +34,13 @@ pub struct Found {
 }
 
 impl Found {
+    pub fn bucket(&self, role: BucketRole) -> Option<&Bucket> {
+        match role {
+            BucketRole::Site => self.site.as_ref(),
+            BucketRole::Images => self.images.as_ref(),
+        }
+    }
+
     /// `function_read`: the function as connecting read it, if it did (not asked again).
     pub async fn read(
         aws: &Aws,
