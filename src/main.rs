@@ -8,6 +8,7 @@ use catup::cli::{Cli, Command};
 use catup::commands::{deploy, dev, logs, plan, status, teardown, verify};
 
 fn main() -> ExitCode {
+    unset_blank_endpoints();
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -36,6 +37,23 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `AWS_ENDPOINT_URL=` (a shell that cleared it) means unset, as the README says: the SDK
+/// reads the variables itself (and per service, `AWS_ENDPOINT_URL_S3`) and panics on "".
+/// Done first, while the program has one thread.
+fn unset_blank_endpoints() {
+    let blank: Vec<_> = std::env::vars_os()
+        .filter(|(key, value)| {
+            key.to_str()
+                .is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL"))
+                && value.to_str().is_some_and(|v| v.trim().is_empty())
+        })
+        .map(|(key, _)| key)
+        .collect();
+    for key in blank {
+        std::env::remove_var(key);
     }
 }
 

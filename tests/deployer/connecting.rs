@@ -116,6 +116,22 @@ async fn an_empty_endpoint_is_unset_not_a_crash() {
     // --endpoint-url '' leaves the environment's endpoint in charge.
     let run = w.catup(&["--endpoint-url", "", "status"]);
     assert_eq!(run.code, 3, "not deployed, no panic:\n{}", run.stderr);
+
+    // Empty and nothing else named: the next source (here the profile's endpoint_url) is
+    // used, as when the variable is unset; the SDK's endpoint resolver would panic on "".
+    let config = w.dir.join("aws-config-with-endpoint");
+    let profile = format!("[default]\nendpoint_url = {}\n", w.moto.endpoint());
+    std::fs::write(&config, profile).unwrap();
+    let env = env_without(
+        &w,
+        &["AWS_ENDPOINT_URL"],
+        &[
+            ("AWS_ENDPOINT_URL", String::new()),
+            ("AWS_CONFIG_FILE", config.display().to_string()),
+        ],
+    );
+    let run = run_catup(&w.dir, &env, &["--stack", &w.stack, "status"]);
+    assert_eq!(run.code, 3, "not deployed, no panic:\n{}", run.stderr);
 }
 
 #[tokio::test]
