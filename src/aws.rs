@@ -224,6 +224,23 @@ fn settle_scale() -> f64 {
 pub type Progress<'a> = &'a (dyn Fn(String) + Sync);
 
 /// A wait as the progress lines print it: "4s", or "0.04s" when tests shrink the waits.
+/// One attempt of an ordinary call: AWS answers these within a second or two, so a call
+/// silent this long is a hung connection, retried (five attempts at most) instead of waited on.
+pub const CALL_ATTEMPT: Duration = Duration::from_secs(20);
+
+/// A slow uplink (a student's home or campus Wi-Fi): what an upload's attempt is sized by.
+const SLOW_UPLINK_BYTES_PER_SECOND: u64 = 100 * 1024;
+
+/// The timeouts of one call that sends `bytes` (code, site files): [`CALL_ATTEMPT`] plus
+/// their time at a slow uplink.
+pub fn upload_timeouts(bytes: usize) -> TimeoutConfig {
+    let sending = Duration::from_secs(bytes as u64 / SLOW_UPLINK_BYTES_PER_SECOND);
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(CALL_ATTEMPT + sending)
+        .build()
+}
+
 pub fn seconds(wait: Duration) -> String {
     if wait.subsec_millis() == 0 {
         format!("{}s", wait.as_secs())

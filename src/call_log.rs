@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -22,6 +23,14 @@ impl Storable for Started {
     type Storer = StoreReplace<Started>;
 }
 
+/// The call's entry among the calls in flight (see `waiting`).
+#[derive(Debug, Clone)]
+struct Waiting(u64);
+
+impl Storable for Waiting {
+    type Storer = StoreReplace<Waiting>;
+}
+
 impl Intercept for CallLog {
     fn name(&self) -> &'static str {
         "CallLog"
@@ -36,16 +45,44 @@ impl Intercept for CallLog {
         Ok(())
     }
 
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // Once per call, at its first attempt: the request names what it is for.
+        if cfg.load::<Waiting>().is_none() {
+            let (service, operation) = names(cfg);
+            let path = context
+                .request()
+                .uri()
+                .split('?')
+                .next()
+                .unwrap_or_default();
+            let path = path.split_once("://").map_or(path, |(_, rest)| {
+                rest.find('/').map_or("", |slash| &rest[slash..])
+            });
+            let label = match path.len() > 1 {
+                true => format!("{service}.{operation} {}", shorten(path)),
+                false => format!("{service}.{operation}"),
+            };
+            cfg.interceptor_state()
+                .store_put(Waiting(crate::waiting::enter(label)));
+        }
+        Ok(())
+    }
+
     fn read_after_execution(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let (service, operation) = cfg
-            .load::<Metadata>()
-            .map(|m| (m.service().to_owned(), m.name().to_owned()))
-            .unwrap_or_default();
+        if let Some(Waiting(id)) = cfg.load::<Waiting>() {
+            crate::waiting::leave(*id);
+        }
+        let (service, operation) = names(cfg);
         let millis = cfg
             .load::<Started>()
             .map(|s| s.0.elapsed().as_millis())
@@ -57,5 +94,21 @@ impl Intercept for CallLog {
         };
         tracing::info!(target: "catup::aws", "{service}.{operation}: {outcome} in {millis} ms");
         Ok(())
+    }
+}
+
+fn names(cfg: &ConfigBag) -> (String, String) {
+    cfg.load::<Metadata>()
+        .map(|m| (m.service().to_owned(), m.name().to_owned()))
+        .unwrap_or_default()
+}
+
+/// A request path short enough for one progress line.
+fn shorten(path: &str) -> String {
+    const MAX: usize = 80;
+    let path = path.trim_end_matches('/');
+    match path.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}...", &path[..cut]),
+        None => path.to_owned(),
     }
 }

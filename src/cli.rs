@@ -48,6 +48,17 @@ pub struct GlobalArgs {
     /// (for lab accounts that cannot create roles).
     #[arg(long, global = true)]
     pub role_arn: Option<String>,
+    /// Give up after this many seconds waiting for AWS (0: never), naming the call that did
+    /// not answer; building the function and prompts do not count. Not for `dev` and
+    /// `logs --follow`, which run until stopped.
+    #[arg(
+        long,
+        global = true,
+        env = "CATUP_TIMEOUT",
+        default_value_t = 900,
+        value_name = "SECONDS"
+    )]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -72,13 +72,14 @@ pub async fn load(options: &ConnectOptions) -> anyhow::Result<(SdkConfig, Region
 
 async fn load_config(options: &ConnectOptions) -> SdkConfig {
     // Five attempts: at a 10% fault rate one call in 100,000 still fails (four: 1 in 10,000,
-    // too often for a deploy of ~35 calls run many times); all five take at most ~15 s.
+    // too often for a deploy of ~35 calls run many times). Uploads size their own attempts
+    // (`aws::upload_timeouts`).
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(5))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(90))
+                .operation_attempt_timeout(crate::aws::CALL_ATTEMPT)
                 .build(),
         );
     if let Some(profile) = &options.profile {

@@ -17,3 +17,4 @@ pub mod resources;
 pub mod stack;
 pub mod stack_plan;
 pub mod stack_state;
+pub mod waiting;

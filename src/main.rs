@@ -1,11 +1,13 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
 use catup::commands::{deploy, dev, logs, plan, status, teardown, verify};
+use catup::waiting;
 
 fn main() -> ExitCode {
     unset_blank_endpoints();
@@ -15,7 +17,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("start the async runtime");
-    let result = runtime.block_on(async {
+    let command = async {
         match &cli.command {
             Command::Deploy(args) => deploy::run(&cli.global, args).await,
             Command::Plan(args) => plan::run(&cli.global, args).await,
@@ -24,6 +26,19 @@ fn main() -> ExitCode {
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,
             Command::Logs(args) => logs::run(&cli.global, args).await,
+        }
+    };
+    let runs_until_stopped = match &cli.command {
+        Command::Dev(_) => true,
+        Command::Logs(args) => args.follow,
+        _ => false,
+    };
+    let deadline = (cli.global.timeout > 0 && !runs_until_stopped)
+        .then(|| Duration::from_secs(cli.global.timeout));
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = command => result,
+            gave_up = waiting::watch(deadline) => Err(gave_up),
         }
     });
     match result {

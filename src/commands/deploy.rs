@@ -108,7 +108,7 @@ pub async fn prepare(
         }
         Input::Build(plan) => {
             let ctx = Context::connect(global, names).await?;
-            let checked = package::check_file(&build(plan).await?)?;
+            let checked = package::check_file(&crate::waiting::paused(build(plan)).await?)?;
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
             (ctx, zip(checked))
         }

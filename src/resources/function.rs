@@ -64,6 +64,12 @@ pub struct Actual {
     pub failed: Option<String>,
 }
 
+/// A call that carries the zip gets the time to send it (base64 in JSON: 4/3 of its size).
+fn uploading(package: &Package) -> aws_sdk_lambda::config::Builder {
+    let sent = package.zip.len() / 3 * 4;
+    aws_sdk_lambda::config::Builder::default().timeout_config(crate::aws::upload_timeouts(sent))
+}
+
 pub fn desired(stack: &Stack) -> Desired {
     Desired {
         name: stack.function_name.clone(),
@@ -246,6 +252,8 @@ pub async fn apply(
             .function_name(name)
             .zip_file(Blob::new(package.zip.clone()))
             .architectures(Architecture::from(ARCHITECTURE))
+            .customize()
+            .config_override(uploading(package))
             .send()
             .await
             .or_fail(|| format!("update code of function {name}"))?;
@@ -325,6 +333,8 @@ async fn create(
                 .build(),
         )
         .set_tags(Some(tags))
+        .customize()
+        .config_override(uploading(package))
         .send()
         .await;
     match created {

@@ -36,3 +36,4 @@ mod snapshot;
 mod teardown;
 mod teardown_plan;
 mod verify_preflight;
+mod waits;

@@ -91,7 +91,7 @@ pub async fn teardown(
         return Ok(report(false));
     }
     if !yes {
-        confirm(stack)?;
+        crate::waiting::paused(async { confirm(stack) }).await?;
     }
 
     let progress = |message: String| reporter.note(message);
