@@ -63,7 +63,9 @@ impl<'a> Changing<'a> {
         ));
     }
 
-    /// Runs `call`, retried while S3 does not know the new bucket yet.
+    /// Runs `call`, retried while S3 does not know the new bucket yet, or is still applying
+    /// another change to the bucket (OperationAborted, which S3 may answer to any bucket
+    /// configuration call; Terraform's provider retries it on every one).
     pub async fn call<T, E, Fut>(
         &self,
         call: impl FnMut() -> Fut,
@@ -72,17 +74,33 @@ impl<'a> Changing<'a> {
         E: ProvideErrorMetadata,
         Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     {
+        let why = std::cell::Cell::new(NOT_THERE_YET);
         retry_while_settling(
             NEW_BUCKET,
-            |e| self.not_there_yet(e),
-            |delay, attempt| self.announce(NOT_THERE_YET, delay, attempt),
+            |e| self.settling(e).inspect(|reason| why.set(reason)).is_some(),
+            |delay, attempt| self.announce(why.get(), delay, attempt),
             call,
         )
         .await
     }
+
+    /// Why `e` is S3 catching up with this bucket rather than a refusal, if it is.
+    pub fn settling<E: ProvideErrorMetadata>(
+        &self,
+        e: &SdkError<E, HttpResponse>,
+    ) -> Option<&'static str> {
+        if error_code(e) == Some("OperationAborted") {
+            Some(BUSY)
+        } else if self.not_there_yet(e) {
+            Some(NOT_THERE_YET)
+        } else {
+            None
+        }
+    }
 }
 
 pub const NOT_THERE_YET: &str = "S3 does not know the new bucket everywhere yet (NoSuchBucket)";
+const BUSY: &str = "S3 is still applying another change to this bucket (OperationAborted)";
 
 /// The four public access block flags, in S3's order: BlockPublicAcls, IgnorePublicAcls,
 /// BlockPublicPolicy, RestrictPublicBuckets.

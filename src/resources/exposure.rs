@@ -3,6 +3,7 @@
 //! catup's two, reserved concurrency 0 (the function disabled), website redirects and routing
 //! rules, CORS on the site bucket, and lifecycle rules that expire the images.
 
+use crate::resources::bucket::Changing;
 use aws_sdk_s3::types::{BucketLifecycleConfiguration, LifecycleRule};
 use serde_json::Value;
 
@@ -73,11 +74,10 @@ pub async fn cors_rule_count(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
     Ok(out.map(|o| o.cors_rules().len()).unwrap_or(0))
 }
 
-pub async fn remove_cors(aws: &Aws, bucket: &str) -> anyhow::Result<()> {
-    aws.s3
-        .delete_bucket_cors()
-        .bucket(bucket)
-        .send()
+pub async fn remove_cors(target: &Changing<'_>) -> anyhow::Result<()> {
+    let (s3, bucket) = (&target.aws.s3, target.name);
+    target
+        .call(|| s3.delete_bucket_cors().bucket(bucket).send())
         .await
         .or_absent(|| format!("remove the CORS rules of bucket {bucket}"))?;
     Ok(())
@@ -121,15 +121,13 @@ pub async fn read_lifecycle(aws: &Aws, bucket: &str) -> anyhow::Result<Lifecycle
 
 /// Removes the rules that expire objects, keeping the others.
 pub async fn remove_expiring_rules(
-    aws: &Aws,
-    bucket: &str,
+    target: &Changing<'_>,
     lifecycle: &Lifecycle,
 ) -> anyhow::Result<()> {
+    let (s3, bucket) = (&target.aws.s3, target.name);
     if lifecycle.kept.is_empty() {
-        aws.s3
-            .delete_bucket_lifecycle()
-            .bucket(bucket)
-            .send()
+        target
+            .call(|| s3.delete_bucket_lifecycle().bucket(bucket).send())
             .await
             .or_absent(|| format!("remove the lifecycle rules of bucket {bucket}"))?;
         return Ok(());
@@ -137,11 +135,13 @@ pub async fn remove_expiring_rules(
     let config = BucketLifecycleConfiguration::builder()
         .set_rules(Some(lifecycle.kept.clone()))
         .build()?;
-    aws.s3
-        .put_bucket_lifecycle_configuration()
-        .bucket(bucket)
-        .lifecycle_configuration(config)
-        .send()
+    target
+        .call(|| {
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .lifecycle_configuration(config.clone())
+                .send()
+        })
         .await
         .or_fail(|| format!("remove the expiring lifecycle rules of bucket {bucket}"))?;
     Ok(())

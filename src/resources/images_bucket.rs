@@ -241,10 +241,10 @@ pub async fn apply(
         change.differs(Aspect::Policy),
         actual.and_then(|a| a.policy.as_ref()),
     ) {
-        keep_only_denies(aws, name, policy).await?;
+        keep_only_denies(&target, policy).await?;
     }
     if let (true, Some(actual)) = (change.differs(Aspect::Lifecycle), actual) {
-        exposure::remove_expiring_rules(aws, name, &actual.lifecycle).await?;
+        exposure::remove_expiring_rules(&target, &actual.lifecycle).await?;
     }
     Ok(change.outcome())
 }
@@ -259,7 +259,8 @@ fn grants_access(policy: &Value) -> bool {
 }
 
 /// Removes the Allow statements, keeping the Deny ones (or the whole policy if none remain).
-async fn keep_only_denies(aws: &Aws, name: &str, policy: &Value) -> anyhow::Result<()> {
+async fn keep_only_denies(target: &Changing<'_>, policy: &Value) -> anyhow::Result<()> {
+    let (s3, name) = (&target.aws.s3, target.name);
     let denies: Vec<Value> = policy["Statement"]
         .as_array()
         .map(|s| {
@@ -270,10 +271,8 @@ async fn keep_only_denies(aws: &Aws, name: &str, policy: &Value) -> anyhow::Resu
         })
         .unwrap_or_default();
     if denies.is_empty() {
-        aws.s3
-            .delete_bucket_policy()
-            .bucket(name)
-            .send()
+        target
+            .call(|| s3.delete_bucket_policy().bucket(name).send())
             .await
             .or_absent(|| format!("remove the policy of bucket {name}"))?;
     } else {
@@ -282,11 +281,9 @@ async fn keep_only_denies(aws: &Aws, name: &str, policy: &Value) -> anyhow::Resu
             .cloned()
             .unwrap_or("2012-10-17".into());
         let kept = serde_json::json!({"Version": version, "Statement": denies});
-        aws.s3
-            .put_bucket_policy()
-            .bucket(name)
-            .policy(kept.to_string())
-            .send()
+        let kept = kept.to_string();
+        target
+            .call(|| s3.put_bucket_policy().bucket(name).policy(&kept).send())
             .await
             .or_fail(|| format!("remove the Allow statements of bucket {name}'s policy"))?;
     }

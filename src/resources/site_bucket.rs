@@ -210,7 +210,7 @@ pub async fn apply(
             .or_fail(|| format!("set website hosting of bucket {name}"))?;
     }
     if change.differs(Aspect::Cors) && actual.is_some() {
-        exposure::remove_cors(aws, name).await?;
+        exposure::remove_cors(&target).await?;
     }
     Ok(change.outcome())
 }
@@ -232,8 +232,9 @@ async fn put_public_read_policy(
                 waiting_for.set("the public access block change is not in effect yet");
                 true
             } else {
-                waiting_for.set(bucket::NOT_THERE_YET);
-                target.not_there_yet(e)
+                let settling = target.settling(e);
+                waiting_for.set(settling.unwrap_or(bucket::NOT_THERE_YET));
+                settling.is_some()
             }
         },
         |delay, attempt| target.announce(waiting_for.get(), delay, attempt),

@@ -118,6 +118,50 @@ async fn buckets_wait_for_a_deleted_name_and_for_s3_to_know_a_new_bucket() {
     w.catup(&["status"]).ok();
 }
 
+/// OperationAborted can answer any bucket configuration call, not only CreateBucket: each
+/// is retried with a line saying why, on a fresh deploy and on a repair of drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_busy_with_another_change_is_waited_out_on_every_configuration_call() {
+    let w = World::new();
+    let (images, site) = (w.images_bucket(), w.site_bucket());
+    let aborted = Answer::error(
+        409,
+        "OperationAborted",
+        "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+    );
+    let busy = |bucket: &str, sub: &'static str| {
+        Scripted::new(On::s3("PUT", bucket, sub), 1, aborted.clone())
+    };
+    let fresh = scripted(
+        &w,
+        vec![
+            busy(&images, "cors"),
+            busy(&images, "publicAccessBlock"),
+            busy(&site, "policy"),
+            busy(&site, "website"),
+        ],
+    )
+    .await;
+    let run = w
+        .catup_settling_via(&fresh.endpoint(), &w.deploy_args())
+        .ok();
+    assert_all(&run.json(), "created");
+    let answered: Vec<usize> = (0..4).map(|i| fresh.answered(i)).collect();
+    assert_eq!(answered, [1, 1, 1, 1], "{}", run.stderr);
+    let says = "S3 is still applying another change to this bucket (OperationAborted)";
+    assert_eq!(run.stderr.matches(says).count(), 4, "{}", run.stderr);
+
+    // A repair: the images bucket's CORS removed by hand, its PutBucketCors answered busy.
+    w.remove_images_cors().await;
+    let repair = scripted(&w, vec![busy(&images, "cors")]).await;
+    let run = w
+        .catup_settling_via(&repair.endpoint(), &w.deploy_args())
+        .ok();
+    assert_eq!(repair.answered(0), 1, "{}", run.stderr);
+    assert!(!w.images_cors_origins().await.is_empty());
+    w.catup(&["status"]).ok();
+}
+
 /// Lambda's answer while another update of the function is in progress.
 fn update_in_progress(w: &World) -> Answer {
     Answer::error(
