@@ -6,7 +6,11 @@ use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
-use crate::aws::{error_code, reason, Aws, SdkResultExt};
+use std::time::Duration;
+
+use crate::aws::{
+    error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
+};
 use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::policies::Template;
 use crate::stack::{Stack, STACK_TAG};
@@ -326,7 +330,7 @@ async fn remove_extra_policies(
 
 /// Deletes the role after its inline policies and managed-policy attachments (IAM refuses
 /// to delete a role that has any).
-pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
+pub async fn delete(aws: &Aws, name: &str, progress: Progress<'_>) -> anyhow::Result<Outcome> {
     let inline = aws
         .iam
         .list_role_policies()
@@ -351,26 +355,41 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .collect();
     // IAM refuses to delete a role that still has policies.
     remove_extra_policies(aws, name, inline.policy_names(), &attached).await?;
-    let gone = aws
-        .iam
-        .delete_role()
-        .role_name(name)
-        .send()
-        .await
-        .or_absent(|| format!("delete role {name}"))?;
+    // IAM may answer DeleteConflict ("must delete policies first") for a while after the
+    // policies' deletion: it has not caught up yet (Terraform retries it too).
+    let gone = retry_while_settling(
+        POLICIES_GONE,
+        |e| error_code(e) == Some("DeleteConflict"),
+        |delay, attempt| {
+            progress(format!(
+                "role {name}: IAM does not see its policies gone yet (DeleteConflict), retrying in {} (attempt {attempt})",
+                seconds(delay)
+            ))
+        },
+        || aws.iam.delete_role().role_name(name).send(),
+    )
+    .await
+    .or_absent(|| format!("delete role {name}"))?;
     Ok(Outcome::of_deletion(gone.is_some()))
 }
 
+const POLICIES_GONE: Settling = Settling::up_to(Duration::from_secs(120), Duration::from_secs(10));
+
 /// Like [`delete`], with the policies a read just found (no listing first). A policy added
 /// since makes IAM answer DeleteConflict; then [`delete`] lists them again.
-pub async fn delete_described(aws: &Aws, name: &str, actual: &Actual) -> anyhow::Result<Outcome> {
+pub async fn delete_described(
+    aws: &Aws,
+    name: &str,
+    actual: &Actual,
+    progress: Progress<'_>,
+) -> anyhow::Result<Outcome> {
     let mut inline = actual.extra_inline.clone();
     if actual.runtime_policy.is_some() {
         inline.push(INLINE_POLICY.to_owned());
     }
     remove_extra_policies(aws, name, &inline, &actual.attached).await?;
     match aws.iam.delete_role().role_name(name).send().await {
-        Err(e) if error_code(&e) == Some("DeleteConflict") => delete(aws, name).await,
+        Err(e) if error_code(&e) == Some("DeleteConflict") => delete(aws, name, progress).await,
         other => {
             let gone = other.or_absent(|| format!("delete role {name}"))?;
             Ok(Outcome::of_deletion(gone.is_some()))

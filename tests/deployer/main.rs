@@ -26,6 +26,7 @@ mod ownership;
 mod plan;
 mod private_stays_private;
 mod read_back;
+mod real_account;
 mod regions;
 mod remembered_pointers;
 mod role_per_region;

@@ -3,6 +3,7 @@
 //! any resource is refused, so a refusal leaves nothing half-deleted; `--dry-run` prints
 //! the plan and stops there.
 
+mod execute;
 mod plan;
 mod read;
 mod resolve;
@@ -14,11 +15,10 @@ use anyhow::bail;
 
 use super::Context;
 use crate::cli::{GlobalArgs, TeardownArgs};
-use crate::output::{emit, TeardownPlanReport, TeardownReport};
-use crate::plan::{Kind, Outcome};
-use crate::resources::{bucket, function, images_bucket, log_group, role, site_bucket};
+use crate::output::{emit, TeardownPlanReport};
 use crate::stack::Stack;
 
+pub use execute::teardown;
 pub use plan::{Action, Step, TeardownPlan};
 pub use read::Found;
 
@@ -67,138 +67,4 @@ fn confirm(stack: &Stack) -> anyhow::Result<()> {
         bail!("teardown cancelled: nothing was deleted");
     }
     Ok(())
-}
-
-/// Executes `plan`: exactly its deletions, in the order the resources depend on each other.
-pub async fn teardown(
-    ctx: &Context,
-    plan: &TeardownPlan,
-    found: &Found,
-    yes: bool,
-) -> anyhow::Result<TeardownReport> {
-    let (aws, stack, reporter) = (&ctx.aws, &ctx.stack, &ctx.reporter);
-    let report = |deleted_anything| TeardownReport {
-        stack: stack.name.as_str().to_owned(),
-        region: stack.region.to_string(),
-        deleted_anything,
-        resources: reporter.lines(),
-        left_alone: ctx.left_alone.clone(),
-    };
-    if let Some(refusal) = plan.refusal() {
-        bail!("{refusal}");
-    }
-    if !plan.deletes_anything() {
-        return Ok(report(false));
-    }
-    if !yes {
-        crate::waiting::paused(async { confirm(stack) }).await?;
-    }
-
-    let progress = |message: String| reporter.note(message);
-    let absent = |step: &Step| reporter.resource(step.kind, &step.name, &Outcome::Absent);
-    tokio::try_join!(
-        async {
-            // Deleting the function deletes its URL and the URL's permissions with it. The
-            // images bucket empties meanwhile but is deleted only once the function is gone
-            // (emptied once more then if uploads arrived), so that no new presigned upload URL
-            // is handed out for it; the log group too, so that no late invocation re-creates
-            // it (untagged, with a role that may create log groups: never catup's to delete
-            // again). For that reason the log group is deleted with the function even when it
-            // was absent at the read.
-            let images = &plan.images;
-            let (_, already) = tokio::try_join!(
-                async {
-                    match plan.function.deletes() {
-                        true => {
-                            let outcome = function::delete(aws, &plan.function.name).await?;
-                            let url = Outcome::of_deletion(plan.url.deletes());
-                            reporter.resource(Kind::FunctionUrl, &plan.url.name, &url);
-                            reporter.resource(Kind::Function, &plan.function.name, &outcome);
-                        }
-                        false => [&plan.url, &plan.function].into_iter().for_each(absent),
-                    }
-                    anyhow::Ok(())
-                },
-                async {
-                    match images.deletes() {
-                        true => bucket::empty(aws, &images.name).await,
-                        false => Ok(0),
-                    }
-                },
-            )?;
-            tokio::try_join!(
-                async {
-                    let group = &plan.log_group;
-                    match group.deletes() || plan.function.deletes() {
-                        true => {
-                            let outcome = log_group::delete(aws, &group.name).await?;
-                            reporter.resource(group.kind, &group.name, &outcome);
-                        }
-                        false => absent(group),
-                    }
-                    anyhow::Ok(())
-                },
-                async {
-                    match images.deletes() {
-                        true => {
-                            let more = images_bucket::delete(aws, &images.name, &progress).await?;
-                            deleted(ctx, images, already + more);
-                        }
-                        false => absent(images),
-                    }
-                    anyhow::Ok(())
-                },
-            )?;
-            anyhow::Ok(())
-        },
-        async {
-            let roles = [(&plan.role, &found.role)].into_iter().chain(
-                plan.legacy_role
-                    .iter()
-                    .map(|step| (step, &found.legacy_role)),
-            );
-            for (step, actual) in roles {
-                match (&step.action, actual) {
-                    (Action::Delete, Some(actual)) => {
-                        let outcome = role::delete_described(aws, &step.name, actual).await?;
-                        if let Some(note) = step.note {
-                            reporter.note(format!("role {} ({note}): deleted", step.name));
-                        }
-                        reporter.resource(step.kind, &step.name, &outcome);
-                    }
-                    (Action::External, _) => {
-                        reporter.resource(step.kind, &step.name, &Outcome::External)
-                    }
-                    _ => absent(step),
-                }
-            }
-            anyhow::Ok(())
-        },
-        async {
-            let site = &plan.site;
-            match site.deletes() {
-                true => {
-                    let objects = site_bucket::delete(aws, &site.name, &progress).await?;
-                    deleted(ctx, site, objects);
-                }
-                false => absent(site),
-            }
-            anyhow::Ok(())
-        },
-    )?;
-    Ok(report(true))
-}
-
-/// Reports a deleted bucket and how many object versions went with it.
-fn deleted(ctx: &Context, bucket: &Step, objects: usize) {
-    if objects > 0 {
-        ctx.reporter.note(format!(
-            "{} {}: deleted {}",
-            bucket.kind,
-            bucket.name,
-            crate::output::count(objects, "object version", "object versions")
-        ));
-    }
-    ctx.reporter
-        .resource(bucket.kind, &bucket.name, &Outcome::Deleted);
 }

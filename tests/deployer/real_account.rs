@@ -1,0 +1,82 @@
+//! What a real account answers at teardown and moto does not: IAM's DeleteConflict for a
+//! while after the role's policies are deleted, and the order AWS needs (the role outlives
+//! the function that runs with it).
+
+use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
+
+use crate::common::World;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_conflict_after_the_policies_is_waited_out_and_the_role_goes_after_the_function() {
+    let w = World::new();
+    w.deploy();
+    let conflict = Answer::error(
+        409,
+        "DeleteConflict",
+        "Cannot delete entity, must delete policies first.",
+    );
+    let script = vec![Scripted::new(On::iam("DeleteRole"), 3, conflict)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+
+    let run = w
+        .catup_settling_via(&proxy.endpoint(), &["teardown", "--yes"])
+        .ok();
+    assert_eq!(proxy.answered(0), 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("(DeleteConflict), retrying"),
+        "{}",
+        run.stderr
+    );
+    let iam = w.iam().await;
+    assert!(iam.get_role().role_name(w.role()).send().await.is_err());
+
+    let spans = proxy.spans();
+    let function_deleted = spans
+        .iter()
+        .find(|s| s.call.starts_with("lambda DELETE") && s.call.ends_with(&w.function()))
+        .expect("DeleteFunction")
+        .end;
+    let first_role_call = spans
+        .iter()
+        .filter(|s| s.call.contains("iam DeleteRole"))
+        .map(|s| s.start)
+        .min()
+        .expect("DeleteRole and DeleteRolePolicy");
+    assert!(
+        first_role_call >= function_deleted,
+        "the role's deletion began before the function was gone"
+    );
+}
+
+/// One branch of teardown failing (the site bucket's deletion refused) never abandons the
+/// others mid-way: the function, the role, the log group and the images bucket are all gone
+/// when teardown reports the error, and the next teardown finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_teardown_branch_lets_the_others_finish() {
+    let w = World::new();
+    w.deploy();
+    crate::bucket_roles::put_object(&w, &w.images_bucket(), "images/cat.png").await;
+    let site = w.site_bucket();
+    let denied = Answer::error(403, "AccessDenied", "Access Denied");
+    let script = vec![Scripted::new(On::s3("DELETE", &site, ""), 1, denied)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+
+    let run = w
+        .catup_via(&proxy.endpoint(), &w.stack, &["teardown", "--yes"])
+        .fails_with(1, &site);
+    assert!(run.stderr.contains("AccessDenied"), "{}", run.stderr);
+    assert!(!w.function_exists().await);
+    let s3 = w.s3().await;
+    let images_left = s3
+        .head_bucket()
+        .bucket(w.images_bucket())
+        .send()
+        .await
+        .is_ok();
+    assert!(!images_left, "the images bucket's deletion was abandoned");
+    let iam = w.iam().await;
+    assert!(iam.get_role().role_name(w.role()).send().await.is_err());
+
+    w.catup(&["teardown", "--yes"]).ok();
+    assert!(s3.head_bucket().bucket(&site).send().await.is_err());
+}
