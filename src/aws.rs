@@ -278,6 +278,29 @@ where
     }
 }
 
+/// What to do about an error whose fix is not in AWS's own words: an organization's service
+/// control policy (lab accounts allow only their regions) and expired session credentials
+/// (lab sessions end after a few hours).
+fn hint(code: Option<&str>, message: Option<&str>) -> Option<&'static str> {
+    let message = message.unwrap_or_default().to_ascii_lowercase();
+    match code {
+        Some("AccessDenied" | "AccessDeniedException")
+            if message.contains("service control policy") =>
+        {
+            Some("your organization denies this call here (AWS Academy labs allow only their own regions, usually us-east-1 and us-west-2): pass --region with a region your account may use")
+        }
+        Some("ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired") => {
+            Some(EXPIRED)
+        }
+        _ if message.contains("security token included in the request is expired") => {
+            Some(EXPIRED)
+        }
+        _ => None,
+    }
+}
+
+const EXPIRED: &str = "your session's credentials have expired: renew them (AWS Academy: start the lab again, then copy the AWS CLI block of AWS Details into ~/.aws/credentials; SSO: aws sso login) and run the command again";
+
 /// One line that says why an AWS call failed.
 pub fn reason<E>(err: &SdkError<E, HttpResponse>) -> String
 where
@@ -286,10 +309,14 @@ where
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            match (e.code(), e.message()) {
+            let said = match (e.code(), e.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_owned(),
                 _ => format!("HTTP {}", service.raw().status().as_u16()),
+            };
+            match hint(e.code(), e.message()) {
+                Some(hint) => format!("{said}: {hint}"),
+                None => said,
             }
         }
         SdkError::DispatchFailure(_) => {
@@ -365,6 +392,17 @@ mod tests {
     use super::*;
 
     const SHORT: Settling = Settling::up_to(Duration::from_millis(1500), Duration::from_secs(1));
+
+    #[test]
+    fn scp_denials_and_expired_sessions_say_what_to_do() {
+        let scp = "User: arn:aws:sts::1:assumed-role/voclabs/u is not authorized to perform: s3:CreateBucket with an explicit deny in a service control policy";
+        assert!(hint(Some("AccessDenied"), Some(scp)).unwrap().contains("--region"));
+        assert_eq!(hint(Some("AccessDenied"), Some("Access Denied")), None);
+        let expired = "The security token included in the request is expired";
+        assert!(hint(Some("ExpiredToken"), Some(expired)).unwrap().contains("AWS Academy"));
+        assert!(hint(Some("UnrecognizedClientException"), Some(expired)).is_some());
+        assert_eq!(hint(Some("NoSuchBucket"), None), None);
+    }
 
     async fn run(results: &[Result<u8, &'static str>]) -> (Result<u8, &'static str>, u32, u32) {
         let (calls, waits) = (Cell::new(0), Cell::new(0));

@@ -80,3 +80,40 @@ async fn a_failing_teardown_branch_lets_the_others_finish() {
     w.catup(&["teardown", "--yes"]).ok();
     assert!(s3.head_bucket().bucket(&site).send().await.is_err());
 }
+
+/// A lab session that ended: STS answers ExpiredToken, and catup says how to renew it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_credentials_say_how_to_renew_them() {
+    let w = World::new();
+    let expired = Answer::error(
+        403,
+        "ExpiredToken",
+        "The security token included in the request is expired",
+    );
+    let script = vec![Scripted::new(On::sts("GetCallerIdentity"), usize::MAX, expired)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    let run = w
+        .catup_via(&proxy.endpoint(), &w.stack, &["status"])
+        .fails_with(1, "credentials have expired");
+    assert!(run.stderr.contains("AWS Academy"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+/// A lab account's service control policy denies the region: the error says to change it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_denied_by_a_service_control_policy_says_to_pass_region() {
+    let w = World::new();
+    let denied = Answer::error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/voclabs/user is not authorized to perform: s3:CreateBucket on resource: \"arn:aws:s3:::b\" with an explicit deny in a service control policy",
+    );
+    let images = w.images_bucket();
+    let script = vec![Scripted::new(On::s3("PUT", &images, ""), usize::MAX, denied)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let run = w
+        .catup_via(&proxy.endpoint(), &w.stack, &["deploy", "--bootstrap", bootstrap])
+        .fails_with(1, "service control policy");
+    assert!(run.stderr.contains("pass --region"), "{}", run.stderr);
+}

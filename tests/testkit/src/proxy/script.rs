@@ -58,6 +58,14 @@ impl On {
         }
     }
 
+    /// An STS call by its action (`GetCallerIdentity`).
+    pub fn sts(action: &'static str) -> On {
+        On {
+            service: "sts",
+            ..On::iam(action)
+        }
+    }
+
     /// An IAM call by its action (`CreateRole`).
     pub fn iam(action: &'static str) -> On {
         On {
