@@ -396,10 +396,14 @@ mod tests {
     #[test]
     fn scp_denials_and_expired_sessions_say_what_to_do() {
         let scp = "User: arn:aws:sts::1:assumed-role/voclabs/u is not authorized to perform: s3:CreateBucket with an explicit deny in a service control policy";
-        assert!(hint(Some("AccessDenied"), Some(scp)).unwrap().contains("--region"));
+        assert!(hint(Some("AccessDenied"), Some(scp))
+            .unwrap()
+            .contains("--region"));
         assert_eq!(hint(Some("AccessDenied"), Some("Access Denied")), None);
         let expired = "The security token included in the request is expired";
-        assert!(hint(Some("ExpiredToken"), Some(expired)).unwrap().contains("AWS Academy"));
+        assert!(hint(Some("ExpiredToken"), Some(expired))
+            .unwrap()
+            .contains("AWS Academy"));
         assert!(hint(Some("UnrecognizedClientException"), Some(expired)).is_some());
         assert_eq!(hint(Some("NoSuchBucket"), None), None);
     }

@@ -164,6 +164,12 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
     }
     if let Some(arn) = &overrides.role_arn {
         preflight::parse_role_arn(arn)?;
+        let stored = remembered::tag_value(arn).chars().count();
+        anyhow::ensure!(
+            stored <= remembered::MAX_TAG_VALUE,
+            "--role-arn {arn} is too long to remember in a Lambda tag ({stored} characters stored, at most {}): use a role with a shorter path",
+            remembered::MAX_TAG_VALUE
+        );
     }
     if let Some(region) = &global.region {
         crate::region::Region::parse(region)?;

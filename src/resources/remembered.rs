@@ -24,8 +24,53 @@ pub fn tags_of(overrides: &Overrides) -> BTreeMap<String, String> {
     ];
     given
         .into_iter()
-        .filter_map(|(key, value)| value.clone().map(|v| (key.to_owned(), v)))
+        .filter_map(|(key, value)| value.as_deref().map(|v| (key.to_owned(), tag_value(v))))
         .collect()
+}
+
+/// Lambda's tag values hold at most this many characters.
+pub const MAX_TAG_VALUE: usize = 256;
+
+/// `value` as a Lambda tag value, which may hold only letters, digits, spaces and
+/// `_ . : / = + - @`: any other character (a `,` in a role's name) is written `=HH` per byte,
+/// and `=` itself `=3D`, so that every IAM name round-trips.
+pub fn tag_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c != '=' && (c.is_alphanumeric() || c == ' ' || "_.:/+-@".contains(c)) {
+            out.push(c);
+        } else {
+            let mut bytes = [0; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("={b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// The value [`tag_value`] wrote; an `=` not followed by two hex digits stays as it is.
+pub fn from_tag_value(tag: &str) -> String {
+    let bytes = tag.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'=')
+            .then(|| tag.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| tag.to_owned())
 }
 
 /// The remembered tags among a function's tags.
@@ -38,7 +83,7 @@ pub fn among(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
 
 /// What the stack's function remembers, from its remembered tags (see [`among`]).
 pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
-    let value = |key: &str| tags.get(key).cloned();
+    let value = |key: &str| tags.get(key).map(|v| from_tag_value(v));
     Overrides {
         site_bucket: value(SITE_BUCKET),
         images_bucket: value(IMAGES_BUCKET),
@@ -356,6 +401,22 @@ mod tests {
             assert!(left.is_empty(), "{left:?}");
             assert_eq!(merged.role_arn.as_deref(), Some(ROLE));
         }
+    }
+
+    #[test]
+    fn any_iam_name_round_trips_through_a_lambda_tag_value() {
+        let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
+        for arn in [
+            "arn:aws:iam::123456789012:role/LabRole",
+            "arn:aws:iam::123456789012:role/path/lab,role",
+            "arn:aws:iam::123456789012:role/a=3Db,c",
+        ] {
+            let tag = tag_value(arn);
+            assert!(tag.chars().all(allowed), "{tag}");
+            assert_eq!(from_tag_value(&tag), arn);
+        }
+        assert_eq!(tag_value("lab,role"), "lab=2Crole");
+        assert_eq!(from_tag_value("plain=zz"), "plain=zz");
     }
 
     #[test]

@@ -90,7 +90,8 @@ async fn a_bootstrap_over_lambda_s_size_limits_is_refused_before_any_change() {
     let calls = w.moto.recorded_calls().await;
     assert!(calls.is_empty(), "AWS was called: {calls:?}");
 
-    // 51 MB that does not compress: over the 50 MB limit of a direct upload.
+    // 51 MB that does not compress: over what Lambda takes in a direct upload (its request
+    // limit counts the zip base64-encoded; the boundary is unit-tested in preflight.rs).
     big_bootstrap(&w, 51 * 1024 * 1024, |rest| {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for chunk in rest.chunks_mut(8) {
@@ -100,7 +101,7 @@ async fn a_bootstrap_over_lambda_s_size_limits_is_refused_before_any_change() {
             chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
         }
     });
-    refused_before_any_change(&w, &[], "50 MB limit").await;
+    refused_before_any_change(&w, &[], "over what Lambda takes in a direct upload").await;
 }
 
 #[tokio::test]

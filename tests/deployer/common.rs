@@ -192,11 +192,16 @@ impl World {
 
     /// A role of the account's own, as a lab account has (LabRole); its ARN.
     pub async fn lab_role(&self) -> String {
+        self.role_named("LabRole").await
+    }
+
+    /// A role of the account's own with this name (IAM allows `+=,.@_-` in it); its ARN.
+    pub async fn role_named(&self, name: &str) -> String {
         let created = self
             .iam()
             .await
             .create_role()
-            .role_name("LabRole")
+            .role_name(name)
             .assume_role_policy_document(LAB_ROLE_TRUST)
             .send()
             .await

@@ -69,3 +69,36 @@ async fn a_role_arn_is_remembered_and_never_replaced_by_a_role_of_catup_s() {
     w.catup(&["teardown", "--yes"]).ok();
     assert!(iam.get_role().role_name("LabRole").send().await.is_ok());
 }
+
+/// Lambda's tag values may not hold a `,`, which IAM role names may: the remembered role is
+/// written so that Lambda takes it, and read back as the same ARN.
+#[tokio::test]
+async fn a_role_whose_name_lambda_tags_cannot_hold_is_remembered_all_the_same() {
+    let w = World::new();
+    let arn = w.role_named("lab,role").await;
+    w.deploy_as(&w.stack, &["--role-arn", &arn]);
+    let lambda = w.lambda().await;
+    let function_arn = w
+        .function_configuration()
+        .await
+        .function_arn()
+        .unwrap()
+        .to_owned();
+    let tags = lambda
+        .list_tags()
+        .resource(function_arn)
+        .send()
+        .await
+        .unwrap();
+    let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
+    for (key, value) in tags.tags().unwrap() {
+        assert!(
+            value.chars().all(allowed),
+            "tag {key}={value}: Lambda refuses it"
+        );
+    }
+    // Remembered: a deploy without the flag keeps the role, and status is clean.
+    w.deploy();
+    assert_eq!(w.function_configuration().await.role(), Some(arn.as_str()));
+    w.catup(&["status"]).ok();
+}

@@ -90,7 +90,11 @@ async fn expired_credentials_say_how_to_renew_them() {
         "ExpiredToken",
         "The security token included in the request is expired",
     );
-    let script = vec![Scripted::new(On::sts("GetCallerIdentity"), usize::MAX, expired)];
+    let script = vec![Scripted::new(
+        On::sts("GetCallerIdentity"),
+        usize::MAX,
+        expired,
+    )];
     let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
     let run = w
         .catup_via(&proxy.endpoint(), &w.stack, &["status"])
@@ -109,11 +113,19 @@ async fn a_region_denied_by_a_service_control_policy_says_to_pass_region() {
         "User: arn:aws:sts::123456789012:assumed-role/voclabs/user is not authorized to perform: s3:CreateBucket on resource: \"arn:aws:s3:::b\" with an explicit deny in a service control policy",
     );
     let images = w.images_bucket();
-    let script = vec![Scripted::new(On::s3("PUT", &images, ""), usize::MAX, denied)];
+    let script = vec![Scripted::new(
+        On::s3("PUT", &images, ""),
+        usize::MAX,
+        denied,
+    )];
     let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
     let bootstrap = w.bootstrap.to_str().unwrap();
     let run = w
-        .catup_via(&proxy.endpoint(), &w.stack, &["deploy", "--bootstrap", bootstrap])
+        .catup_via(
+            &proxy.endpoint(),
+            &w.stack,
+            &["deploy", "--bootstrap", bootstrap],
+        )
         .fails_with(1, "service control policy");
     assert!(run.stderr.contains("pass --region"), "{}", run.stderr);
 }
