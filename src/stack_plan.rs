@@ -109,7 +109,16 @@ impl Plan {
                 .role
                 .as_ref()
                 .map(|d| role::diff(d, observed.role.as_ref())),
-            function: function::diff(&desired.function, code_sha256, observed.function.as_ref()),
+            function: function::diff(
+                &desired.function,
+                code_sha256,
+                observed.function.as_ref(),
+                function::role_recreated(
+                    observed.function.as_ref(),
+                    desired.role.is_some() && observed.role.is_none(),
+                    observed.role.as_ref().and_then(|r| r.created_at),
+                ),
+            ),
             url: function_url::diff(&desired.url, observed.url.as_ref()),
             site_files: site_sync.change(),
             refused: observed.foreign(desired),

@@ -62,6 +62,8 @@ pub struct Actual {
     /// Lambda's reason when the function's state or its last update is `Failed`: deploy
     /// applies code and configuration again, status reports it.
     pub failed: Option<String>,
+    /// Its last change (seconds since 1970), against its role's creation.
+    pub last_modified: Option<i64>,
 }
 
 /// A call that carries the zip gets the time to send it (base64 in JSON: 4/3 of its size).
@@ -138,6 +140,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             config.state_reason(),
             config.last_update_status_reason(),
         ),
+        last_modified: config.last_modified().and_then(parse_last_modified),
         stack_tag: out.tags.and_then(|mut t| t.remove(STACK_TAG)),
         reserved_concurrency,
     }))
@@ -174,7 +177,34 @@ aspects! {
         Configuration => "configuration",
         ReservedConcurrencyZero => "reserved concurrency 0",
         RememberedFlags => "remembered flags",
+        RoleRecreated => "role re-created since (stale grant)",
     }
+}
+
+/// Lambda's `LastModified` ("2026-12-06T05:00:00.000+0000") in seconds since 1970.
+fn parse_last_modified(text: &str) -> Option<i64> {
+    let rfc3339 = match text.strip_suffix("+0000") {
+        Some(utc) => format!("{utc}Z"),
+        None => text.to_owned(),
+    };
+    let at: jiff::Timestamp = rfc3339.parse().ok()?;
+    Some(at.as_second())
+}
+
+/// Whether the function's grant for its role is stale: the role is about to be created (it
+/// was deleted), or was created after the function last changed (deleted and re-created under
+/// the same name). Lambda then fails every invocation with KMSAccessDeniedException until its
+/// configuration is applied again.
+pub fn role_recreated(
+    actual: Option<&Actual>,
+    role_will_be_created: bool,
+    role_created_at: Option<i64>,
+) -> bool {
+    let Some(actual) = actual else {
+        return false;
+    };
+    role_will_be_created
+        || matches!((role_created_at, actual.last_modified), (Some(role), Some(function)) if role > function)
 }
 
 /// `code_sha256` is the package's (`None` when the caller has no package, as in `status`,
@@ -183,6 +213,7 @@ pub fn diff(
     desired: &Desired,
     code_sha256: Option<&str>,
     actual: Option<&Actual>,
+    role_recreated: bool,
 ) -> Change<Aspect> {
     let Some(actual) = actual else {
         return Change::Create;
@@ -205,6 +236,7 @@ pub fn diff(
             Aspect::RememberedFlags,
             actual.remembered != desired.remembered,
         ),
+        (Aspect::RoleRecreated, role_recreated),
     ])
 }
 
@@ -259,7 +291,8 @@ pub async fn apply(
             .or_fail(|| format!("update code of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    if change.differs(Aspect::Configuration) {
+    // The same call renews Lambda's grant for a role deleted and re-created since.
+    if change.differs(Aspect::Configuration) || change.differs(Aspect::RoleRecreated) {
         let s = &desired.settings;
         propagation
             .retry(|| async {
@@ -369,6 +402,29 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_role_newer_than_the_function_or_about_to_be_created_makes_the_grant_stale() {
+        let d = desired_for_stack();
+        let a = in_sync(&d);
+        let cases = [
+            (None, false, None, false),
+            (Some(&a), false, Some(900), false),
+            (Some(&a), false, Some(1_000), false),
+            (Some(&a), false, Some(1_001), true),
+            (Some(&a), true, None, true),
+            (Some(&a), false, None, false),
+        ];
+        for (actual, will_create, role_created, stale) in cases {
+            assert_eq!(role_recreated(actual, will_create, role_created), stale);
+        }
+        let change = diff(&d, Some("sha"), Some(&a), true);
+        assert!(change.differs(Aspect::RoleRecreated) && !change.differs(Aspect::Configuration));
+        assert_eq!(
+            parse_last_modified("2026-12-06T05:00:00.000+0000"),
+            Some(1_796_533_200)
+        );
+    }
+
     fn desired_for_stack() -> Desired {
         let stack = Stack::example("us-east-1");
         desired(&stack)
@@ -383,6 +439,7 @@ mod tests {
             reserved_concurrency: None,
             remembered: BTreeMap::new(),
             failed: None,
+            last_modified: Some(1_000),
         }
     }
 
@@ -413,19 +470,19 @@ mod tests {
     fn code_is_compared_by_sha_and_architecture_only_when_a_package_is_known() {
         let d = desired_for_stack();
         let a = in_sync(&d);
-        assert_eq!(diff(&d, None, None), Change::Create);
-        assert_eq!(diff(&d, Some("sha"), Some(&a)), Change::InSync);
+        assert_eq!(diff(&d, None, None, false), Change::Create);
+        assert_eq!(diff(&d, Some("sha"), Some(&a), false), Change::InSync);
         assert_eq!(
-            diff(&d, Some("other"), Some(&a)),
+            diff(&d, Some("other"), Some(&a), false),
             Change::Update(vec![Aspect::Code])
         );
-        assert_eq!(diff(&d, None, Some(&a)), Change::InSync);
+        assert_eq!(diff(&d, None, Some(&a), false), Change::InSync);
         let arm = Actual {
             architectures: vec!["arm64".into()],
             ..a.clone()
         };
         assert_eq!(
-            diff(&d, None, Some(&arm)),
+            diff(&d, None, Some(&arm), false),
             Change::Update(vec![Aspect::Code])
         );
     }
@@ -447,7 +504,7 @@ mod tests {
             let mut a = in_sync(&d);
             mutate(&mut a.settings);
             assert_eq!(
-                diff(&d, Some("sha"), Some(&a)),
+                diff(&d, Some("sha"), Some(&a), false),
                 Change::Update(vec![Aspect::Configuration])
             );
         }
@@ -462,7 +519,7 @@ mod tests {
             ..in_sync(&d)
         };
         assert_eq!(
-            diff(&d, None, Some(&a)),
+            diff(&d, None, Some(&a), false),
             Change::Update(vec![Aspect::Code, Aspect::Configuration])
         );
         let failure = |state, update| settle::failure(state, update, Some("state"), Some("update"));

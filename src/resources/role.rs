@@ -38,6 +38,9 @@ pub struct Actual {
     /// widens the function's permissions beyond least privilege.
     pub extra_inline: Vec<String>,
     pub attached: Vec<String>,
+    /// When IAM created the role (seconds since 1970): a role newer than the function's last
+    /// change was deleted and re-created, and Lambda's grant for the old one is stale.
+    pub created_at: Option<i64>,
 }
 
 /// `None` when the stack uses the caller's role (`--role-arn`).
@@ -173,6 +176,7 @@ fn actual_of(
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_owned))
             .collect(),
+        created_at: Some(role.create_date().secs()),
     }
 }
 
@@ -425,6 +429,7 @@ mod tests {
         let ok = Actual {
             stack_tag: Some("s".into()),
             region_tag: Some("us-east-1".into()),
+            created_at: None,
             trust: Some(d.trust.clone()),
             runtime_policy: Some(d.runtime_policy.clone()),
             extra_inline: vec![],
@@ -456,6 +461,7 @@ mod tests {
         assert!(check_owner(&d, &untagged).is_err());
         let other_region = Actual {
             region_tag: Some("eu-west-1".into()),
+            created_at: None,
             ..ok.clone()
         };
         let err = check_owner(&d, &other_region).unwrap_err().to_string();

@@ -3,6 +3,20 @@
 use crate::common::World;
 
 impl World {
+    /// A proxy in front of moto that reports the function's LastModified as AWS does after an
+    /// update catup just made: AWS moves it with every UpdateFunctionConfiguration, moto keeps
+    /// the creation time (and catup compares it with its role's creation).
+    pub async fn reporting_last_modified_now(&self) -> catup_testkit::proxy::FaultProxy {
+        use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
+        let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+            .fmt(aws_smithy_types::date_time::Format::DateTime)
+            .unwrap();
+        let path = format!("/2015-03-31/functions/{}", self.function());
+        let patched = Answer::Patched(vec![("/Configuration/LastModified", now.into())]);
+        let script = vec![Scripted::new(On::lambda("GET", &path), usize::MAX, patched)];
+        FaultProxy::start(&self.moto.endpoint(), Policy::Script(script)).await
+    }
+
     /// Whether this stack's function exists.
     pub async fn function_exists(&self) -> bool {
         let lambda = self.lambda().await;

@@ -129,3 +129,128 @@ async fn a_region_denied_by_a_service_control_policy_says_to_pass_region() {
         .fails_with(1, "service control policy");
     assert!(run.stderr.contains("pass --region"), "{}", run.stderr);
 }
+
+/// A role deleted and re-created under the same name (a console clean-up, an interrupted
+/// teardown) leaves Lambda's grant for the old one stale: every invocation fails with
+/// KMSAccessDeniedException until the function's configuration is applied again. Status says
+/// so, plan shows it, and deploy sends UpdateFunctionConfiguration; the deploy after is a no-op.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_re_created_under_its_name_renews_the_function_s_grant() {
+    let w = World::new();
+    w.deploy();
+    let iam = w.iam().await;
+    let role = iam
+        .get_role()
+        .role_name(w.role())
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
+    let policy = iam
+        .get_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .send()
+        .await
+        .unwrap();
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    let trust = percent_encoding::percent_decode_str(role.assume_role_policy_document().unwrap())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    // IAM's creation times are in seconds: the new role must be visibly newer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    iam.delete_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role().role_name(w.role()).send().await.unwrap();
+    iam.create_role()
+        .role_name(w.role())
+        .assume_role_policy_document(trust)
+        .set_tags(Some(role.tags().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap();
+
+    let status = w.catup(&["status"]);
+    assert_eq!(
+        status.code, 4,
+        "drifted:\n{}{}",
+        status.stdout, status.stderr
+    );
+    assert!(
+        status.stdout.contains("role re-created"),
+        "{}",
+        status.stdout
+    );
+    w.moto.start_recording().await;
+    w.deploy();
+    let mutations = w.recorded_mutation_lines().await;
+    assert!(
+        mutations.iter().any(|m| m.contains("/configuration")),
+        "no UpdateFunctionConfiguration: {mutations:#?}"
+    );
+    let aws = w.reporting_last_modified_now().await;
+    w.moto.start_recording().await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    w.catup_via(
+        &aws.endpoint(),
+        &w.stack,
+        &["deploy", "--bootstrap", bootstrap],
+    )
+    .ok();
+    assert!(w.moto.recorded_mutations().await.is_empty());
+    w.catup_via(&aws.endpoint(), &w.stack, &["status"]).ok();
+}
+
+/// The role deleted and not yet re-created: plan shows the role's creation and the
+/// function's renewed grant beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_role_is_planned_with_the_function_s_renewed_grant() {
+    let w = World::new();
+    w.deploy();
+    let iam = w.iam().await;
+    iam.delete_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role().role_name(w.role()).send().await.unwrap();
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let plan = w.catup(&["plan", "--json", "--bootstrap", bootstrap]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let rows = plan.json()["resources"].clone();
+    let row = |kind: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == kind)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row("role")["action"], "create", "{rows}");
+    let function = row("function");
+    assert_eq!(function["action"], "update", "{rows}");
+    assert!(
+        function["aspects"].to_string().contains("role re-created"),
+        "{rows}"
+    );
+    w.deploy();
+    let aws = w.reporting_last_modified_now().await;
+    w.catup_via(&aws.endpoint(), &w.stack, &["status"]).ok();
+}

@@ -147,6 +147,7 @@ fn function_actual(stack: &Stack) -> function::Actual {
         reserved_concurrency: None,
         remembered: Default::default(),
         failed: None,
+        last_modified: None,
     }
 }
 
@@ -157,6 +158,7 @@ fn a_deployed_stack_deletes_all_and_this_region_s_legacy_role_too() {
     let role_actual = role::Actual {
         stack_tag: Some(desired.stack.clone()),
         region_tag: Some(desired.region.clone()),
+        created_at: None,
         trust: None,
         runtime_policy: Some(desired.runtime_policy.clone()),
         extra_inline: vec![],
