@@ -5,6 +5,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -131,6 +132,12 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         left_alone: Vec::new(),
     };
 
+    if let Some(other) = other_dev_serving(&ctx.aws, &ctx.stack.images_bucket, site_port).await {
+        anyhow::bail!(
+            "stack '{}' on this emulator is served by another catup dev at {other}/ (its page's config.js and the images bucket's CORS point there): stop that one, or pass --stack with another name",
+            ctx.stack.name.as_str()
+        );
+    }
     // The emulator runs no code: the function is deployed as a stub and served from here.
     let stub = async { Ok(package::stub()?) };
     deploy(&ctx, stub, frontend, Some(&local_function_url)).await?;
@@ -212,6 +219,36 @@ async fn bind(port: u16, flag: &str) -> anyhow::Result<TcpListener> {
         .with_context(|| {
             format!("cannot listen on 127.0.0.1:{port}: pass another {flag} (0 picks a free port)")
         })
+}
+
+/// The origin of another `catup dev` that serves this stack from the same emulator, if one
+/// is running: the images bucket's CORS allows its localhost origin, and something answers
+/// there. (One that was stopped leaves the origin behind, and is taken over.)
+async fn other_dev_serving(aws: &Aws, images_bucket: &str, own_port: u16) -> Option<String> {
+    let cors = aws
+        .s3
+        .get_bucket_cors()
+        .bucket(images_bucket)
+        .send()
+        .await
+        .ok()?;
+    let origins = cors
+        .cors_rules()
+        .iter()
+        .flat_map(|r| r.allowed_origins().to_vec());
+    for origin in origins {
+        let port = origin
+            .strip_prefix("http://localhost:")
+            .and_then(|p| p.parse::<u16>().ok());
+        let Some(port) = port.filter(|p| *p != own_port) else {
+            continue;
+        };
+        let probe = tokio::net::TcpStream::connect(("127.0.0.1", port));
+        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(500), probe).await {
+            return Some(origin);
+        }
+    }
+    None
 }
 
 /// The emulator's configuration: its endpoint, and the static credentials moto accepts; the

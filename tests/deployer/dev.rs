@@ -17,10 +17,17 @@ pub struct Dev {
 
 impl Dev {
     pub fn start(stack: &str, path: Option<&str>) -> Result<Dev, String> {
-        let dir = std::env::temp_dir().join(format!("catup-dev-{stack}"));
+        Dev::start_with(stack, path, &[])
+    }
+
+    /// With global options before `dev` (`--endpoint-url` of an emulator already running).
+    pub fn start_with(stack: &str, path: Option<&str>, global: &[&str]) -> Result<Dev, String> {
+        let dir = std::env::temp_dir().join(format!("catup-dev-{stack}-{}", global.len()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_catup"))
-            .args(["--stack", stack, "dev", "--port", "0", "--json"])
+            .args(["--stack", stack])
+            .args(global)
+            .args(["dev", "--port", "0", "--json"])
             .env_clear()
             .env(
                 "PATH",
@@ -378,4 +385,22 @@ async fn sigterm_during_start_up_leaves_nothing_running() {
     let left = still_alive_after_a_while(started);
     assert!(left.is_empty(), "outlived catup dev: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A second `catup dev` of the same stack on the same emulator would silently take over the
+/// first one's config.js and CORS: it stops, naming the one already serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_dev_of_the_same_stack_on_the_same_emulator_is_refused() {
+    let moto = catup_testkit::Moto::start();
+    let stack = catup_testkit::unique_name("d");
+    let endpoint = moto.endpoint();
+    let first = Dev::start_with(&stack, None, &["--endpoint-url", &endpoint]).unwrap();
+    let origin = first.url("website_url").trim_end_matches('/').to_owned();
+    let second = Dev::start_with(&stack, None, &["--endpoint-url", &endpoint, "-v"]);
+    let error = second.err().expect("the second dev started");
+    assert!(
+        error.contains(&format!("served by another catup dev at {origin}/")),
+        "{error}"
+    );
+    first.stop();
 }
