@@ -23,9 +23,20 @@ impl Storable for Started {
     type Storer = StoreReplace<Started>;
 }
 
+/// The call's attempts so far, and how the last one ended.
+#[derive(Debug, Clone, Default)]
+struct Attempts {
+    made: u32,
+    last: String,
+}
+
+impl Storable for Attempts {
+    type Storer = StoreReplace<Attempts>;
+}
+
 /// The call's entry among the calls in flight (see `waiting`).
 #[derive(Debug, Clone)]
-struct Waiting(u64);
+struct Waiting(u64, String);
 
 impl Storable for Waiting {
     type Storer = StoreReplace<Waiting>;
@@ -51,6 +62,14 @@ impl Intercept for CallLog {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // The SDK retries by itself: -v says so in catup's own words, not in its debug log.
+        let mut attempts = cfg.load::<Attempts>().cloned().unwrap_or_default();
+        attempts.made += 1;
+        if attempts.made > 1 {
+            let (service, operation) = names(cfg);
+            tracing::info!(target: "catup::aws", "{service}.{operation}: attempt {} (retrying after {})", attempts.made, attempts.last);
+        }
+        cfg.interceptor_state().store_put(attempts);
         // Once per call, at its first attempt: the request names what it is for.
         if cfg.load::<Waiting>().is_none() {
             let (service, operation) = names(cfg);
@@ -63,12 +82,30 @@ impl Intercept for CallLog {
             let path = path.split_once("://").map_or(path, |(_, rest)| {
                 rest.find('/').map_or("", |slash| &rest[slash..])
             });
-            let label = match path.len() > 1 {
-                true => format!("{service}.{operation} {}", shorten(path)),
-                false => format!("{service}.{operation}"),
+            let target = shorten(path);
+            let label = match target.is_empty() {
+                false => format!("{service}.{operation} {target}"),
+                true => format!("{service}.{operation}"),
             };
-            cfg.interceptor_state()
-                .store_put(Waiting(crate::waiting::enter(label)));
+            let id = crate::waiting::enter(label);
+            cfg.interceptor_state().store_put(Waiting(id, target));
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(attempts) = cfg.load::<Attempts>() {
+            let last = match context.response() {
+                Some(response) => format!("HTTP {}", response.status().as_u16()),
+                None => "no answer".to_owned(),
+            };
+            let made = attempts.made;
+            cfg.interceptor_state().store_put(Attempts { made, last });
         }
         Ok(())
     }
@@ -79,9 +116,16 @@ impl Intercept for CallLog {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(Waiting(id)) = cfg.load::<Waiting>() {
-            crate::waiting::leave(*id);
-        }
+        let target = match cfg.load::<Waiting>() {
+            Some(Waiting(id, target)) => {
+                crate::waiting::leave(*id);
+                match target.is_empty() {
+                    true => String::new(),
+                    false => format!(" ({target})"),
+                }
+            }
+            None => String::new(),
+        };
         let (service, operation) = names(cfg);
         let millis = cfg
             .load::<Started>()
@@ -92,7 +136,7 @@ impl Intercept for CallLog {
             (None, Some(Err(_))) => "no answer".to_owned(),
             (None, _) => "done".to_owned(),
         };
-        tracing::info!(target: "catup::aws", "{service}.{operation}: {outcome} in {millis} ms");
+        tracing::info!(target: "catup::aws", "{service}.{operation}: {outcome} in {millis} ms{target}");
         Ok(())
     }
 }
@@ -107,6 +151,9 @@ fn names(cfg: &ConfigBag) -> (String, String) {
 fn shorten(path: &str) -> String {
     const MAX: usize = 80;
     let path = path.trim_end_matches('/');
+    if path.is_empty() {
+        return String::new();
+    }
     match path.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}...", &path[..cut]),
         None => path.to_owned(),

@@ -72,13 +72,14 @@ fn unset_blank_endpoints() {
     }
 }
 
-/// Warnings only by default; -v shows catup's steps and the SDK's retries, -vv everything.
+/// Warnings only by default; -v shows catup's steps (each call, its resource, status, time
+/// and retries), -vv adds the SDK's own debug log.
 /// aws-config's own warnings (IMDS probes, a bad setting, a missing config file) stay under -v: catup reports what
 /// they mean in its one error line.
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn,aws_config=off,aws_runtime=off",
-        1 => "info,catup=debug,aws_smithy_runtime::client::retries=debug,aws_smithy_runtime::client::orchestrator=debug",
+        1 => "warn,catup=debug",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

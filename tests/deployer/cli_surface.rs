@@ -189,3 +189,31 @@ fn the_repository_stands_alone() {
         "compiled Python committed: {compiled:?}"
     );
 }
+
+/// `-v` is catup's own account of what it does (each call with its resource, status and
+/// time; each read; each outcome), not the SDK's debug log, which `-vv` adds.
+#[test]
+fn verbose_is_catup_s_steps_and_very_verbose_adds_the_sdk_s_log() {
+    let w = World::new();
+    let run = w.catup(&["-v", "status"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    // aws-config's warnings (a config file named but missing) stay: they say what is wrong.
+    let ours = |l: &&&str| l.contains("catup::") || l.contains(" WARN ");
+    let foreign: Vec<&&str> = lines.iter().filter(|l| !ours(l)).collect();
+    assert!(foreign.is_empty(), "not catup's steps: {foreign:#?}");
+    let function_read = "Lambda.GetFunction: HTTP 404 in";
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&function_read) && l.contains(&w.function())),
+        "{}",
+        run.stderr
+    );
+    let very = w.catup(&["-vv", "status"]);
+    assert!(
+        very.stderr.contains("aws_smithy_runtime"),
+        "{}",
+        very.stderr
+    );
+}

@@ -54,7 +54,7 @@ async fn ten_percent_faults_deploy_status_and_teardown_still_converge() {
         );
         let verbose = format!("{}{}", deploy.stderr, teardown.stderr);
         assert!(
-            verbose.contains("retrying after"),
+            verbose.contains("(retrying after"),
             "seed {seed}: -v shows no retries:\n{verbose}"
         );
     }
