@@ -206,7 +206,7 @@ fn verbose_is_catup_s_steps_and_very_verbose_adds_the_sdk_s_log() {
     assert!(
         lines
             .iter()
-            .any(|l| l.contains(&function_read) && l.contains(&w.function())),
+            .any(|l| l.contains(function_read) && l.contains(&w.function())),
         "{}",
         run.stderr
     );
