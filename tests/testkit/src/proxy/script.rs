@@ -202,7 +202,10 @@ pub(super) fn replaced(
         text = text.replace(from.as_str(), to);
     }
     parts.headers.remove(http::header::CONTENT_LENGTH);
-    Ok(http::Response::from_parts(parts, Full::new(Bytes::from(text))))
+    Ok(http::Response::from_parts(
+        parts,
+        Full::new(Bytes::from(text)),
+    ))
 }
 
 /// The service a request is for, from its SigV4 credential scope (`.../<region>/<service>/aws4_request`).
