@@ -53,7 +53,9 @@ async fn status_plan_and_deploy_survive_a_site_object_named_with_a_control_chara
 
     w.catup(&["status", "--json"]).ok();
     let bootstrap = w.bootstrap.to_str().unwrap();
-    let plan = w.catup(&["plan", "--json", "--bootstrap", bootstrap]).ok();
+    // Exit 2: a change to make, the stray object's deletion.
+    let plan = w.catup(&["plan", "--json", "--bootstrap", bootstrap]);
+    assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
     assert!(plan.stdout.contains("stray\\u0001.txt"), "{}", plan.stdout);
     w.deploy();
     let left = keys(&w, &w.site_bucket()).await;
@@ -64,7 +66,7 @@ async fn status_plan_and_deploy_survive_a_site_object_named_with_a_control_chara
 /// What S3 sends for ListObjectVersions with `encoding-type=url`: each key percent-encoded, a
 /// space as `+`, and `<EncodingType>url</EncodingType>`. Teardown deletes the key itself (the
 /// bucket can then be deleted); the encoded text as a key would leave the bucket not empty.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn teardown_deletes_each_key_as_s3_lists_it_url_encoded() {
     let w = World::new();
     w.deploy();
@@ -94,7 +96,7 @@ async fn teardown_deletes_each_key_as_s3_lists_it_url_encoded() {
 /// A bucket whose objects cannot be listed (here a policy denying the listing) would stop
 /// teardown half-way, after the function and its URL are gone: teardown's read lists one
 /// entry of each bucket beside its other reads, and stops before any deletion.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn teardown_stops_before_its_first_deletion_when_a_bucket_cannot_be_listed() {
     let w = World::new();
     w.deploy();
