@@ -142,7 +142,9 @@ async fn objects_outside_images_prefix_are_never_listed() {
 async fn any_key_is_listed_as_itself() {
     let moto = Moto::start();
     let (sdk, s3, bucket) = images_bucket(&moto).await;
-    let odd = ["images/0-\u{1}ctl.png", "images/1-a b+c%41.png"];
+    // The control character comes second: moto echoes StartAfter (the cursor's key) raw,
+    // where S3 encodes it like the keys.
+    let odd = ["images/0-a b+c%41.png", "images/1-\u{1}ctl.png"];
     for key in odd {
         s3.put_object()
             .bucket(&bucket)
