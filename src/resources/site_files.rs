@@ -136,9 +136,20 @@ impl std::fmt::Display for Aspect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Aspect::Upload(key) => f.write_str(key),
-            Aspect::Delete(key) => write!(f, "delete {key}"),
+            Aspect::Delete(key) => write!(f, "delete {}", shown(key)),
         }
     }
+}
+
+/// A key as a line shows it: anyone with write access may name an object with control
+/// characters (a terminal's escape sequences among them), which are shown escaped, never raw.
+fn shown(key: &str) -> String {
+    key.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// The site's objects to upload and to delete, by key.
@@ -367,6 +378,8 @@ mod tests {
             Change::Update(vec![Aspect::Delete("old.png".into())])
         );
         assert_eq!(change.outcome().detail(), Some("delete old.png"));
+        let odd = Aspect::Delete("a\u{1b}[2Jb\u{1}.txt".into());
+        assert_eq!(odd.to_string(), "delete a\\u{1b}[2Jb\\u{1}.txt");
         // Not the whole site (status without --frontend): nothing is taken for removed.
         assert_eq!(diff(&files, &etags, false, false), Change::InSync);
     }
