@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::content_type::ImageType;
 use crate::error::ApiError;
 use crate::keys::{decode_cursor, encode_cursor, new_image_key, IMAGES_PREFIX};
+use crate::listed_key;
 use crate::logging::RequestLog;
 use crate::presign::{ObjectMethod, PresignRequest, Presigner, S3Endpoint};
 
@@ -157,19 +158,29 @@ impl App {
             .prefix(IMAGES_PREFIX)
             .max_keys(page.limit)
             .set_start_after(page.start_after)
+            .encoding_type(listed_key::LISTING_ENCODING)
             .send()
             .await
             .map_err(|e| {
                 tracing::error!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), "ListObjectsV2 failed");
                 ApiError::storage_unavailable()
             })?;
+        let encoding = listing.encoding_type();
+        let objects = listing
+            .contents()
+            .iter()
+            .filter_map(|object| Some((object.key()?, object)))
+            .map(|(listed, object)| Ok((listed_key::decode(encoding, listed)?, object)))
+            .collect::<Result<Vec<_>, listed_key::UndecodableKey>>()
+            .map_err(|e| {
+                tracing::error!(error = %e, "ListObjectsV2 answered a key that does not decode");
+                ApiError::storage_unavailable()
+            })?;
         let credentials = self.credentials().await?;
         let now = SystemTime::now();
-        let objects = listing.contents();
         let images: Vec<Value> = objects
             .iter()
-            .filter_map(|object| {
-                let key = object.key()?;
+            .map(|(key, object)| {
                 let url = self.presigner.presign(
                     &credentials,
                     &PresignRequest {
@@ -184,16 +195,16 @@ impl App {
                 let last_modified = object
                     .last_modified()
                     .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-                Some(json!({
+                json!({
                     "key": key,
                     "url": url,
                     "size": object.size().unwrap_or(0),
                     "lastModified": last_modified,
-                }))
+                })
             })
             .collect();
         let mut body = json!({ "images": images, "expiresIn": self.config.url_ttl_seconds });
-        let last_key = objects.last().and_then(|o| o.key());
+        let last_key = objects.last().map(|(key, _)| key);
         if let (Some(true), Some(last_key)) = (listing.is_truncated(), last_key) {
             body["next"] = Value::from(encode_cursor(last_key));
         }

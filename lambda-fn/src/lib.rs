@@ -10,6 +10,7 @@ pub mod content_type;
 pub mod error;
 pub mod handler;
 pub mod keys;
+pub mod listed_key;
 pub mod logging;
 pub mod presign;
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use cat_upload_fn::listed_key;
 
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
@@ -28,7 +29,8 @@ const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::
 
 pub mod by_tags;
 mod emptying;
-pub use emptying::{delete_batch, delete_emptied, empty, empty_and_delete};
+pub mod versions;
+pub use emptying::{check_listable, delete_batch, delete_emptied, empty, empty_and_delete};
 
 /// A bucket a deploy is changing, and how it reports waiting for S3.
 #[derive(Clone, Copy)]
@@ -243,6 +245,7 @@ async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
         .list_object_versions()
         .bucket(bucket)
         .max_keys(1)
+        .encoding_type(listed_key::LISTING_ENCODING)
         .send()
         .await
         .or_fail(|| format!("list bucket {bucket}"))?;

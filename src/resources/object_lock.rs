@@ -6,6 +6,7 @@ use anyhow::bail;
 use aws_sdk_s3::types::{ObjectLockEnabled, ObjectLockLegalHoldStatus};
 
 use crate::aws::{error_code, Aws, SdkResultExt};
+use crate::resources::bucket::versions::{self, Markers};
 
 /// One version that S3 will not delete, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,35 +54,26 @@ pub async fn locked_versions(aws: &Aws, bucket: &str) -> anyhow::Result<Vec<Lock
         return Ok(Vec::new());
     }
     let mut locked = Vec::new();
-    let (mut key_marker, mut version_marker) = (None, None);
+    let mut from = Markers::default();
     loop {
-        let page = aws
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .set_key_marker(key_marker)
-            .set_version_id_marker(version_marker)
-            .send()
-            .await
-            .or_fail(|| format!("list bucket {bucket}"))?;
-        for version in page.versions() {
-            let Some(key) = version.key() else { continue };
-            if let Some(why) = lock_of(aws, bucket, key, version.version_id()).await? {
-                let version = version.version_id().map(str::to_owned);
+        let Some(page) = versions::list(aws, bucket, 1000, from).await? else {
+            return Ok(locked);
+        };
+        for version in page.versions {
+            let lock = lock_of(aws, bucket, &version.key, version.version_id.as_deref()).await?;
+            if let Some(why) = lock {
                 locked.push(Locked {
-                    key: key.to_owned(),
-                    version,
+                    key: version.key,
+                    version: version.version_id,
                     why,
                 });
             }
         }
-        if page.is_truncated() != Some(true) {
-            break;
+        match page.next {
+            Some(next) => from = next,
+            None => return Ok(locked),
         }
-        key_marker = page.next_key_marker;
-        version_marker = page.next_version_id_marker;
     }
-    Ok(locked)
 }
 
 /// Why this version cannot be deleted now, if it cannot.

@@ -2,6 +2,8 @@
 //! role (site or images), a bucket never changes role, and a bucket that holds images or
 //! blocks all public access is never made into a public website unless catup made it one.
 
+use cat_upload_fn::listed_key;
+
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Foreign, Kind};
 pub use crate::stack::ROLE_TAG;
@@ -174,6 +176,7 @@ pub async fn holds_images(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
         .bucket(bucket)
         .prefix(IMAGES_PREFIX)
         .max_keys(1)
+        .encoding_type(listed_key::LISTING_ENCODING)
         .send()
         .await
         .or_absent(|| format!("list {IMAGES_PREFIX} of bucket {bucket}"))?;

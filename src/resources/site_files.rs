@@ -1,15 +1,16 @@
 //! The website's objects: every file of the frontend folder with its Content-Type, and the
 //! generated config.js that points the page at the Function URL. An object is uploaded only
-//! when its MD5 differs from the ETag S3 has. Files stay on disk until they are uploaded,
-//! a fixed number at a time, so that memory and open descriptors do not grow with the site.
+//! when its MD5 differs from the ETag S3 has. Each file's bytes are the ones read and checked
+//! when the folder was loaded (never read again from disk); they are uploaded a fixed number
+//! at a time, so that open connections do not grow with the site.
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ObjectIdentifier;
+use bytes::Bytes;
+use cat_upload_fn::listed_key;
 use md5::{Digest, Md5};
 
 use crate::aws::{Aws, SdkResultExt};
@@ -21,17 +22,11 @@ pub const CONFIG_JS: &str = "config.js";
 pub const DEFAULT_UPLOAD_LIMIT: usize = 16;
 const UPLOAD_LIMIT_VAR: &str = "CATUP_UPLOAD_CONCURRENCY";
 
-/// Where a file's bytes are: generated (config.js) or on disk, read only while uploading.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
-    Bytes(Vec<u8>),
-    File(PathBuf),
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteFile {
     pub key: String,
-    pub body: Body,
+    /// What is uploaded, and what the MD5 is of: fixed when the file was checked.
+    pub body: Bytes,
     pub content_type: &'static str,
     pub cache_control: Option<&'static str>,
     /// What S3 reports as the ETag of a single-part SSE-S3 upload: the body's MD5 in hex.
@@ -39,42 +34,20 @@ pub struct SiteFile {
 }
 
 impl SiteFile {
-    pub fn new(key: String, body: Vec<u8>, cache_control: Option<&'static str>) -> SiteFile {
+    pub fn new(
+        key: String,
+        body: impl Into<Bytes>,
+        cache_control: Option<&'static str>,
+    ) -> SiteFile {
+        let body = body.into();
         let md5_hex = hex::encode(Md5::digest(&body));
         SiteFile {
             content_type: content_type(&key),
             key,
-            body: Body::Bytes(body),
+            body,
             cache_control,
             md5_hex,
         }
-    }
-
-    /// A file on disk: its MD5 is read in small chunks, its bytes stay on disk until uploaded.
-    pub fn from_path(
-        key: String,
-        path: &Path,
-        cache_control: Option<&'static str>,
-    ) -> anyhow::Result<SiteFile> {
-        let read = || -> std::io::Result<String> {
-            let mut file = std::fs::File::open(path)?;
-            let mut md5 = Md5::new();
-            let mut chunk = vec![0; 64 * 1024];
-            loop {
-                match file.read(&mut chunk)? {
-                    0 => return Ok(hex::encode(md5.finalize())),
-                    n => md5.update(&chunk[..n]),
-                }
-            }
-        };
-        let md5_hex = read().with_context(|| format!("read {}", path.display()))?;
-        Ok(SiteFile {
-            content_type: content_type(&key),
-            key,
-            body: Body::File(path.to_owned()),
-            cache_control,
-            md5_hex,
-        })
     }
 }
 
@@ -124,13 +97,16 @@ pub async fn describe(aws: &Aws, bucket: &str) -> anyhow::Result<HashMap<String,
             .list_objects_v2()
             .bucket(bucket)
             .set_continuation_token(token)
+            .encoding_type(listed_key::LISTING_ENCODING)
             .send()
             .await
             .or_absent(|| format!("list site bucket {bucket}"))?;
         let Some(page) = page else { return Ok(etags) };
         for object in page.contents() {
             if let (Some(key), Some(etag)) = (object.key(), object.e_tag()) {
-                etags.insert(key.to_owned(), etag.trim_matches('"').to_owned());
+                let key = listed_key::decode(page.encoding_type(), key)
+                    .with_context(|| format!("list site bucket {bucket}"))?;
+                etags.insert(key, etag.trim_matches('"').to_owned());
             }
         }
         match page.next_continuation_token {
@@ -160,9 +136,20 @@ impl std::fmt::Display for Aspect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Aspect::Upload(key) => f.write_str(key),
-            Aspect::Delete(key) => write!(f, "delete {key}"),
+            Aspect::Delete(key) => write!(f, "delete {}", shown(key)),
         }
     }
+}
+
+/// A key as a line shows it: anyone with write access may name an object with control
+/// characters (a terminal's escape sequences among them), which are shown escaped, never raw.
+fn shown(key: &str) -> String {
+    key.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_default().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 /// The site's objects to upload and to delete, by key.
@@ -282,20 +269,10 @@ pub async fn upload(
 }
 
 async fn put(s3: &aws_sdk_s3::Client, bucket: &str, file: &SiteFile) -> anyhow::Result<()> {
-    let body = match &file.body {
-        Body::Bytes(bytes) => ByteStream::from(bytes.clone()),
-        Body::File(path) => ByteStream::from_path(path).await.with_context(|| {
-            format!(
-                "upload {} to bucket {bucket}: read {}",
-                file.key,
-                path.display()
-            )
-        })?,
-    };
     s3.put_object()
         .bucket(bucket)
         .key(&file.key)
-        .body(body)
+        .body(ByteStream::from(file.body.clone()))
         .content_type(file.content_type)
         .set_cache_control(file.cache_control.map(str::to_owned))
         .send()
@@ -309,10 +286,7 @@ mod tests {
     use super::*;
 
     fn body_text(file: &SiteFile) -> String {
-        match &file.body {
-            Body::Bytes(bytes) => String::from_utf8(bytes.clone()).unwrap(),
-            Body::File(path) => std::fs::read_to_string(path).unwrap(),
-        }
+        String::from_utf8(file.body.to_vec()).unwrap()
     }
 
     #[test]
@@ -404,6 +378,8 @@ mod tests {
             Change::Update(vec![Aspect::Delete("old.png".into())])
         );
         assert_eq!(change.outcome().detail(), Some("delete old.png"));
+        let odd = Aspect::Delete("a\u{1b}[2Jb\u{1}.txt".into());
+        assert_eq!(odd.to_string(), "delete a\\u{1b}[2Jb\\u{1}.txt");
         // Not the whole site (status without --frontend): nothing is taken for removed.
         assert_eq!(diff(&files, &etags, false, false), Change::InSync);
     }

@@ -154,6 +154,40 @@ async fn empty_frontend_folder() {
     refused_before_any_aws_call(&w, &args, "has no index.html").await;
 }
 
+/// A key with U+0001 would be published, and every listing of the site bucket would then fail.
+#[tokio::test]
+async fn frontend_file_named_with_a_control_character() {
+    let w = World::new();
+    let frontend = w.frontend_copy();
+    std::fs::write(frontend.join("cat\u{1}.png"), [1]).unwrap();
+    let args = deploy_args(&w, &["--frontend", frontend.to_str().unwrap()]);
+    let run = refused_before_any_aws_call(&w, &args, r#"frontend file "cat\u{1}.png""#).await;
+    assert!(
+        run.stderr.contains("control character (U+0001)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn frontend_file_whose_key_is_over_s3_s_1024_bytes() {
+    let w = World::new();
+    let frontend = w.frontend_copy();
+    let deep = (0..5).fold(frontend.clone(), |path, i| {
+        path.join(format!("{i}").repeat(200))
+    });
+    std::fs::create_dir_all(&deep).unwrap();
+    // Five folders of 200 bytes and a 104-byte name: a key of 1,109 bytes, a valid path.
+    std::fs::write(deep.join(format!("{}.png", "c".repeat(100))), [1]).unwrap();
+    let args = deploy_args(&w, &["--frontend", frontend.to_str().unwrap()]);
+    refused_before_any_aws_call(
+        &w,
+        &args,
+        "would be an S3 key of 1109 bytes, over S3's 1024",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn missing_region() {
     let w = World::new();

@@ -2,10 +2,12 @@
 //! README runs it, and every effect is read back through the AWS SDK or moto's recorder.
 
 mod account_limits;
+mod any_key;
 mod bad_input;
 mod bucket_roles;
 mod build_kit;
 mod build_toolchain;
+mod changing_files;
 mod checks_first;
 mod cli_surface;
 mod common;

@@ -114,12 +114,16 @@ impl TeardownPlan {
                 None => Action::Absent,
                 Some(bucket) => match bucket_owner(name, tag, role, bucket) {
                     Err(foreign) => foreign.into(),
-                    Ok(()) => match &bucket.locked {
-                        Some(message) => Action::Refused {
+                    Ok(()) => match (&bucket.unlistable, &bucket.locked) {
+                        (Some(message), _) => Action::Refused {
+                            why: "its objects cannot be listed".into(),
+                            message: format!("{message}: teardown deleted nothing; fix the access to the bucket's listing, then run teardown again"),
+                        },
+                        (None, Some(message)) => Action::Refused {
                             why: "objects locked by S3 Object Lock".into(),
                             message: message.clone(),
                         },
-                        None => Action::Delete,
+                        (None, None) => Action::Delete,
                     },
                 },
             };

@@ -17,6 +17,8 @@ pub struct Bucket {
     pub exposure: Option<(Option<PublicAccessFlags>, bool)>,
     /// The error Object Lock makes teardown stop with (locked versions, or a failed check).
     pub locked: Option<String>,
+    /// The error listing its objects ended with: emptying would fail the same way.
+    pub unlistable: Option<String>,
 }
 
 /// What exists of the stack, and whose it is.
@@ -79,11 +81,13 @@ async fn read_bucket(
     name: &str,
     role: BucketRole,
 ) -> anyhow::Result<Option<Bucket>> {
-    // The Object Lock check goes out beside the ownership read; the ownership read's error
-    // wins (a foreign account's bucket gets HeadBucket's advice, not a bare AccessDenied).
-    let (basics, lock) = tokio::join!(
+    // The Object Lock check and a one-entry listing go out beside the ownership read; the
+    // ownership read's error wins (a foreign account's bucket gets HeadBucket's advice, not a
+    // bare AccessDenied).
+    let (basics, lock, listing) = tokio::join!(
         bucket::read_owner(aws, name),
-        object_lock::check_deletable(aws, name)
+        object_lock::check_deletable(aws, name),
+        bucket::check_listable(aws, name)
     );
     let Some(basics) = basics? else {
         return Ok(None);
@@ -102,5 +106,6 @@ async fn read_bucket(
         basics,
         exposure,
         locked: lock.err().map(|e| format!("{e:#}")),
+        unlistable: listing.err().map(|e| format!("{e:#}")),
     }))
 }

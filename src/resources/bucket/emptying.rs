@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+
+use super::versions::{self, Markers, Page};
 
 use crate::aws::{
     error_code, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
@@ -100,29 +101,20 @@ pub async fn empty(aws: &Aws, bucket: &str) -> anyhow::Result<usize> {
         in_flight: tokio::task::JoinSet::new(),
         deleted: 0,
     };
-    let mut markers = (None, None);
+    let mut from = Markers::default();
     let (mut deletable, mut listed) = (Vec::new(), Vec::new());
     loop {
-        let page = aws
-            .s3
-            .list_object_versions()
-            .bucket(bucket)
-            .max_keys(BATCH as i32)
-            .set_key_marker(markers.0.take())
-            .set_version_id_marker(markers.1.take())
-            .send()
-            .await
-            .or_absent(|| format!("list bucket {bucket}"))?;
+        let page = versions::list(aws, bucket, BATCH as i32, std::mem::take(&mut from)).await?;
         deletable.append(&mut listed);
         while deletable.len() >= BATCH {
             deletes.start(deletable.drain(..BATCH).collect()).await?;
         }
         let Some(page) = page else { break };
         listed = identifiers(&page);
-        if page.is_truncated != Some(true) || page.next_key_marker.is_none() {
-            break;
+        match page.next {
+            Some(next) => from = next,
+            None => break,
         }
-        markers = (page.next_key_marker, page.next_version_id_marker);
     }
     deletable.append(&mut listed);
     while !deletable.is_empty() {
@@ -165,23 +157,26 @@ impl Deletes<'_> {
 }
 
 /// Every version and delete marker of a listing page.
-fn identifiers(page: &ListObjectVersionsOutput) -> Vec<ObjectIdentifier> {
-    page.versions()
+fn identifiers(page: &Page) -> Vec<ObjectIdentifier> {
+    page.versions
         .iter()
-        .map(|v| (v.key(), v.version_id()))
-        .chain(
-            page.delete_markers()
-                .iter()
-                .map(|m| (m.key(), m.version_id())),
-        )
-        .filter_map(|(key, version)| {
+        .chain(&page.delete_markers)
+        .filter_map(|entry| {
             ObjectIdentifier::builder()
-                .set_key(key.map(str::to_owned))
-                .set_version_id(version.map(str::to_owned))
+                .key(&entry.key)
+                .set_version_id(entry.version_id.clone())
                 .build()
                 .ok()
         })
         .collect()
+}
+
+/// Teardown's read: one entry listed the way emptying lists, so that a bucket whose objects
+/// cannot be listed (no permission, an unreadable answer) stops teardown before its first
+/// deletion, not half-way through.
+pub async fn check_listable(aws: &Aws, bucket: &str) -> anyhow::Result<()> {
+    versions::list(aws, bucket, 1, Markers::default()).await?;
+    Ok(())
 }
 
 /// One DeleteObjects of at most 1,000 objects; `doing` begins the error ("empty bucket").
@@ -191,6 +186,21 @@ pub async fn delete_batch(
     objects: Vec<ObjectIdentifier>,
     doing: &str,
 ) -> anyhow::Result<()> {
+    let (objects, alone): (Vec<_>, Vec<_>) = objects
+        .into_iter()
+        .partition(|object| fits_in_xml(object.key()));
+    for object in alone {
+        s3.delete_object()
+            .bucket(bucket)
+            .key(object.key())
+            .set_version_id(object.version_id().map(str::to_owned))
+            .send()
+            .await
+            .or_fail(|| format!("{doing} {bucket}: delete {:?}", object.key()))?;
+    }
+    if objects.is_empty() {
+        return Ok(());
+    }
     let count = objects.len();
     let out = s3
         .delete_objects()
@@ -213,4 +223,34 @@ pub async fn delete_batch(
         );
     }
     Ok(())
+}
+
+/// Whether XML 1.0 can carry the key. A key with another control character (anyone may
+/// upload one) would make DeleteObjects' XML body malformed, so such an object is deleted
+/// alone with DeleteObject, its key in the URL.
+fn fits_in_xml(key: &str) -> bool {
+    key.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_with_control_characters_do_not_fit_in_xml() {
+        for key in [
+            "images/a.png",
+            "a b+c%41",
+            "tab\tnew\nline\r",
+            "caf\u{e9}",
+            "\u{7f}",
+        ] {
+            assert!(fits_in_xml(key), "{key:?}");
+        }
+        for key in ["\u{1}x.png", "a\u{0}", "\u{b}", "\u{1f}", "\u{fffe}"] {
+            assert!(!fits_in_xml(key), "{key:?}");
+        }
+    }
 }

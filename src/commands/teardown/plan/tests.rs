@@ -15,6 +15,7 @@ fn tagged(stack: &str, role: &str) -> Bucket {
         },
         exposure: None,
         locked: None,
+        unlistable: None,
     }
 }
 
@@ -53,13 +54,18 @@ fn buckets_are_deleted_only_when_ours_for_their_role_and_unlocked() {
         locked: Some("bucket b: 1 object version(s) are locked".into()),
         ..tagged(&tag, "images")
     };
-    let cases: [(Bucket, &str, &str); 6] = [
+    let unlistable = Bucket {
+        unlistable: Some("list bucket b: AccessDenied".into()),
+        ..tagged(&tag, "images")
+    };
+    let cases: [(Bucket, &str, &str); 7] = [
         (tagged(&tag, "images"), "delete", ""),
         (leftover, "delete", ""),
         (untagged, "refused", "no catup:stack tag"),
         (tagged("other", "images"), "refused", "catup:stack=other"),
         (tagged(&tag, "site"), "refused", "catup:role=site"),
         (locked, "refused", "Object Lock"),
+        (unlistable, "refused", "cannot be listed"),
     ];
     for (bucket, word, why) in cases {
         let found = Found {

@@ -1,6 +1,12 @@
 //! The frontend folder, read as the files of a public website: only regular files inside the
 //! folder, each checked before any AWS call. Whatever goes wrong here would otherwise be
 //! published to the world (a link to /etc/passwd, an `id_rsa`) or hang catup (a FIFO).
+//!
+//! Each file is read once (see `open`), and the bytes that were checked are the bytes
+//! uploaded: a file changed on disk after the check (rewritten with a key, swapped for a link)
+//! is never what gets published.
+
+mod open;
 
 use std::fs::FileType;
 use std::path::{Path, PathBuf};
@@ -8,6 +14,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use crate::resources::site_files::{cache_control, SiteFile, CONFIG_JS};
+
+use open::Root;
+
+/// S3's longest key, in bytes of UTF-8.
+const MAX_KEY_BYTES: usize = 1024;
 
 /// The site's files, and the hidden ones that were left out (listed, never silently).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +36,8 @@ pub const ALLOW_SECRETS_FLAG: &str = "--allow-secret-looking-files";
 /// Every regular file under `dir` (keys relative to it, with '/'), except its placeholder
 /// config.js, which is always replaced by the generated one. Refused, naming the file: a link
 /// that leads out of the folder (or to anything but a regular file), a FIFO, socket or device,
-/// a name that is not UTF-8, and (unless `allow_secret_looking`) a file that looks like a secret.
+/// a name that is not UTF-8 or holds a control character, a key over S3's 1,024 bytes, and
+/// (unless `allow_secret_looking`) a file that looks like a secret.
 pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> {
     if dir.is_file() {
         bail!(
@@ -39,9 +51,7 @@ pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> 
             dir.display()
         );
     }
-    let root = dir
-        .canonicalize()
-        .with_context(|| format!("read frontend folder {}", dir.display()))?;
+    let root = Root::of(dir)?;
     let mut walk = Walk {
         root: &root,
         frontend: Frontend {
@@ -50,7 +60,7 @@ pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> 
             secret_looking: Vec::new(),
         },
     };
-    walk.folder(&root, "")?;
+    walk.folder(&root.path, "")?;
     let mut frontend = walk.frontend;
     frontend.files.sort_by(|a, b| a.key.cmp(&b.key));
     frontend.skipped_hidden.sort();
@@ -67,7 +77,7 @@ pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> 
 }
 
 struct Walk<'a> {
-    root: &'a Path,
+    root: &'a Root,
     frontend: Frontend,
 }
 
@@ -100,10 +110,11 @@ impl Walk<'_> {
             } else if file_type.is_dir() {
                 self.folder(&path, &format!("{key}/"))?;
             } else if file_type.is_file() {
-                self.file(&path, key)?;
+                self.file(Path::new(&key), &path, key.clone())?;
             } else if file_type.is_symlink() {
                 let target = self.link_target(&path)?;
-                self.file(&target, key)?;
+                let inside = target.strip_prefix(&self.root.path)?.to_owned();
+                self.file(&inside, &path, key)?;
             } else {
                 bail!(
                     "frontend file {} is {}, not a regular file: remove it from the folder (only regular files are published)",
@@ -115,20 +126,24 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn file(&mut self, path: &Path, key: String) -> anyhow::Result<()> {
+    /// `inside`: the file's path in the root; `shown`: the path the folder listed (a link's).
+    fn file(&mut self, inside: &Path, shown: &Path, key: String) -> anyhow::Result<()> {
         if key == CONFIG_JS {
             return Ok(());
         }
-        // Read once for the secret check, one file at a time; the upload streams it from disk.
-        let body = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+        check_key(&key)?;
+        // Read once, checked, and kept until uploaded: what is uploaded is exactly what was
+        // checked here. Held in memory rather than re-read at upload (a changed file could
+        // only be caught by S3 refusing a checksum) because a website's files are small and
+        // bytes in memory keep the SDK's retries of an upload working.
+        let body = self.root.read(inside, shown)?;
         if let Some(why) = secret_looking(&key, &body) {
             self.frontend.secret_looking.push((key.clone(), why));
         }
-        drop(body);
         let cache_control = cache_control(&key);
         self.frontend
             .files
-            .push(SiteFile::from_path(key, path, cache_control)?);
+            .push(SiteFile::new(key, body, cache_control));
         Ok(())
     }
 
@@ -140,7 +155,7 @@ impl Walk<'_> {
                 link.display()
             )
         })?;
-        if !target.starts_with(self.root) {
+        if !target.starts_with(&self.root.path) {
             bail!(
                 "frontend file {} is a link to {}, outside the frontend folder: catup never publishes files from outside --frontend; copy the file into the folder instead",
                 link.display(),
@@ -177,6 +192,25 @@ fn special_kind(file_type: &FileType) -> &'static str {
 #[cfg(not(unix))]
 fn special_kind(_: &FileType) -> &'static str {
     "a special file"
+}
+
+/// S3 keys that would break what reads them are refused before any AWS call: a control
+/// character (raw in a listing's XML, it makes the answer unreadable) and more than S3's
+/// 1,024 bytes (PutObject would fail half-way through the upload).
+fn check_key(key: &str) -> anyhow::Result<()> {
+    if let Some(c) = key.chars().find(|c| c.is_control()) {
+        bail!(
+            "frontend file {key:?} has a control character (U+{:04X}) in its name: rename it (S3 keys with control characters break listings of the bucket)",
+            c as u32
+        );
+    }
+    if key.len() > MAX_KEY_BYTES {
+        bail!(
+            "frontend file {key} would be an S3 key of {} bytes, over S3's {MAX_KEY_BYTES}: shorten its name or its folders' names",
+            key.len()
+        );
+    }
+    Ok(())
 }
 
 /// Why a file looks like a secret, if it does: a private key's usual name or extension, an
@@ -309,6 +343,60 @@ mod tests {
                 "{target:?}: {err}"
             );
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_was_checked_is_what_is_uploaded_whatever_the_file_becomes() {
+        let dir = folder("changes");
+        let outside = folder("changes-outside");
+        std::fs::write(outside.join("secret.txt"), "outside the folder").unwrap();
+        std::fs::write(dir.join("notes.txt"), "notes").unwrap();
+        let frontend = load(&dir, false).unwrap();
+
+        std::fs::write(
+            dir.join("notes.txt"),
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        std::fs::remove_file(dir.join("index.html")).unwrap();
+        std::os::unix::fs::symlink(outside.join("secret.txt"), dir.join("index.html")).unwrap();
+
+        let body = |key: &str| {
+            let file = frontend.files.iter().find(|f| f.key == key).unwrap();
+            (file.body.to_vec(), file.md5_hex.clone())
+        };
+        let md5 = |bytes: &[u8]| hex::encode(<md5::Md5 as md5::Digest>::digest(bytes));
+        assert_eq!(body("notes.txt"), (b"notes".to_vec(), md5(b"notes")));
+        assert_eq!(body("index.html"), (b"<html>".to_vec(), md5(b"<html>")));
+        for d in [dir, outside] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
+
+    #[test]
+    fn names_s3_cannot_list_or_hold_are_refused_naming_the_file() {
+        let dir = folder("names");
+        std::fs::write(dir.join("img/odd\u{1}.png"), [1]).unwrap();
+        let err = load(&dir, false).unwrap_err().to_string();
+        assert!(
+            err.contains(r#""img/odd\u{1}.png""#) && err.contains("control character (U+0001)"),
+            "{err}"
+        );
+        std::fs::remove_file(dir.join("img/odd\u{1}.png")).unwrap();
+
+        // Five folders of 200 bytes and a 100-byte name: a 1,105-byte key, a valid path.
+        let deep = (0..5).fold(dir.join("img"), |path, i| {
+            path.join(format!("{i}").repeat(200))
+        });
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("x".repeat(100)), [1]).unwrap();
+        let err = load(&dir, false).unwrap_err().to_string();
+        assert!(
+            err.contains("over S3's 1024") && err.contains("xxxx"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
