@@ -254,3 +254,67 @@ async fn a_deleted_role_is_planned_with_the_function_s_renewed_grant() {
     let aws = w.reporting_last_modified_now().await;
     w.catup_via(&aws.endpoint(), &w.stack, &["status"]).ok();
 }
+
+/// DeleteObjects answers 200 with per-key errors (InternalError, SlowDown) that SDKs do not
+/// retry: teardown sends those keys again, and only them, then finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_objects_per_key_errors_are_retried_for_those_keys_only() {
+    let w = World::new();
+    w.deploy();
+    let images = w.images_bucket();
+    for i in 0..3 {
+        crate::bucket_roles::put_object(&w, &images, &format!("images/{i}.png")).await;
+    }
+    // As S3 says it inside a 200: this key was not deleted (moto did delete it; the retry
+    // then deletes nothing, which S3 also answers with success).
+    let failed = "<Error><Key>images/1.png</Key><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error></DeleteResult>";
+    let answer = Answer::Replaced(vec![("</DeleteResult>".into(), failed.into())]);
+    let script = vec![Scripted::new(On::s3("POST", &images, "delete"), 1, answer)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+
+    w.moto.start_recording().await;
+    w.catup_settling_via(&proxy.endpoint(), &["teardown", "--yes"])
+        .ok();
+    assert_eq!(proxy.answered(0), 1);
+    assert!(w
+        .s3()
+        .await
+        .head_bucket()
+        .bucket(&images)
+        .send()
+        .await
+        .is_err());
+    let url = format!("{}/moto-api/recorder/download-recording", w.moto.endpoint());
+    let recording = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let bodies: Vec<String> = recording
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|call| {
+            call["method"] == "POST"
+                && call["url"]
+                    .as_str()
+                    .is_some_and(|u| u.contains(&images) && u.contains("delete"))
+        })
+        .map(|call| {
+            let body = call["body"].as_str().unwrap_or_default();
+            match call["body_encoded"].as_bool() {
+                Some(true) => {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(body)
+                        .unwrap();
+                    String::from_utf8(bytes).unwrap()
+                }
+                _ => body.to_owned(),
+            }
+        })
+        .collect();
+    assert!(bodies.len() >= 2, "DeleteObjects calls: {bodies:#?}");
+    let resent = &bodies[1];
+    assert!(
+        resent.contains("images/1.png")
+            && !resent.contains("images/0.png")
+            && !resent.contains("images/2.png"),
+        "the second DeleteObjects sends the failed key alone: {resent}"
+    );
+}

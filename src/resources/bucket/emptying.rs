@@ -201,28 +201,84 @@ pub async fn delete_batch(
     if objects.is_empty() {
         return Ok(());
     }
+    // DeleteObjects answers 200 with per-key errors, which SDKs do not retry: the keys that
+    // failed for a passing reason (InternalError, SlowDown) are sent again, and only them.
     let count = objects.len();
-    let out = s3
-        .delete_objects()
-        .bucket(bucket)
-        .delete(
-            Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()?,
-        )
-        .send()
-        .await
-        .or_fail(|| format!("{doing} {bucket}"))?;
-    if let Some(first) = out.errors().first() {
-        bail!(
-            "{doing} {bucket}: {} of {count} objects not deleted (first: {} {})",
-            out.errors().len(),
-            first.key().unwrap_or("?"),
-            first.message().unwrap_or("")
-        );
+    let pending = std::sync::Mutex::new(objects);
+    let pending = &pending;
+    retry_while_settling(
+        KEY_RETRIES,
+        |e: &Failed| e.passing,
+        |delay, attempt| {
+            tracing::info!(target: "catup::steps", "{doing} {bucket}: some keys not deleted yet, sending them again in {} (attempt {attempt})", seconds(delay));
+        },
+        move || async move {
+            let batch = pending.lock().unwrap().clone();
+            let out = s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(Delete::builder().set_objects(Some(batch)).quiet(true).build()?)
+                .send()
+                .await
+                .or_fail(|| format!("{doing} {bucket}"))
+                .map_err(Failed::other)?;
+            let Some(first) = out.errors().first() else {
+                return Ok(());
+            };
+            let passing = out
+                .errors()
+                .iter()
+                .all(|e| e.code().is_some_and(|c| PASSING_KEY_ERRORS.contains(&c)));
+            let message = format!(
+                "{doing} {bucket}: {} of {count} objects not deleted (first: {} {})",
+                out.errors().len(),
+                first.key().unwrap_or("?"),
+                first.message().or(first.code()).unwrap_or("")
+            );
+            let again = out.errors().iter().filter_map(|e| {
+                let key = e.key()?;
+                let id = ObjectIdentifier::builder().key(key);
+                id.set_version_id(e.version_id().map(str::to_owned)).build().ok()
+            });
+            *pending.lock().unwrap() = again.collect();
+            Err(Failed {
+                passing,
+                error: anyhow::anyhow!(message),
+            })
+        },
+    )
+    .await
+    .map_err(|failed| failed.error)
+}
+
+/// Per-key errors inside DeleteObjects' 200 that a later try can get past.
+const PASSING_KEY_ERRORS: [&str; 4] = [
+    "InternalError",
+    "SlowDown",
+    "ServiceUnavailable",
+    "OperationAborted",
+];
+const KEY_RETRIES: Settling = Settling::up_to(Duration::from_secs(60), Duration::from_secs(8));
+
+/// A DeleteObjects that did not delete everything, and whether trying again may.
+struct Failed {
+    passing: bool,
+    error: anyhow::Error,
+}
+
+impl Failed {
+    fn other(error: anyhow::Error) -> Failed {
+        Failed {
+            passing: false,
+            error,
+        }
     }
-    Ok(())
+}
+
+impl From<aws_smithy_types::error::operation::BuildError> for Failed {
+    fn from(e: aws_smithy_types::error::operation::BuildError) -> Failed {
+        Failed::other(e.into())
+    }
 }
 
 /// Whether XML 1.0 can carry the key. A key with another control character (anyone may
