@@ -187,7 +187,7 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
         .fails_with(1, "no catup:stack tag");
 }
 
-fn tiny_zip() -> Vec<u8> {
+pub(crate) fn tiny_zip() -> Vec<u8> {
     use std::io::Write;
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
@@ -269,4 +269,36 @@ async fn teardown_on_a_terminal_asks_first() {
     assert_eq!(code, Some(0), "{screen}");
     assert!(screen.contains("removed"), "{screen}");
     assert!(!w.function_exists().await);
+}
+
+/// Answering "n" at the prompt (on a terminal: `script` gives catup one) is no error: one
+/// line says nothing changed, without `error:`, and the exit code stays non-zero.
+#[tokio::test]
+async fn no_at_the_prompt_says_nothing_changed() {
+    let w = World::new();
+    w.deploy();
+    let mut command = crate::common::catup_command(
+        &w.dir,
+        &w.env_via(&w.moto.endpoint()),
+        &["--stack", &w.stack, "teardown"],
+    );
+    let catup = format!("{:?}", command.get_program());
+    let line = format!("{catup} --stack {} teardown", w.stack);
+    let program = std::mem::replace(&mut command, std::process::Command::new("script"));
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .envs(program.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("run catup under script");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"n\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("teardown cancelled: nothing changed"), "{said}");
+    assert!(!said.contains("error"), "{said}");
+    assert!(w.function_exists().await, "nothing was deleted");
 }

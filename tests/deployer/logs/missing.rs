@@ -46,3 +46,15 @@ async fn a_stack_that_is_not_deployed_exits_3_with_one_line() {
         )]
     );
 }
+
+#[tokio::test]
+async fn a_stack_that_is_not_deployed_is_a_json_error_under_json() {
+    let world = World::new();
+    let run = logs(&world, &world.stack, &["--json"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let error = run.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.starts_with(&format!("stack '{}' is not deployed", world.stack)),
+        "{error}"
+    );
+}

@@ -1,9 +1,11 @@
 //! `catup logs`: the function's log events, written into moto as Lambda writes them (see
 //! `fixture`), read back through the real binary.
 
-mod fixture;
+mod edges;
+pub(crate) mod fixture;
 mod follow;
 mod missing;
+mod paced;
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc;
