@@ -31,7 +31,8 @@ const FRESH_DEPLOY: Settling = Settling::up_to(Duration::from_secs(30), Duration
 /// The checks that read and write images act with the function's role, whose inline policy
 /// takes effect eventually: S3 answers the presigned PUT 403 and the gallery 502 meanwhile.
 const ROLE_POLICY: Settling = Settling::up_to(Duration::from_secs(120), Duration::from_secs(8));
-const ROLE_POLICY_WAIT: &str = "waiting up to 2 minutes for the function role's policy to take effect";
+const ROLE_POLICY_WAIT: &str =
+    "waiting up to 2 minutes for the function role's policy to take effect";
 
 /// Runs `check` again while it answers `NotYet`, within [`FRESH_DEPLOY`].
 async fn settled<T, Fut>(ctx: &Context, name: &str, check: impl FnMut() -> Fut) -> anyhow::Result<T>

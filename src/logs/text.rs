@@ -242,17 +242,32 @@ mod tests {
     #[test]
     fn control_characters_are_shown_escaped_not_sent_to_the_terminal() {
         let utc = plain_format("UTC0");
-        let text = utc.line(&event("\u{1b}]0;owned\u{7}\u{1b}[2J\tcleared\rover\u{9b}31m\u{7f}"));
-        assert!(!text.chars().any(|c| c.is_control() && c != '\t'), "{text:?}");
+        let text = utc.line(&event(
+            "\u{1b}]0;owned\u{7}\u{1b}[2J\tcleared\rover\u{9b}31m\u{7f}",
+        ));
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\t'),
+            "{text:?}"
+        );
         assert!(
             text.ends_with("\\x1b]0;owned\\x07\\x1b[2J\tcleared\\x0dover\\x9b31m\\x7f"),
             "{text:?}"
         );
-        let line = json!({"level": "WARN\u{1b}[8m", "fields": {"message": "a\u{0}b", "key": "k\u{1b}"}});
+        let line =
+            json!({"level": "WARN\u{1b}[8m", "fields": {"message": "a\u{0}b", "key": "k\u{1b}"}});
         let text = utc.line(&event(&line.to_string()));
-        assert!(!text.contains('\u{1b}') && !text.contains('\u{0}'), "{text:?}");
-        assert!(text.contains("a\\x00b") && text.contains("k\\x1b"), "{text:?}");
-        assert_eq!(visible("plain\ttext\nsecond line"), "plain\ttext\nsecond line");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{0}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("a\\x00b") && text.contains("k\\x1b"),
+            "{text:?}"
+        );
+        assert_eq!(
+            visible("plain\ttext\nsecond line"),
+            "plain\ttext\nsecond line"
+        );
     }
 
     #[test]

@@ -74,7 +74,11 @@ async fn stack_names_s3_reserves_are_stack_name_errors() {
             &format!("invalid stack name '{stack}': S3 reserves names"),
         )
         .await;
-        assert!(!run.stderr.contains("invalid bucket name"), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("invalid bucket name"),
+            "{}",
+            run.stderr
+        );
     }
 }
 

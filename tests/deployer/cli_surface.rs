@@ -120,7 +120,12 @@ fn usage_errors_under_json_are_a_json_object_too() {
         let error = run.json()["error"].as_str().unwrap().to_owned();
         assert!(error.contains(named), "{args:?}: {error}");
         assert!(!error.starts_with("error:"), "{error}");
-        assert!(run.stderr.contains("Usage"), "{}", run.stderr);
+        // clap's own message stays on stderr.
+        assert!(
+            run.stderr.starts_with("error: ") && run.stderr.contains(named),
+            "{}",
+            run.stderr
+        );
     }
     let run = run_catup(&dir, &[], &["deplyo"]);
     assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{}", run.stderr);

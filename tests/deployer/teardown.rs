@@ -298,7 +298,10 @@ async fn no_at_the_prompt_says_nothing_changed() {
     let out = child.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{said}");
-    assert!(said.contains("teardown cancelled: nothing changed"), "{said}");
+    assert!(
+        said.contains("teardown cancelled: nothing changed"),
+        "{said}"
+    );
     assert!(!said.contains("error"), "{said}");
     assert!(w.function_exists().await, "nothing was deleted");
 }

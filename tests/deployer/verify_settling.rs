@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use crate::common::{run_catup, World};
+use crate::common::{run_catup, Run, World};
 use crate::dev::checks;
 
 const KEY: &str = "images/1-cat.png";
@@ -110,7 +110,8 @@ fn answer(base: &str, state: &Mutex<State>, request: Request, stream: TcpStream)
                 let body = br#"{"error":"storage_unavailable"}"#;
                 return respond(stream, "502 Bad Gateway", &allow, body);
             }
-            let body = serde_json::json!({"images": [{"key": KEY, "url": format!("{base}{object}")}]});
+            let body =
+                serde_json::json!({"images": [{"key": KEY, "url": format!("{base}{object}")}]});
             respond(stream, "200 OK", &allow, body.to_string().as_bytes())
         }
         ("GET", path) if path == object => {
@@ -143,32 +144,38 @@ fn fresh_stack(puts: usize, galleries: usize) -> String {
     base
 }
 
-#[tokio::test]
-async fn verify_waits_for_the_role_s_policy_after_a_fresh_deploy() {
-    let w = World::new();
-    // verify deletes its test object from the stack's images bucket when done.
-    w.s3()
-        .await
-        .create_bucket()
-        .bucket(w.images_bucket())
-        .send()
-        .await
-        .unwrap();
-    let base = fresh_stack(3, 3);
+/// `catup verify --json` of the stack at `base` (its test object deleted from the stack's
+/// images bucket in moto), every wait a hundredth as long: its 2 minutes take 1.2 s.
+fn verify_at(w: &World, base: &str) -> Run {
     let mut env = w.env_via(&w.moto.endpoint());
-    // A hundredth of the 2 minutes verify may wait: 1.2 s.
     env.push(("CATUP_SETTLE_SCALE", "0.01".into()));
+    let (api, site) = (format!("{base}/api"), format!("{base}/site/"));
     let args = [
         "--stack",
         &w.stack,
         "verify",
         "--json",
         "--function-url",
-        &format!("{base}/api"),
-        "--website-url",
-        &format!("{base}/site/"),
+        &api,
     ];
-    let run = run_catup(&w.dir, &env, &args);
+    run_catup(
+        &w.dir,
+        &env,
+        &[&args[..], &["--website-url", &site]].concat(),
+    )
+}
+
+#[tokio::test]
+async fn verify_waits_for_the_role_s_policy_after_a_fresh_deploy() {
+    let w = World::new();
+    // verify deletes its test object from the stack's images bucket when done.
+    let s3 = w.s3().await;
+    s3.create_bucket()
+        .bucket(w.images_bucket())
+        .send()
+        .await
+        .unwrap();
+    let run = verify_at(&w, &fresh_stack(3, 3));
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let results = checks(&run.json());
     assert!(results.iter().all(|(_, passed)| *passed), "{results:?}");
@@ -181,25 +188,13 @@ async fn verify_waits_for_the_role_s_policy_after_a_fresh_deploy() {
     }
 }
 
-/// The wait is bounded: a PUT refused for good fails the check after it, naming the answer.
+/// The wait is bounded: a PUT refused for good fails its check after the wait, naming the
+/// answer.
 #[tokio::test]
 async fn verify_gives_up_on_a_put_refused_for_good() {
     let w = World::new();
-    let base = fresh_stack(usize::MAX, 0);
-    let mut env = w.env_via(&w.moto.endpoint());
-    env.push(("CATUP_SETTLE_SCALE", "0.01".into()));
-    let args = [
-        "--stack",
-        &w.stack,
-        "verify",
-        "--json",
-        "--function-url",
-        &format!("{base}/api"),
-        "--website-url",
-        &format!("{base}/site/"),
-    ];
     let started = std::time::Instant::now();
-    let run = run_catup(&w.dir, &env, &args);
+    let run = verify_at(&w, &fresh_stack(usize::MAX, 0));
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     let report = run.json();

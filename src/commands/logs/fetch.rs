@@ -77,7 +77,7 @@ impl<'a> Reader<'a> {
         let last = Mutex::new(String::new());
         // catup waits out throttling itself, at its pace: the SDK's own retries would send
         // the next attempts regardless of it.
-        let one_attempt = aws_sdk_cloudwatchlogs::config::Builder::default()
+        let one_attempt = &aws_sdk_cloudwatchlogs::config::Builder::default()
             .retry_config(RetryConfig::standard().with_max_attempts(1));
         let page = retry_while_settling(
             RIDE_OUT,
@@ -95,7 +95,7 @@ impl<'a> Reader<'a> {
                     seconds(delay)
                 ))
             },
-            || async {
+            || async move {
                 self.paced().await;
                 self.aws
                     .logs
@@ -123,7 +123,11 @@ impl<'a> Reader<'a> {
 /// What passes if asked again: throttling (FilterLogEvents' quota is per account and region,
 /// shared with everyone), a failure on AWS's side, a connection that failed or timed out.
 fn is_passing(e: &Failure) -> bool {
-    const THROTTLED: [&str; 3] = ["ThrottlingException", "Throttling", "TooManyRequestsException"];
+    const THROTTLED: [&str; 3] = [
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+    ];
     match e {
         SdkError::ServiceError(service) => {
             error_code(e).is_some_and(|code| THROTTLED.contains(&code))

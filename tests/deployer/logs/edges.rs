@@ -5,7 +5,7 @@
 use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 
 use super::fixture::{now_ms, put, stream_name};
-use super::{group_of, logs, messages};
+use super::{group_of, logs, messages, said};
 use crate::common::World;
 
 /// `--since 99999999999w` and a date in 1900 mean "from the beginning": startTime 0. AWS
@@ -131,11 +131,7 @@ async fn no_events_says_so_and_how_to_make_some() {
     .await;
     let run = logs(&world, &world.stack, &[]).ok();
     assert_eq!(run.stdout, "");
-    let said: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.contains("config file overridden"))
-        .collect();
+    let said = said(&run);
     assert_eq!(said.len(), 1, "{}", run.stderr);
     let line = said[0];
     for part in [

@@ -118,6 +118,14 @@ fn columns(line: &str) -> (String, &str) {
     (head, line.get(40..).unwrap_or_default())
 }
 
+/// What catup said on stderr, without the SDK's warning about the test's missing config files.
+fn said(run: &Run) -> Vec<&str> {
+    run.stderr
+        .lines()
+        .filter(|l| !l.contains("config file overridden"))
+        .collect()
+}
+
 fn messages(run: &Run) -> Vec<&str> {
     run.stdout.lines().map(|l| columns(l).1).collect()
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::fixture::{now_ms, put, stream_name};
 use super::{group_of, messages};
-use crate::common::World;
+use crate::common::{run_catup, World};
 
 const QUOTA_PER_SECOND: usize = 5;
 
@@ -49,9 +49,11 @@ async fn throttling_is_waited_out() {
         6,
         Answer::error(400, "ThrottlingException", "Rate exceeded"),
     );
-    let proxy =
-        FaultProxy::start(&world.moto.endpoint(), Policy::Script(vec![throttled])).await;
-    let run = world.catup_settling_via(&proxy.endpoint(), &["logs"]).ok();
+    let proxy = FaultProxy::start(&world.moto.endpoint(), Policy::Script(vec![throttled])).await;
+    // Waits a tenth as long: the 2 minutes catup would wait take 12 s, its pace unchanged.
+    let mut env = world.env_via(&proxy.endpoint());
+    env.push(("CATUP_SETTLE_SCALE", "0.1".into()));
+    let run = run_catup(&world.dir, &env, &["--stack", &world.stack, "logs"]).ok();
     assert_eq!(proxy.answered(0), 6);
     assert_eq!(messages(&run), ["after the throttling"], "{}", run.stderr);
     assert!(
@@ -94,8 +96,8 @@ async fn empty_pages_are_followed_under_five_calls_a_second() {
                 ),
                 _ => page(Some(token(n + 1)), json!([])),
             };
-            let asked = On::logs("FilterLogEvents")
-                .with_body(format!("\"nextToken\":\"{}\"", token(n)));
+            let asked =
+                On::logs("FilterLogEvents").with_body(format!("\"nextToken\":\"{}\"", token(n)));
             Scripted::new(asked, 1, next)
         })
         .collect();
@@ -105,8 +107,15 @@ async fn empty_pages_are_followed_under_five_calls_a_second() {
         page(Some(token(1)), json!([])),
     ));
     let proxy = FaultProxy::start(&world.moto.endpoint(), Policy::Script(script)).await;
-    let run = world.catup_via(&proxy.endpoint(), &world.stack, &["logs"]).ok();
-    assert_eq!(messages(&run), ["found past the empty pages"], "{}", run.stderr);
+    let run = world
+        .catup_via(&proxy.endpoint(), &world.stack, &["logs"])
+        .ok();
+    assert_eq!(
+        messages(&run),
+        ["found past the empty pages"],
+        "{}",
+        run.stderr
+    );
     for entry in 0..=EMPTY {
         assert_eq!(proxy.answered(entry), 1, "entry {entry}");
     }
