@@ -1,7 +1,8 @@
 //! A closed stdout (`catup status | head -1`, a script that stopped reading) ends a command
 //! quietly: exit 0 (or 141, SIGPIPE's convention), never a panic nor `error: Broken pipe`.
 
-use std::process::Stdio;
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
 
 use crate::common::{catup_command, World};
 use crate::logs::fixture::{now_ms, put, stream_name};
@@ -10,8 +11,7 @@ use crate::logs::fixture::{now_ms, put, stream_name};
 /// writes a byte); stderr too when `with_stderr` (`2>&1 | head -1`). Its exit code, and its
 /// stderr when that was kept apart.
 fn with_reader_gone(w: &World, args: &[&str], with_stderr: bool) -> (Option<i32>, String) {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
+    let writer = pipe_without_reader();
     let mut command = catup_command(
         &w.dir,
         &w.env_via(&w.moto.endpoint()),
@@ -19,7 +19,7 @@ fn with_reader_gone(w: &World, args: &[&str], with_stderr: bool) -> (Option<i32>
     );
     command.stdout(writer.try_clone().unwrap());
     match with_stderr {
-        true => command.stderr(writer),
+        true => command.stderr(Stdio::from(writer)),
         false => command.stderr(Stdio::piped()),
     };
     let out = command.output().expect("run catup");
@@ -27,6 +27,17 @@ fn with_reader_gone(w: &World, args: &[&str], with_stderr: bool) -> (Option<i32>
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The write end of a pipe whose reader has gone: the stdin of a `true` that has exited.
+fn pipe_without_reader() -> OwnedFd {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run true");
+    let writer = OwnedFd::from(reader.stdin.take().unwrap());
+    reader.wait().unwrap();
+    writer
 }
 
 #[tokio::test]
