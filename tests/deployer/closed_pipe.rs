@@ -5,7 +5,7 @@ use std::os::fd::OwnedFd;
 use std::process::{Command, Stdio};
 
 use crate::common::{catup_command, World};
-use crate::logs::fixture::{now_ms, put, stream_name};
+use crate::logs::fixture::put_recent;
 
 /// Runs `catup --stack STACK ARGS` with its stdout a pipe nobody reads (closed before catup
 /// writes a byte); stderr too when `with_stderr` (`2>&1 | head -1`). Its exit code, and its
@@ -44,13 +44,7 @@ fn pipe_without_reader() -> OwnedFd {
 async fn a_closed_stdout_ends_every_command_quietly() {
     let w = World::new();
     w.deploy();
-    put(
-        &w,
-        &format!("/aws/lambda/{}", w.function()),
-        &stream_name('a'),
-        &[(now_ms() - 1_000, "an event\n".into())],
-    )
-    .await;
+    put_recent(&w, "an event").await;
     let bootstrap = w.bootstrap.to_str().unwrap().to_owned();
     let cases: [(&[&str], bool); 6] = [
         (&["status"], false),

@@ -160,22 +160,7 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
         .unwrap()
         .role
         .unwrap();
-    other
-        .lambda()
-        .await
-        .create_function()
-        .function_name(other.function())
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .role(someone_s_role.arn())
-        .handler("app.handler")
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(tiny_zip()))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    hand_made_function(&other, someone_s_role.arn()).await;
     other
         .catup(&["deploy", "--bootstrap", other.bootstrap.to_str().unwrap()])
         .fails_with(
@@ -187,7 +172,27 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
         .fails_with(1, "no catup:stack tag");
 }
 
-pub(crate) fn tiny_zip() -> Vec<u8> {
+/// A function with the stack's function name that someone made by hand (in the console,
+/// with the lecture's name): it has no catup:stack tag.
+pub(crate) async fn hand_made_function(w: &World, role_arn: &str) {
+    w.lambda()
+        .await
+        .create_function()
+        .function_name(w.function())
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(role_arn)
+        .handler("app.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(tiny_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+fn tiny_zip() -> Vec<u8> {
     use std::io::Write;
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);

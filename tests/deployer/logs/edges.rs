@@ -4,7 +4,7 @@
 
 use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 
-use super::fixture::{now_ms, put, stream_name};
+use super::fixture::{now_ms, put, put_recent, stream_name};
 use super::{group_of, logs, messages, said};
 use crate::common::World;
 
@@ -50,13 +50,7 @@ async fn escape_sequences_in_messages_are_shown_escaped() {
     let world = World::new();
     world.deploy();
     let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2Jcleared\rback\ttab";
-    put(
-        &world,
-        &group_of(&world.stack),
-        &stream_name('a'),
-        &[(now_ms() - 1_000, format!("{hostile}\n"))],
-    )
-    .await;
+    put_recent(&world, hostile).await;
     let text = logs(&world, &world.stack, &[]).ok();
     assert!(
         !text.stdout.contains(['\u{1b}', '\u{7}', '\r']),
@@ -78,31 +72,8 @@ async fn escape_sequences_in_messages_are_shown_escaped() {
 async fn a_foreign_function_s_events_are_not_shown() {
     let world = World::new();
     let role = world.lab_role().await;
-    world
-        .lambda()
-        .await
-        .create_function()
-        .function_name(world.function())
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .role(role)
-        .handler("app.handler")
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(
-                    crate::teardown::tiny_zip(),
-                ))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    put(
-        &world,
-        &group_of(&world.stack),
-        &stream_name('a'),
-        &[(now_ms() - 1_000, "someone else's request\n".into())],
-    )
-    .await;
+    crate::teardown::hand_made_function(&world, &role).await;
+    put_recent(&world, "someone else's request").await;
     let run = logs(&world, &world.stack, &[]).fails_with(
         1,
         &format!(

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 use serde_json::json;
 
-use super::fixture::{now_ms, put, stream_name};
-use super::{group_of, messages};
+use super::fixture::{now_ms, put_recent, stream_name};
+use super::messages;
 use crate::common::{run_catup, World};
 
 const QUOTA_PER_SECOND: usize = 5;
@@ -37,13 +37,7 @@ fn most_in_one_second(proxy: &FaultProxy, call: &str) -> usize {
 async fn throttling_is_waited_out() {
     let world = World::new();
     world.deploy();
-    put(
-        &world,
-        &group_of(&world.stack),
-        &stream_name('a'),
-        &[(now_ms() - 1_000, "after the throttling\n".into())],
-    )
-    .await;
+    put_recent(&world, "after the throttling").await;
     let throttled = Scripted::new(
         On::logs("FilterLogEvents"),
         6,
