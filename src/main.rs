@@ -73,7 +73,9 @@ fn json_error(message: &str) {
 /// with its first line, since a script asked for one. `--json` is looked for in the raw
 /// arguments: they did not parse.
 fn usage_error(usage: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+    use clap::error::ErrorKind::{
+        DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
+    };
     let json = std::env::args_os()
         .skip(1)
         .take_while(|arg| arg != "--")
@@ -83,7 +85,11 @@ fn usage_error(usage: clap::Error) -> ExitCode {
     }
     let _ = usage.print();
     let rendered = usage.to_string();
-    let first = rendered.lines().next().unwrap_or_default();
+    let first = match usage.kind() {
+        // clap printed the help: there is no error line to take.
+        DisplayHelpOnMissingArgumentOrSubcommand => "no command given: see catup --help",
+        _ => rendered.lines().next().unwrap_or_default(),
+    };
     json_error(first.strip_prefix("error: ").unwrap_or(first));
     ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2))
 }
