@@ -1,4 +1,4 @@
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -7,11 +7,15 @@ use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
 use catup::commands::{deploy, dev, logs, plan, status, teardown, verify};
+use catup::output::{say, StdoutClosed};
 use catup::waiting;
 
 fn main() -> ExitCode {
     unset_blank_endpoints();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(usage) => return usage_error(usage),
+    };
     init_tracing(cli.global.verbose);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -43,16 +47,51 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(code) => code,
+        // The reader of stdout went away (`| head -1`): it has what it wanted.
+        Err(error) if error.downcast_ref::<StdoutClosed>().is_some() => ExitCode::SUCCESS,
         Err(error) => {
             // One line: the context chain joined by ": ".
-            eprintln!("error: {error:#}");
+            say(format_args!("error: {error:#}"));
             if cli.global.json {
-                // A script reading stdout gets an object either way.
-                println!("{}", serde_json::json!({ "error": format!("{error:#}") }));
+                json_error(&format!("{error:#}"));
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// A script reading stdout gets an object either way.
+fn json_error(message: &str) {
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::json!({ "error": message })
+    );
+}
+
+/// clap's own message and exit code (2 for bad usage); under `--json` also the JSON object
+/// with its first line, since a script asked for one. `--json` is looked for in the raw
+/// arguments: they did not parse.
+fn usage_error(usage: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind::{
+        DisplayHelp, DisplayHelpOnMissingArgumentOrSubcommand, DisplayVersion,
+    };
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json");
+    if !json || matches!(usage.kind(), DisplayHelp | DisplayVersion) {
+        usage.exit();
+    }
+    let _ = usage.print();
+    let rendered = usage.to_string();
+    let first = match usage.kind() {
+        // clap printed the help: there is no error line to take.
+        DisplayHelpOnMissingArgumentOrSubcommand => "no command given: see catup --help",
+        _ => rendered.lines().next().unwrap_or_default(),
+    };
+    json_error(first.strip_prefix("error: ").unwrap_or(first));
+    ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2))
 }
 
 /// `AWS_ENDPOINT_URL=` (a shell that cleared it) means unset, as the README says: the SDK
@@ -86,6 +125,8 @@ fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Its complaint about a closed stderr would be written to stderr, with a panic.
+        .log_internal_errors(false)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(verbose > 0)
         .init();

@@ -131,19 +131,35 @@ pub fn abridged(detail: &str) -> String {
 
 /// A progress line on stderr ("  ... message").
 pub fn progress(message: impl fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "  ... {message}");
+    say(format_args!("  ... {message}"));
 }
+
+/// One line on stderr. A closed stderr (`catup -v status 2>&1 | head -1`) loses the line and
+/// nothing else: `eprintln!` would panic.
+pub fn say(message: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{message}");
+}
+
+/// Stdout was closed before the report was written (`catup status | head -1`): the reader has
+/// what it wanted, and the command ends quietly.
+#[derive(Debug, thiserror::Error)]
+#[error("stdout was closed")]
+pub struct StdoutClosed;
 
 /// Prints a report: JSON on stdout, or its text form.
 pub fn emit<T: Serialize + fmt::Display>(report: &T, json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    if json {
-        serde_json::to_writer_pretty(&mut out, report)?;
-        writeln!(out)?;
+    let written = if json {
+        serde_json::to_writer_pretty(&mut out, report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
     } else {
-        write!(out, "{report}")?;
+        write!(out, "{report}")
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        written => Ok(written?),
     }
-    Ok(())
 }
 
 #[derive(Debug, Serialize)]
@@ -196,9 +212,9 @@ pub struct StatusReport {
 
 impl fmt::Display for StatusReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The Function URL alone on the first line, for `$(catup status | head -1)`.
+        // The Function URL first: what a user came for (scripts read `--json`).
         match &self.function_url {
-            Some(url) => writeln!(f, "{url}")?,
+            Some(url) => writeln!(f, "Function URL: {url}")?,
             None => writeln!(
                 f,
                 "no Function URL: stack '{}' is not deployed (run `{}`)",
@@ -330,9 +346,9 @@ impl fmt::Display for VerifyReport {
         };
         writeln!(
             f,
-            "{verdict}: {} ({} checks)",
+            "{verdict}: {} ({})",
             self.function_url,
-            self.checks.len()
+            count(self.checks.len(), "check", "checks")
         )
     }
 }
@@ -402,7 +418,7 @@ mod tests {
     }
 
     #[test]
-    fn status_puts_the_function_url_alone_on_the_first_line() {
+    fn status_puts_the_function_url_first_with_its_label() {
         let report = StatusReport {
             stack: "s".into(),
             region: "us-east-1".into(),
@@ -419,7 +435,26 @@ mod tests {
         let text = report.to_string();
         assert_eq!(
             text.lines().next(),
-            Some("https://u.lambda-url.us-east-1.on.aws/")
+            Some("Function URL: https://u.lambda-url.us-east-1.on.aws/")
         );
+    }
+
+    #[test]
+    fn one_check_is_one_check() {
+        let report = |n: usize| VerifyReport {
+            function_url: "u".into(),
+            website_url: "w".into(),
+            passed: true,
+            checks: (0..n)
+                .map(|_| CheckResult {
+                    name: "c",
+                    passed: true,
+                    millis: 1,
+                    detail: String::new(),
+                })
+                .collect(),
+        };
+        assert!(report(1).to_string().ends_with("verified: u (1 check)\n"));
+        assert!(report(7).to_string().ends_with("verified: u (7 checks)\n"));
     }
 }

@@ -18,6 +18,13 @@ pub enum NameError {
         "invalid stack name '{0}': use 3 to 24 lower-case letters, digits and '-', starting with a letter and not ending with '-'"
     )]
     Stack(String),
+    /// The stack name begins every bucket name: S3's reserved prefixes are refused as the
+    /// stack name's fault, not the derived bucket's.
+    #[error("invalid stack name '{name}': S3 reserves names {reserved}, and every bucket name starts with the stack's; choose another stack name")]
+    ReservedStack {
+        name: String,
+        reserved: &'static str,
+    },
     #[error("invalid bucket name '{name}': {reason} (S3 bucket naming rules)")]
     Bucket { name: String, reason: &'static str },
     #[error("--images-bucket '{0}' has dots: browsers refuse the presigned HTTPS upload URLs of such a bucket (S3's *.s3.<region>.amazonaws.com certificate does not match {0}.s3...); use '-' instead of '.'")]
@@ -37,17 +44,33 @@ impl StackName {
             && valid_chars
             && name.starts_with(|c: char| c.is_ascii_lowercase())
             && !name.ends_with('-');
-        if valid {
-            Ok(StackName(name.to_owned()))
-        } else {
-            Err(NameError::Stack(name.to_owned()))
+        if !valid {
+            return Err(NameError::Stack(name.to_owned()));
         }
+        let reserved = |reserved| {
+            Err(NameError::ReservedStack {
+                name: name.to_owned(),
+                reserved,
+            })
+        };
+        if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            return reserved("starting with xn--, sthree- or amzn-s3-demo-");
+        }
+        // A custom bucket name may start with the stack's, so its suffixes are refused too.
+        if RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+            return reserved("ending with -s3alias, --ol-s3, --x-s3 or --table-s3");
+        }
+        Ok(StackName(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
+
+/// What S3 reserves at the start and end of bucket names.
+const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 
 /// Checks a bucket name against S3's general purpose bucket naming rules.
 pub fn validate_bucket_name(name: &str) -> Result<(), NameError> {
@@ -77,16 +100,10 @@ pub fn validate_bucket_name(name: &str) -> Result<(), NameError> {
     if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
         return fail("must not look like an IP address");
     }
-    if ["xn--", "sthree-", "amzn-s3-demo-"]
-        .iter()
-        .any(|p| name.starts_with(p))
-    {
+    if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
         return fail("reserved prefix (xn--, sthree-, amzn-s3-demo-)");
     }
-    if ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
-        .iter()
-        .any(|s| name.ends_with(s))
-    {
+    if RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
         return fail("reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)");
     }
     Ok(())
@@ -390,6 +407,28 @@ mod tests {
         ] {
             let err = StackName::parse(bad).unwrap_err();
             assert!(err.to_string().contains("3 to 24"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn stack_names_with_s3_s_reserved_prefixes_or_suffixes_are_stack_name_errors() {
+        for (bad, why) in [
+            ("xn--cats", "starting with xn--"),
+            ("sthree-cats", "sthree-"),
+            ("amzn-s3-demo-cats", "amzn-s3-demo-"),
+            ("cats-s3alias", "ending with -s3alias"),
+            ("cats--ol-s3", "--ol-s3"),
+            ("cats--x-s3", "--x-s3"),
+            ("cats--table-s3", "--table-s3"),
+        ] {
+            let err = StackName::parse(bad).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("invalid stack name '{bad}'")) && err.contains(why),
+                "{bad}: {err}"
+            );
+        }
+        for good in ["xn-cats", "cats-xn--a", "sthree", "my-s3alias-cats"] {
+            assert!(StackName::parse(good).is_ok(), "{good}");
         }
     }
 

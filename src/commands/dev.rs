@@ -3,6 +3,7 @@
 //! process from the same library as lambda-fn behind a local Function URL; the site is served
 //! on localhost from the site bucket. Ctrl-C stops everything.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,7 +81,7 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
         let emulator = match &global.endpoint_url {
             Some(_) => None,
             None => {
-                eprintln!("  ... starting moto_server (local AWS emulator)");
+                crate::output::progress("starting moto_server (local AWS emulator)");
                 Some(Emulator::start().await?)
             }
         };
@@ -97,7 +98,7 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
         served = app => served?,
         () = stop => {}
     }
-    eprintln!("  ... stopped");
+    crate::output::progress("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -194,19 +195,19 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         images_bucket: stack.images_bucket.clone(),
         verify_command,
     };
-    if global.json {
-        println!("{}", serde_json::to_string(&ready)?);
+    // A closed stdout (`catup dev | head -1`) loses these lines; dev serves on regardless.
+    let mut out = std::io::stdout().lock();
+    let _ = if global.json {
+        writeln!(out, "{}", serde_json::to_string(&ready)?)
     } else {
-        println!();
-        println!("Website:      {}", ready.website_url);
-        println!(
-            "Function URL: {} (local, CORS for the website)",
-            ready.function_url
-        );
-        println!("AWS emulator: {}", ready.endpoint_url);
-        println!("Check it:     {}", ready.verify_command);
-        println!("Press Ctrl-C to stop.");
-    }
+        writeln!(
+            out,
+            "\nWebsite:      {}\nFunction URL: {} (local, CORS for the website)\nAWS emulator: {}\nCheck it:     {}\nPress Ctrl-C to stop.",
+            ready.website_url, ready.function_url, ready.endpoint_url, ready.verify_command
+        )
+    };
+    let _ = out.flush();
+    drop(out);
     // Serves until the signal in `run` drops this future (and the servers with it).
     let _servers = (AbortOnDrop(function_server), AbortOnDrop(site_server));
     std::future::pending::<()>().await;

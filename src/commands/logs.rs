@@ -6,15 +6,19 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 use jiff::Timestamp;
 
+mod fetch;
+use fetch::Reader;
+
 use super::{exit, Context, EXIT_NOT_DEPLOYED};
-use crate::aws::{Aws, SdkResultExt};
 use crate::cli::{GlobalArgs, LogsArgs};
 use crate::logs::follow::{Backoff, Seen, LATE_WINDOW};
-use crate::logs::{Line, LogEvent, Printer};
-use crate::output::command_for;
+use crate::logs::{LogEvent, Printer};
+use crate::output::{command_for, say};
+use crate::plan::{Kind, Ownership};
+use crate::resources::function;
+use crate::stack::Stack;
 
 /// Polls: one second apart while events arrive, up to five while none do. FilterLogEvents
 /// allows 5 calls a second per account and region, shared with everyone else.
@@ -22,37 +26,46 @@ const POLL_MIN: Duration = Duration::from_secs(1);
 const POLL_MAX: Duration = Duration::from_secs(5);
 
 pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCode> {
-    let ctx = Context::open(global).await?;
+    let mut ctx = Context::open(global).await?;
     let stack = &ctx.stack;
     let function = &stack.function_name;
-    let deployed = ctx
-        .aws
-        .lambda
-        .get_function_configuration()
-        .function_name(function)
-        .send()
-        .await
-        .or_absent(|| format!("read function {function}"))?
-        .is_some();
-    if !deployed {
+    let read = ctx.function_read.take();
+    let Some(actual) = function::describe_unless_read(&ctx.aws, function, read).await? else {
         let name = stack.name.as_str();
-        eprintln!(
+        let message = format!(
             "stack '{name}' is not deployed in {} (no function {function}): run `{}`",
             stack.region,
             command_for(name, "deploy")
         );
+        say(&message);
+        if global.json {
+            // A script reading stdout gets an object either way.
+            let _ = writeln!(io::stdout(), "{}", serde_json::json!({ "error": message }));
+        }
         return Ok(exit(EXIT_NOT_DEPLOYED));
-    }
+    };
+    // A function of this name that is not the stack's (made by hand in the console) logs
+    // someone else's requests: deploy and teardown refuse it, and so does logs.
+    Ownership::require_ours(
+        actual.stack_tag.as_deref(),
+        Kind::Function,
+        function,
+        stack.tag_value(),
+    )?;
 
     let printer = Printer::new(global.json, io::stdout().is_terminal());
-    let mut seen = Seen::new(args.since.start_millis(Timestamp::now()), LATE_WINDOW);
+    let since = args.since.start_millis(Timestamp::now());
+    let mut seen = Seen::new(since, LATE_WINDOW);
     let group = &stack.log_group;
+    let reader = Reader::new(&ctx.aws, group);
     let stop = tokio::signal::ctrl_c();
     let shown = async {
-        let first = fetch(&ctx.aws, group, seen.start_millis()).await?;
-        if first.is_none() {
-            let waiting = if args.follow { "; waiting for it" } else { "" };
-            eprintln!("no logs yet: log group {group} does not exist (the function has not run since it was deployed){waiting}");
+        let first = reader.events_since(seen.start_millis()).await?;
+        let waiting = if args.follow { "; waiting for it" } else { "" };
+        match &first {
+            None => say(format!("no logs yet: log group {group} does not exist (the function has not run since it was deployed){waiting}")),
+            Some(events) if events.is_empty() => say(no_events(stack, since, args.follow)),
+            Some(_) => {}
         }
         if !show(&printer, seen.fresh(first.unwrap_or_default()))? || !args.follow {
             return anyhow::Ok(());
@@ -61,7 +74,7 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
         let mut wait = POLL_MIN;
         loop {
             tokio::time::sleep(wait).await;
-            let events = fetch(&ctx.aws, group, seen.start_millis()).await?;
+            let events = reader.events_since(seen.start_millis()).await?;
             let fresh = seen.fresh(events.unwrap_or_default());
             wait = backoff.next(!fresh.is_empty());
             if !show(&printer, fresh)? {
@@ -76,34 +89,24 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every event of the log group from `start_ms` on, oldest first (ties in CloudWatch's order);
-/// `None` when the log group does not exist.
-async fn fetch(aws: &Aws, group: &str, start_ms: i64) -> anyhow::Result<Option<Vec<LogEvent>>> {
-    let mut pages = aws
-        .logs
-        .filter_log_events()
-        .log_group_name(group)
-        .start_time(start_ms)
-        .into_paginator()
-        .send();
-    let mut events = Vec::new();
-    while let Some(page) = pages.next().await {
-        let Some(page) = page.or_absent(|| format!("read the events of log group {group}"))? else {
-            return Ok(None);
-        };
-        events.extend(page.events().iter().filter_map(log_event));
-    }
-    events.sort_by_key(|e| e.time);
-    Ok(Some(events))
-}
-
-fn log_event(event: &FilteredLogEvent) -> Option<LogEvent> {
-    Some(LogEvent {
-        time: Timestamp::from_millisecond(event.timestamp()?).ok()?,
-        stream: event.log_stream_name().map(str::to_owned),
-        id: event.event_id().map(str::to_owned),
-        line: Line::parse(event.message().unwrap_or_default()),
-    })
+/// "No events" in one line: since when, where, and how to make some.
+fn no_events(stack: &Stack, since_ms: i64, follow: bool) -> String {
+    let since = Timestamp::from_millisecond(since_ms)
+        .map(|t| {
+            jiff::tz::TimeZone::system()
+                .to_datetime(t)
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let then = if follow { "; waiting for new ones" } else { "" };
+    format!(
+        "no events since {since} in log group {} (function {}){then}: open {} and upload a picture, or run `{}`, to make some; --since 1d looks further back",
+        stack.log_group,
+        stack.function_name,
+        stack.website_url(),
+        command_for(stack.name.as_str(), "verify")
+    )
 }
 
 /// Prints the events; `false` once stdout is closed (`catup logs | head`): time to stop.

@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     };
     emit(&report, global.json)?;
     Ok(if let Some(refusal) = refusal {
-        eprintln!("error: deploy would refuse: {refusal:#}");
+        crate::output::say(format_args!("error: deploy would refuse: {refusal:#}"));
         ExitCode::FAILURE
     } else if report.changes {
         exit(EXIT_CHANGES)

@@ -1,9 +1,9 @@
 //! `catup verify`: proves a deployed stack works end to end, the way a browser uses it:
 //! upload through a presigned URL (after the same CORS preflight a browser sends to S3), find
 //! the image in the gallery, read it back, and check the CORS answers and config.js. Every
-//! check prints pass/fail and its time. Right after a deploy AWS may still answer 403 or 404
-//! for a few seconds (permissions, CORS, website objects settling): those checks are retried
-//! briefly, with a progress line.
+//! check prints pass/fail and its time. Right after a deploy AWS may still answer 403, 404 or
+//! 5xx (CORS and website objects for seconds, the role's policy for up to minutes): every
+//! check is retried on those, within a bound, with a progress line.
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -28,15 +28,48 @@ const FOREIGN_ORIGIN: &str = "https://not-the-site.example";
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a check answered 403, 404 or 5xx is retried: what a fresh deploy needs to settle.
 const FRESH_DEPLOY: Settling = Settling::up_to(Duration::from_secs(30), Duration::from_secs(4));
+/// The checks that read and write images act with the function's role, whose inline policy
+/// takes effect eventually: S3 answers the presigned PUT 403 and the gallery 502 meanwhile.
+const ROLE_POLICY: Settling = Settling::up_to(Duration::from_secs(120), Duration::from_secs(8));
+const ROLE_POLICY_WAIT: &str =
+    "waiting up to 2 minutes for the function role's policy to take effect";
 
 /// Runs `check` again while it answers `NotYet`, within [`FRESH_DEPLOY`].
 async fn settled<T, Fut>(ctx: &Context, name: &str, check: impl FnMut() -> Fut) -> anyhow::Result<T>
 where
     Fut: Future<Output = anyhow::Result<T>>,
 {
+    settled_within(ctx, name, FRESH_DEPLOY, None, check).await
+}
+
+/// Runs `check` again while it answers `NotYet`, within [`ROLE_POLICY`].
+async fn role_settled<T, Fut>(
+    ctx: &Context,
+    name: &str,
+    check: impl FnMut() -> Fut,
+) -> anyhow::Result<T>
+where
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    settled_within(ctx, name, ROLE_POLICY, Some(ROLE_POLICY_WAIT), check).await
+}
+
+/// Runs `check` again while it answers `NotYet`, within `settling`; each wait is a progress
+/// line naming the check, its last answer and, if given, what it waits for.
+async fn settled_within<T, Fut>(
+    ctx: &Context,
+    name: &str,
+    settling: Settling,
+    waiting_for: Option<&str>,
+    check: impl FnMut() -> Fut,
+) -> anyhow::Result<T>
+where
+    Fut: Future<Output = anyhow::Result<T>>,
+{
     let last = std::sync::Mutex::new(String::new());
+    let waiting_for = waiting_for.map_or(String::new(), |w| format!("; {w}"));
     retry_while_settling(
-        FRESH_DEPLOY,
+        settling,
         |e: &anyhow::Error| match e.downcast_ref::<NotYet>() {
             Some(not_yet) => {
                 *last.lock().expect("last answer") = not_yet.0.clone();
@@ -46,7 +79,7 @@ where
         },
         |delay, attempt| {
             ctx.reporter.note(format!(
-                "verify: {name}: not yet ({}), retrying in {} (attempt {attempt})",
+                "verify: {name}: not yet ({}){waiting_for}, retrying in {} (attempt {attempt})",
                 last.lock().expect("last answer"),
                 seconds(delay)
             ))
@@ -128,23 +161,27 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
             settled(ctx, PREFLIGHT, || c.upload_preflight(&upload)),
         )
         .await?;
+        const PUT: &str = "PUT the image to the presigned URL";
+        // Deleted whatever the PUT's outcome: an attempt that timed out may have stored it.
+        uploaded_key = Some(upload.key.clone());
         timed(
             &mut checks,
-            "PUT the image to the presigned URL",
-            c.put(&upload, &png),
+            PUT,
+            role_settled(ctx, PUT, || c.put(&upload, &png)),
         )
         .await?;
-        uploaded_key = Some(upload.key.clone());
+        const GALLERY: &str = "GET lists the new image first";
         let url = timed(
             &mut checks,
-            "GET lists the new image first",
-            c.gallery_first(&upload.key),
+            GALLERY,
+            role_settled(ctx, GALLERY, || c.gallery_first(&upload.key)),
         )
         .await?;
+        const BYTES: &str = "the image's URL returns its bytes";
         timed(
             &mut checks,
-            "the image's URL returns its bytes",
-            c.same_bytes(&url, &png),
+            BYTES,
+            role_settled(ctx, BYTES, || c.same_bytes(&url, &png)),
         )
         .await?;
         const CONFIG_JS: &str = "config.js holds the Function URL";

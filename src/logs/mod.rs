@@ -1,9 +1,11 @@
 //! The function's logs as a person reads them: parsing CloudWatch events (`event`), their text
-//! form (`text`), `--since` (`since`) and `--follow`'s bookkeeping (`follow`). All pure; the
-//! AWS calls are in `commands::logs`, the in-process function's lines in `local::function_logs`.
+//! form (`text`), `--since` (`since`), `--follow`'s bookkeeping (`follow`) and the pacing of
+//! FilterLogEvents (`pace`). All pure; the AWS calls are in `commands::logs`, the in-process
+//! function's lines in `local::function_logs`.
 
 pub mod event;
 pub mod follow;
+pub mod pace;
 pub mod since;
 pub mod text;
 

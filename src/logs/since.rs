@@ -28,14 +28,17 @@ impl Since {
         })
     }
 
-    /// The first moment to show, in milliseconds since the epoch (CloudWatch's unit).
+    /// The first moment to show, in milliseconds since the epoch (CloudWatch's unit). A moment
+    /// before 1970 (`99999999999w`, a date in 1900) is read as "from the beginning": 0, as
+    /// CloudWatch refuses a negative startTime.
     pub fn start_millis(self, now: Timestamp) -> i64 {
-        match self {
+        let millis = match self {
             Since::At(at) => at.as_millisecond(),
-            Since::Ago(ago) => {
-                now.as_millisecond() - i64::try_from(ago.as_millis()).unwrap_or(i64::MAX / 2)
-            }
-        }
+            Since::Ago(ago) => now
+                .as_millisecond()
+                .saturating_sub(i64::try_from(ago.as_millis()).unwrap_or(i64::MAX)),
+        };
+        millis.max(0)
     }
 }
 
@@ -82,6 +85,19 @@ mod tests {
             Since::DEFAULT.start_millis(now),
             now.as_millisecond() - 600_000
         );
+    }
+
+    #[test]
+    fn moments_before_1970_are_read_as_from_the_beginning() {
+        let now: Timestamp = "2026-11-24T10:00:00Z".parse().unwrap();
+        for text in [
+            "99999999999w",
+            "18446744073709551615s",
+            "1900-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            assert_eq!(Since::parse(text).unwrap().start_millis(now), 0, "{text}");
+        }
     }
 
     #[test]

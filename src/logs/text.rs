@@ -2,6 +2,7 @@
 //! characters), a level or Lambda's line kind, and the message with the fields that matter.
 //! Pure: colours only when asked.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
@@ -27,8 +28,9 @@ impl TextFormat {
             .to_datetime(event.time)
             .strftime("%Y-%m-%d %H:%M:%S%.3f")
             .to_string();
-        let id = event.line.request_id().map_or("", short_id);
+        let id = visible(event.line.request_id().map_or("", short_id));
         let (tag, tag_style) = tag(&event.line);
+        let tag = visible(tag);
         let mut out = String::new();
         self.paint(&mut out, &time, dim());
         out.push(' ');
@@ -36,7 +38,7 @@ impl TextFormat {
         out.push(' ');
         self.paint(&mut out, &format!("{tag:<6}"), tag_style);
         out.push(' ');
-        out.push_str(&body(&event.line));
+        out.push_str(&visible(&body(&event.line)));
         out.truncate(out.trim_end().len());
         out
     }
@@ -52,6 +54,25 @@ impl TextFormat {
 
 fn short_id(id: &str) -> &str {
     id.get(..SHORT_ID).unwrap_or(id)
+}
+
+/// The text with control characters (ESC and the other C0 codes, DEL, C1) written as `\x1b`:
+/// a log line is whatever a request made the function write, and must not drive the terminal.
+/// Tabs stay, and so do newlines (a panic's backtrace is one event of many lines).
+pub fn visible(text: &str) -> Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && c != '\t' && c != '\n';
+    if !text.chars().any(escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn dim() -> Style {
@@ -215,6 +236,37 @@ mod tests {
         assert_eq!(
             plain_format("UTC0").line(&event(&line.to_string())),
             "2026-11-24 10:00:00.123          ERROR  request GET 502 3.0 ms code=storage_unavailable"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_not_sent_to_the_terminal() {
+        let utc = plain_format("UTC0");
+        let text = utc.line(&event(
+            "\u{1b}]0;owned\u{7}\u{1b}[2J\tcleared\rover\u{9b}31m\u{7f}",
+        ));
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\t'),
+            "{text:?}"
+        );
+        assert!(
+            text.ends_with("\\x1b]0;owned\\x07\\x1b[2J\tcleared\\x0dover\\x9b31m\\x7f"),
+            "{text:?}"
+        );
+        let line =
+            json!({"level": "WARN\u{1b}[8m", "fields": {"message": "a\u{0}b", "key": "k\u{1b}"}});
+        let text = utc.line(&event(&line.to_string()));
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{0}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("a\\x00b") && text.contains("k\\x1b"),
+            "{text:?}"
+        );
+        assert_eq!(
+            visible("plain\ttext\nsecond line"),
+            "plain\ttext\nsecond line"
         );
     }
 

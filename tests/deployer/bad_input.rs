@@ -57,6 +57,31 @@ async fn stack_name_with_dots() {
         .await;
 }
 
+/// Every bucket name starts with the stack's: S3's reserved prefixes (and suffixes, for a
+/// custom bucket named after the stack) are the stack name's fault, said before any call.
+#[tokio::test]
+async fn stack_names_s3_reserves_are_stack_name_errors() {
+    let w = World::new();
+    for (stack, args) in [
+        ("xn--cats", &["deploy"][..]),
+        ("sthree-cats", &["status"][..]),
+        ("cats-s3alias", &["status"][..]),
+    ] {
+        let run = refused_before_any_aws_call_as(
+            &w,
+            stack,
+            args,
+            &format!("invalid stack name '{stack}': S3 reserves names"),
+        )
+        .await;
+        assert!(
+            !run.stderr.contains("invalid bucket name"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
 #[tokio::test]
 async fn empty_stack_name() {
     let w = World::new();

@@ -105,6 +105,35 @@ async fn json_errors_are_a_json_object_on_stdout() {
     );
 }
 
+/// A usage error that clap reports is still a JSON object on stdout under --json (clap's text
+/// on stderr, clap's exit code 2); without --json stdout stays empty.
+#[test]
+fn usage_errors_under_json_are_a_json_object_too() {
+    let dir = std::env::temp_dir();
+    for (args, named) in [
+        (&["--json", "logs", "--since", "yesterday"][..], "yesterday"),
+        (&["--json", "deplyo"][..], "deplyo"),
+        (&["status", "--json", "--frobnicate"][..], "--frobnicate"),
+    ] {
+        let run = run_catup(&dir, &[], args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let error = run.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(named), "{args:?}: {error}");
+        assert!(!error.starts_with("error:"), "{error}");
+        // clap's own message stays on stderr.
+        assert!(
+            run.stderr.starts_with("error: ") && run.stderr.contains(named),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = run_catup(&dir, &[], &["deplyo"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{}", run.stderr);
+    let run = run_catup(&dir, &[], &["--json", "--help"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Usage"), "{}", run.stdout);
+}
+
 #[tokio::test]
 async fn the_not_deployed_hint_names_the_stack_to_deploy() {
     let w = World::new();

@@ -198,11 +198,15 @@ async fn status_of_a_stack_never_deployed_says_so() {
 }
 
 #[tokio::test]
-async fn status_prints_the_function_url_alone_on_the_first_line() {
+async fn status_prints_the_function_url_first_with_its_label() {
     let w = World::new();
     let report = w.deploy();
     let run = w.catup(&["status"]).ok();
-    assert_eq!(run.stdout.lines().next(), report["function_url"].as_str());
+    let url = report["function_url"].as_str().unwrap();
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some(format!("Function URL: {url}").as_str())
+    );
     let status = w.catup(&["status", "--json"]).ok().json();
     for field in [
         "stack",

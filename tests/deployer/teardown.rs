@@ -160,22 +160,7 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
         .unwrap()
         .role
         .unwrap();
-    other
-        .lambda()
-        .await
-        .create_function()
-        .function_name(other.function())
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .role(someone_s_role.arn())
-        .handler("app.handler")
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(tiny_zip()))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    hand_made_function(&other, someone_s_role.arn()).await;
     other
         .catup(&["deploy", "--bootstrap", other.bootstrap.to_str().unwrap()])
         .fails_with(
@@ -185,6 +170,26 @@ async fn foreign_function_and_role_with_the_stack_s_names_are_refused() {
     other
         .catup(&["teardown", "--yes"])
         .fails_with(1, "no catup:stack tag");
+}
+
+/// A function with the stack's function name that someone made by hand (in the console,
+/// with the lecture's name): it has no catup:stack tag.
+pub(crate) async fn hand_made_function(w: &World, role_arn: &str) {
+    w.lambda()
+        .await
+        .create_function()
+        .function_name(w.function())
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(role_arn)
+        .handler("app.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(tiny_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
 }
 
 fn tiny_zip() -> Vec<u8> {
@@ -223,7 +228,8 @@ async fn teardown_off_a_terminal_needs_yes() {
     assert!(w.moto.recorded_mutations().await.is_empty());
 }
 
-/// On a terminal (a pseudo-terminal from `script`), teardown asks; anything but "y" cancels.
+/// On a terminal (a pseudo-terminal from `script`), teardown asks; anything but "y" cancels,
+/// saying that nothing changed.
 #[tokio::test]
 async fn teardown_on_a_terminal_asks_first() {
     use std::io::Write;
@@ -258,11 +264,13 @@ async fn teardown_on_a_terminal_asks_first() {
         )
     };
     let (code, screen) = answer("n\n");
-    assert_ne!(code, Some(0), "{screen}");
+    // The user said no: nothing went wrong (no `error:`), yet nothing was done (exit 1).
+    assert_eq!(code, Some(1), "{screen}");
     assert!(
-        screen.contains("[y/N]") && screen.contains("cancelled"),
+        screen.contains("[y/N]") && screen.contains("teardown cancelled: nothing changed"),
         "{screen}"
     );
+    assert!(!screen.contains("error"), "{screen}");
     assert!(w.function_exists().await);
 
     let (code, screen) = answer("y\n");

@@ -15,7 +15,7 @@ use anyhow::bail;
 
 use super::Context;
 use crate::cli::{GlobalArgs, TeardownArgs};
-use crate::output::{emit, TeardownPlanReport};
+use crate::output::{emit, say, TeardownPlanReport};
 use crate::stack::Stack;
 
 pub use execute::teardown;
@@ -38,16 +38,28 @@ pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<Exi
         emit(&report, global.json)?;
         return Ok(match plan.refusal() {
             Some(refusal) => {
-                eprintln!("error: {refusal}");
+                say(format_args!("error: {refusal}"));
                 ExitCode::FAILURE
             }
             None => ExitCode::SUCCESS,
         });
     }
-    let report = teardown(&ctx, &plan, &found, args.yes).await?;
+    let report = match teardown(&ctx, &plan, &found, args.yes).await {
+        // The user said no: nothing went wrong, yet nothing was done (non-zero, as Terraform).
+        Err(e) if e.downcast_ref::<Cancelled>().is_some() => {
+            say(Cancelled);
+            return Ok(ExitCode::FAILURE);
+        }
+        report => report?,
+    };
     emit(&report, global.json)?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The prompt was answered no.
+#[derive(Debug, thiserror::Error)]
+#[error("teardown cancelled: nothing changed")]
+pub struct Cancelled;
 
 fn confirm(stack: &Stack) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() {
@@ -64,7 +76,7 @@ fn confirm(stack: &Stack) -> anyhow::Result<()> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        bail!("teardown cancelled: nothing was deleted");
+        return Err(Cancelled.into());
     }
     Ok(())
 }

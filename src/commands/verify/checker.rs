@@ -27,7 +27,9 @@ async fn expect_200(what: &str, response: reqwest::Response) -> anyhow::Result<r
         return Ok(response);
     }
     let body = response.text().await.unwrap_or_default();
-    let line = format!("{what} answered {status}: {}", body.trim());
+    // One line, whatever the body (S3's XML has a newline after its declaration).
+    let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = format!("{what} answered {status}: {body}");
     if status == 403 || status == 404 || status.is_server_error() {
         Err(NotYet(line).into())
     } else {
@@ -160,12 +162,11 @@ impl Checker {
         }
         let response = request.send().await.context("PUT to the presigned URL")?;
         let status = response.status();
-        ensure!(
-            status.is_success(),
-            "PUT answered {status}: {}",
-            response.text().await.unwrap_or_default()
-        );
-        Ok(((), format!("{status}, {} bytes", png.len())))
+        let response = match status.is_success() {
+            true => response,
+            false => expect_200("PUT", response).await?,
+        };
+        Ok(((), format!("{}, {} bytes", response.status(), png.len())))
     }
 
     pub(super) async fn gallery_first(&self, key: &str) -> anyhow::Result<(String, String)> {
@@ -176,8 +177,7 @@ impl Checker {
             .send()
             .await
             .context("GET the gallery")?;
-        let status = response.status();
-        ensure!(status == 200, "GET answered {status}");
+        let response = expect_200("GET", response).await?;
         self.exactly_our_origin(&response)?;
         let body: Value =
             serde_json::from_slice(&response.bytes().await?).context("GET answer is not JSON")?;
@@ -196,8 +196,7 @@ impl Checker {
 
     pub(super) async fn same_bytes(&self, url: &str, png: &[u8]) -> anyhow::Result<((), String)> {
         let response = self.http.get(url).send().await.context("GET the image")?;
-        let status = response.status();
-        ensure!(status == 200, "GET image answered {status}");
+        let response = expect_200("GET image", response).await?;
         let bytes = response.bytes().await?;
         ensure!(
             bytes.as_ref() == png,

@@ -124,6 +124,14 @@ pub async fn put(world: &World, group: &str, stream: &str, events: &[Event]) {
         .expect("PutLogEvents");
 }
 
+/// One event `message` (a line as written, without its newline) a second ago, in the stack's
+/// log group.
+pub async fn put_recent(world: &World, message: &str) {
+    let group = format!("/aws/lambda/{}", world.function());
+    let event = (now_ms() - 1_000, format!("{message}\n"));
+    put(world, &group, &stream_name('a'), &[event]).await;
+}
+
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }

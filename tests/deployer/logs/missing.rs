@@ -1,7 +1,7 @@
 //! `catup logs` where there is nothing to read: a deployed stack whose log group is gone, and
 //! a stack that was never deployed.
 
-use super::{group_of, logs};
+use super::{group_of, logs, said};
 use crate::common::World;
 
 #[tokio::test]
@@ -33,16 +33,23 @@ async fn a_stack_that_is_not_deployed_exits_3_with_one_line() {
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "");
     // The test environment points the SDK at missing config files: it warns about them.
-    let said: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.contains("config file overridden"))
-        .collect();
     assert_eq!(
-        said,
+        said(&run),
         [format!(
             "stack '{0}' is not deployed in us-east-1 (no function {0}-api): run `catup --stack {0} deploy`",
             world.stack
         )]
+    );
+}
+
+#[tokio::test]
+async fn a_stack_that_is_not_deployed_is_a_json_error_under_json() {
+    let world = World::new();
+    let run = logs(&world, &world.stack, &["--json"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let error = run.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.starts_with(&format!("stack '{}' is not deployed", world.stack)),
+        "{error}"
     );
 }

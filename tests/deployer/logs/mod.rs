@@ -1,9 +1,11 @@
 //! `catup logs`: the function's log events, written into moto as Lambda writes them (see
 //! `fixture`), read back through the real binary.
 
-mod fixture;
+mod edges;
+pub(crate) mod fixture;
 mod follow;
 mod missing;
+mod paced;
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::mpsc;
@@ -114,6 +116,14 @@ fn columns(line: &str) -> (String, &str) {
     let head = line.get(24..39).or(line.get(24..)).unwrap_or_default();
     let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
     (head, line.get(40..).unwrap_or_default())
+}
+
+/// What catup said on stderr, without the SDK's warning about the test's missing config files.
+fn said(run: &Run) -> Vec<&str> {
+    run.stderr
+        .lines()
+        .filter(|l| !l.contains("config file overridden"))
+        .collect()
 }
 
 fn messages(run: &Run) -> Vec<&str> {

@@ -75,6 +75,18 @@ pub(super) fn aws_error(
         .map_err(|_| Dropped)
 }
 
+/// A 200 answer of a JSON 1.1 service (CloudWatch Logs) with this body.
+pub(super) fn json_answer(
+    body: &serde_json::Value,
+) -> Result<http::Response<Full<Bytes>>, Dropped> {
+    http::Response::builder()
+        .status(200)
+        .header(http::header::CONTENT_TYPE, "application/x-amz-json-1.1")
+        .header("x-amzn-requestid", "proxy")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .map_err(|_| Dropped)
+}
+
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -29,7 +29,7 @@ mod aws_errors;
 mod script;
 
 pub use aws_errors::Fault;
-use aws_errors::{aws_error, fault_response, FAULTS};
+use aws_errors::{aws_error, fault_response, json_answer, FAULTS};
 use script::{patched, replaced, service_of, Call};
 pub use script::{Answer, On, Scripted};
 
@@ -259,7 +259,7 @@ impl Shared {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        let label = call.label(&parts.headers);
+        let label = call.label();
         let answer = self.answer(parts, body, call).await;
         let span = Span {
             start,
@@ -325,6 +325,7 @@ impl Shared {
                             replaced(parts, &body, replacements)
                         }
                         Answer::Hold => std::future::pending().await,
+                        Answer::Json(body) => json_answer(body),
                     };
                 }
             }

@@ -32,6 +32,10 @@ pub struct On {
     pub subresource: Option<&'static str>,
     /// The query protocol's `Action=` (IAM, STS).
     pub action: Option<&'static str>,
+    /// The JSON protocols' `x-amz-target` operation (`FilterLogEvents`).
+    pub target: Option<&'static str>,
+    /// A text the request's body must hold (`"nextToken":"page-2"`).
+    pub body: Option<String>,
 }
 
 impl On {
@@ -44,6 +48,8 @@ impl On {
             path: Some(format!("/{bucket}")),
             subresource: Some(subresource),
             action: None,
+            target: None,
+            body: None,
         }
     }
 
@@ -55,6 +61,8 @@ impl On {
             path: Some(path.to_owned()),
             subresource: None,
             action: None,
+            target: None,
+            body: None,
         }
     }
 
@@ -74,6 +82,30 @@ impl On {
             path: None,
             subresource: None,
             action: Some(action),
+            target: None,
+            body: None,
+        }
+    }
+
+    /// A CloudWatch Logs call (JSON 1.1: `x-amz-target: Logs_20140328.FilterLogEvents`) by
+    /// its operation.
+    pub fn logs(operation: &'static str) -> On {
+        On {
+            service: "logs",
+            method: "POST",
+            path: None,
+            subresource: None,
+            action: None,
+            target: Some(operation),
+            body: None,
+        }
+    }
+
+    /// Only the calls whose body holds `text`.
+    pub fn with_body(self, text: impl Into<String>) -> On {
+        On {
+            body: Some(text.into()),
+            ..self
         }
     }
 
@@ -97,6 +129,10 @@ impl On {
             && self
                 .action
                 .is_none_or(|a| call.action.as_deref() == Some(a))
+            && self
+                .target
+                .is_none_or(|t| call.target.as_deref() == Some(t))
+            && self.body.as_ref().is_none_or(|b| call.body.contains(b.as_str()))
     }
 }
 
@@ -118,6 +154,9 @@ pub enum Answer {
     Replaced(Vec<(String, String)>),
     /// No answer at all, ever: the connection stays open (a call that hangs).
     Hold,
+    /// 200 with this JSON body, in the service's JSON content type, moto not asked (a page
+    /// of FilterLogEvents as AWS may send it: empty, with a next token).
+    Json(serde_json::Value),
 }
 
 impl Answer {
@@ -138,16 +177,16 @@ pub(super) struct Call {
     pub(super) path: String,
     query: String,
     action: Option<String>,
+    /// The operation of `x-amz-target` (`FilterLogEvents`).
+    target: Option<String>,
+    /// The body as text (lossy): what `On::with_body` looks in.
+    body: String,
 }
 
 impl Call {
     /// "s3 GET /bucket?tagging", "iam GetRole", "logs DescribeLogGroups": what the call was.
-    pub(super) fn label(&self, headers: &http::HeaderMap) -> String {
-        let target = headers
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.rsplit('.').next());
-        match (&self.action, target) {
+    pub(super) fn label(&self) -> String {
+        match (&self.action, self.target.as_deref()) {
             (Some(action), _) => format!("{} {action}", self.service),
             (None, Some(target)) => format!("{} {target}", self.service),
             (None, None) if self.query.is_empty() => {
@@ -172,6 +211,13 @@ impl Call {
             path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or("").to_owned(),
             action: form_action(),
+            target: parts
+                .headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|t| t.rsplit('.').next())
+                .map(str::to_owned),
+            body: String::from_utf8_lossy(body).into_owned(),
         }
     }
 }
