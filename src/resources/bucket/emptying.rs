@@ -230,8 +230,9 @@ pub async fn delete_batch(
                 .iter()
                 .all(|e| e.code().is_some_and(|c| PASSING_KEY_ERRORS.contains(&c)));
             let message = format!(
-                "{doing} {bucket}: {} of {count} objects not deleted (first: {} {})",
+                "{doing} {bucket}: {} of {} not deleted (first: {} {})",
                 out.errors().len(),
+                crate::output::count(count, "object", "objects"),
                 first.key().unwrap_or("?"),
                 first.message().or(first.code()).unwrap_or("")
             );
