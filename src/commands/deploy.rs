@@ -67,6 +67,7 @@ pub async fn prepare(
     packing: Packing,
 ) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
     let names = super::validate_names(global)?;
+    site_files::upload_limit()?;
     let frontend_dir = inputs.frontend.clone().unwrap_or_else(default_frontend);
     let frontend = load_frontend(&frontend_dir, inputs.allow_secret_looking_files)?;
     // A given binary is checked before any AWS call, and so is the toolchain for a build;

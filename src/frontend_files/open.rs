@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+/// The largest site file catup publishes: far above any page, script or picture of a static
+/// site, far below what holding it in memory would hurt (a site is read whole before upload).
+pub const MAX_SITE_FILE_BYTES: u64 = 100 * 1024 * 1024;
+
 /// A file or folder's identity on disk: its device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Identity(u64, u64);
@@ -74,6 +78,14 @@ impl Root {
                 "{} is no longer a folder inside the frontend folder",
                 folder.display()
             )));
+        }
+        if opened.len() > MAX_SITE_FILE_BYTES {
+            anyhow::bail!(
+                "frontend file {} is {} MB: catup publishes site files of at most {} MB (each is held in memory so that what was checked is what is uploaded; S3 itself takes at most 5 GB in one upload): keep large media out of the site folder",
+                shown.display(),
+                opened.len() / (1024 * 1024),
+                MAX_SITE_FILE_BYTES / (1024 * 1024)
+            );
         }
         let mut bytes = Vec::with_capacity(opened.len() as usize);
         file.read_to_end(&mut bytes)

@@ -234,10 +234,13 @@ pub async fn delete(aws: &Aws, bucket: &str, keys: &[String]) -> anyhow::Result<
     Ok(())
 }
 
-/// How many files to upload at once: CATUP_UPLOAD_CONCURRENCY (1 to 256), or 16.
+/// How many files to upload at once: CATUP_UPLOAD_CONCURRENCY (1 to 256), or 16 (also when
+/// empty). Checked with the other local inputs, before any AWS call, by deploy and plan.
 pub fn upload_limit() -> anyhow::Result<usize> {
     match std::env::var(UPLOAD_LIMIT_VAR) {
+        // Empty is unset, as with the AWS variables.
         Err(_) => Ok(DEFAULT_UPLOAD_LIMIT),
+        Ok(value) if value.trim().is_empty() => Ok(DEFAULT_UPLOAD_LIMIT),
         Ok(value) => match value.trim().parse::<usize>() {
             Ok(n) if (1..=256).contains(&n) => Ok(n),
             _ => bail!("{UPLOAD_LIMIT_VAR}={value} is not a number from 1 to 256: unset it (16 files are uploaded at once) or fix it"),

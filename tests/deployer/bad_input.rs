@@ -213,6 +213,55 @@ async fn frontend_file_whose_key_is_over_s3_s_1024_bytes() {
     .await;
 }
 
+/// A file too big to hold (here sparse: 101 MiB that take no disk) is refused before any
+/// AWS call, by plan as by deploy, instead of being read whole into memory.
+#[tokio::test]
+async fn frontend_file_too_big_to_hold_is_refused_by_plan_and_deploy() {
+    let w = World::new();
+    let frontend = w.frontend_copy();
+    let big = std::fs::File::create(frontend.join("movie.mp4")).unwrap();
+    big.set_len(101 * 1024 * 1024).unwrap();
+    let args = deploy_args(&w, &["--frontend", frontend.to_str().unwrap()]);
+    refused_before_any_aws_call(
+        &w,
+        &args,
+        "is 101 MB: catup publishes site files of at most 100 MB",
+    )
+    .await;
+    let mut plan = args.clone();
+    plan[0] = "plan";
+    refused_before_any_aws_call(&w, &plan, "at most 100 MB").await;
+}
+
+/// `CATUP_UPLOAD_CONCURRENCY=` (empty) means unset; a wrong value stops plan as it stops
+/// deploy, before any AWS call.
+#[tokio::test]
+async fn an_empty_upload_concurrency_is_unset_and_a_wrong_one_stops_plan_too() {
+    let w = World::new();
+    let mut env = w.moto.env();
+    env.push(("CATUP_UPLOAD_CONCURRENCY", String::new()));
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let args = [
+        "--stack",
+        w.stack.as_str(),
+        "deploy",
+        "--bootstrap",
+        bootstrap,
+    ];
+    let run = run_catup(&w.dir, &env, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    env.retain(|(k, _)| *k != "CATUP_UPLOAD_CONCURRENCY");
+    env.push(("CATUP_UPLOAD_CONCURRENCY", "many".into()));
+    let args = [
+        "--stack",
+        w.stack.as_str(),
+        "plan",
+        "--bootstrap",
+        bootstrap,
+    ];
+    run_catup(&w.dir, &env, &args).fails_with(1, "CATUP_UPLOAD_CONCURRENCY=many is not a number");
+}
+
 #[tokio::test]
 async fn missing_region() {
     let w = World::new();
