@@ -4,7 +4,7 @@
 
 use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 
-use crate::common::World;
+use crate::common::{Run, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_conflict_after_the_policies_is_waited_out_and_the_role_goes_after_the_function() {
@@ -81,6 +81,20 @@ async fn a_failing_teardown_branch_lets_the_others_finish() {
     assert!(s3.head_bucket().bucket(&site).send().await.is_err());
 }
 
+/// Runs catup with every call `on` matches answered `answer`; it must fail saying `needle`.
+async fn fails_when_answered(
+    w: &World,
+    on: On,
+    answer: Answer,
+    args: &[&str],
+    needle: &str,
+) -> Run {
+    let script = vec![Scripted::new(on, usize::MAX, answer)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    w.catup_via(&proxy.endpoint(), &w.stack, args)
+        .fails_with(1, needle)
+}
+
 /// A lab session that ended: STS answers ExpiredToken, and catup says how to renew it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_credentials_say_how_to_renew_them() {
@@ -90,15 +104,8 @@ async fn expired_credentials_say_how_to_renew_them() {
         "ExpiredToken",
         "The security token included in the request is expired",
     );
-    let script = vec![Scripted::new(
-        On::sts("GetCallerIdentity"),
-        usize::MAX,
-        expired,
-    )];
-    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
-    let run = w
-        .catup_via(&proxy.endpoint(), &w.stack, &["status"])
-        .fails_with(1, "credentials have expired");
+    let on = On::sts("GetCallerIdentity");
+    let run = fails_when_answered(&w, on, expired, &["status"], "credentials have expired").await;
     assert!(run.stderr.contains("AWS Academy"), "{}", run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 }
@@ -112,21 +119,10 @@ async fn a_region_denied_by_a_service_control_policy_says_to_pass_region() {
         "AccessDenied",
         "User: arn:aws:sts::123456789012:assumed-role/voclabs/user is not authorized to perform: s3:CreateBucket on resource: \"arn:aws:s3:::b\" with an explicit deny in a service control policy",
     );
-    let images = w.images_bucket();
-    let script = vec![Scripted::new(
-        On::s3("PUT", &images, ""),
-        usize::MAX,
-        denied,
-    )];
-    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    let on = On::s3("PUT", &w.images_bucket(), "");
     let bootstrap = w.bootstrap.to_str().unwrap();
-    let run = w
-        .catup_via(
-            &proxy.endpoint(),
-            &w.stack,
-            &["deploy", "--bootstrap", bootstrap],
-        )
-        .fails_with(1, "service control policy");
+    let args = ["deploy", "--bootstrap", bootstrap];
+    let run = fails_when_answered(&w, on, denied, &args, "service control policy").await;
     assert!(run.stderr.contains("pass --region"), "{}", run.stderr);
 }
 
