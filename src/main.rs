@@ -5,7 +5,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, dev, logs, plan, status, teardown, verify};
+use catup::commands::{deploy, dev, logs, package, plan, status, teardown, verify};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,
             Command::Logs(args) => logs::run(&cli.global, args).await,
+            Command::Package(args) => package::run(args).await,
         }
     });
     match result {

@@ -35,3 +35,4 @@ mod snapshot;
 mod teardown;
 mod teardown_plan;
 mod verify_preflight;
+mod wheel;
