@@ -47,7 +47,10 @@ fn installed() -> &'static Installed {
 
 fn build_and_install() -> Installed {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheel");
-    let _ = std::fs::remove_dir_all(&dir);
+    // The zip stays: scripts/package keeps an unchanged one as it is, so catup is not rebuilt.
+    for old in ["venv", "wheels"] {
+        let _ = std::fs::remove_dir_all(dir.join(old));
+    }
     std::fs::create_dir_all(&dir).unwrap();
     let zip_path = dir.join("function.zip");
     let wheels = dir.join("wheels");
