@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 /// Deploy the Cat Upload stack (S3 website, private images bucket, Rust Lambda behind a
 /// Function URL) to AWS in one command, and remove it with another.
 #[derive(Debug, Parser)]
-#[command(name = "catup", version)]
+// The version says which function this catup carries (build.rs), or that it builds one.
+#[command(name = "catup", version = env!("CATUP_LONG_VERSION"))]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -82,6 +83,20 @@ pub enum Command {
     /// Print the function's logs (oldest first; --json: one object per event); --follow
     /// keeps printing new ones until Ctrl-C.
     Logs(LogsArgs),
+    /// Build the function from source and write its zip, the one a release catup carries
+    /// (scripts/package). No AWS call.
+    #[command(hide = true)]
+    Package(PackageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Where to write the zip.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Build lambda-fn from this catup checkout instead of the one catup was built from.
+    #[arg(long)]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 
 pub mod build;
 mod elf;
+pub mod embedded;
 pub mod hash_cache;
 pub mod toolchain;
 
@@ -81,6 +82,11 @@ pub enum PackageError {
     BuildFailed { status: std::process::ExitStatus },
     #[error("cargo built lambda-fn but reported no `bootstrap` executable; pass --bootstrap PATH")]
     NoExecutable,
+    #[error(
+        "the function zip built into this catup is damaged ({reason}): reinstall catup, or pass \
+         --source DIR (a catup checkout) or --bootstrap PATH"
+    )]
+    EmbeddedZip { reason: String },
 }
 
 /// Decides how to build lambda-fn from `tree` on this machine (a few short probes, no AWS

@@ -68,8 +68,14 @@ pub async fn prepare(
 ) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
     let names = super::validate_names(global)?;
     site_files::upload_limit()?;
-    let frontend_dir = inputs.frontend.clone().unwrap_or_else(default_frontend);
-    let frontend = load_frontend(&frontend_dir, inputs.allow_secret_looking_files)?;
+    // A release catup carries the site with its function (there is no checkout to read).
+    let frontend = match (&inputs.frontend, package::embedded::site()) {
+        (None, Some(carried)) => carried,
+        (dir, _) => {
+            let dir = dir.clone().unwrap_or_else(default_frontend);
+            load_frontend(&dir, inputs.allow_secret_looking_files)?
+        }
+    };
     // A given binary is checked before any AWS call, and so is the toolchain for a build;
     // the build itself waits until the credentials and region are known to work, so that a
     // missing one is not reported after minutes.
@@ -89,6 +95,10 @@ pub async fn prepare(
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
             Input::Given(checked)
         }
+        // A release catup ships the function it carries: no toolchain is looked for.
+        None if inputs.source.is_none() && package::embedded::carries_function() => {
+            Input::Carried(package::embedded::function()?)
+        }
         None => {
             let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
             Input::Build(package::plan_build(tree)?)
@@ -106,6 +116,15 @@ pub async fn prepare(
         Input::Given(checked) => {
             let zipping = zip(checked);
             (Context::connect(global, names).await?, zipping)
+        }
+        Input::Carried(package) => {
+            preflight::check_unzipped_size(package.binary_bytes)?;
+            progress(format!(
+                "deploying the function this catup carries (SHA-256 {}); --source DIR builds one from a checkout",
+                package::embedded::SHA256_HEX.unwrap_or("unknown")
+            ));
+            let ready = tokio::task::spawn(async move { anyhow::Ok(package) });
+            (Context::connect(global, names).await?, ready)
         }
         Input::Build(plan) => {
             let ctx = Context::connect(global, names).await?;
@@ -129,15 +148,16 @@ pub fn load_frontend(
     Ok(frontend.files)
 }
 
-/// The function's binary: given with --bootstrap, or built here.
+/// The function's binary: given with --bootstrap, built here, or carried by a release catup.
 enum Input {
     Given(package::CheckedBinary),
     Build(Build),
+    Carried(Package),
 }
 
 /// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,
 /// and that the first time takes minutes; cargo's own progress follows on stderr.
-async fn build(plan: Build) -> anyhow::Result<PathBuf> {
+pub async fn build(plan: Build) -> anyhow::Result<PathBuf> {
     progress(format!(
         "building the function (lambda-fn, profile {PROFILE}) from {}, since no --bootstrap was given: {}",
         plan.tree.display(),

@@ -4,6 +4,7 @@
 pub mod deploy;
 pub mod dev;
 pub mod logs;
+pub mod package;
 pub mod plan;
 pub mod preflight;
 pub mod status;

@@ -54,7 +54,7 @@ pub fn catup_building(w: &World, extra: &[(&'static str, String)], args: &[&str]
 
 /// The test runs give catup a HOME of its own; cargo, rustup and zig's caches are the
 /// caller's, so that crates are not fetched and zig's libc stubs not rebuilt per test.
-fn toolchain_env() -> Vec<(&'static str, String)> {
+pub fn toolchain_env() -> Vec<(&'static str, String)> {
     let home = std::env::var("HOME").unwrap_or_default();
     let or_home = |name: &str, under_home: &str| {
         std::env::var(name)

@@ -9,7 +9,7 @@ use crate::common::World;
 
 /// A checkout with catup's layout and a tiny `bootstrap`, so that the real native build
 /// takes seconds instead of the function's minutes of LTO.
-fn tiny_source(root: &Path) -> PathBuf {
+pub fn tiny_source(root: &Path) -> PathBuf {
     let files = [
         (
             "Cargo.toml",

@@ -16,6 +16,7 @@ use crate::build_kit::{
     bootstrap_of, built_binary, catup_building, copy_of_the_source, elf_facts, shipped_zip,
 };
 use crate::common::{detail_of, World};
+use crate::wheel::{printed_sha256, scripts_package};
 use catup_testkit::runtime_api::{function_url_event, Answer, RuntimeApi};
 
 #[tokio::test]
@@ -117,6 +118,7 @@ async fn shipped_zip_is_one_x86_64_bootstrap_for_glibc_2_34_that_answers_post_an
 #[tokio::test]
 async fn a_second_clone_at_another_path_builds_the_same_zip_and_deploys_nothing() {
     let w = World::new();
+    let original = Path::new(env!("CARGO_MANIFEST_DIR"));
     let first = catup_building(&w, &[], &["deploy", "--json"]).ok();
     let first_binary = std::fs::read(built_binary(&first)).unwrap();
 
@@ -143,10 +145,27 @@ async fn a_second_clone_at_another_path_builds_the_same_zip_and_deploys_nothing(
     assert!(mutations.is_empty(), "mutating calls: {mutations:#?}");
     assert_eq!(detail_of(&second.json(), "function").0, "unchanged");
 
+    // scripts/package's zip, the one a wheel embeds, from each clone: the builds above are
+    // done, so this is zipping only (the wheel's embedding of it: wheel.rs).
+    let first_zip = w.dir.join("first.zip");
+    let first_said = scripts_package(original, &["--zip-only"], &first_zip, &[]);
+    let second_zip = w.dir.join("second.zip");
+    let target_env = ("CARGO_TARGET_DIR", target.to_str().unwrap().to_owned());
+    let second_said = scripts_package(&clone, &["--zip-only"], &second_zip, &[target_env]);
+    assert_eq!(printed_sha256(&first_said), printed_sha256(&second_said));
+    let zip = std::fs::read(&second_zip).unwrap();
+    assert!(
+        std::fs::read(&first_zip).unwrap() == zip,
+        "the clones' zips differ"
+    );
+    assert!(
+        zip == zip_bootstrap(&second_binary).unwrap(),
+        "the zip holds another build"
+    );
+
     // No machine-specific path is left in the binary: checkouts, target folders, cargo home.
     let cargo_home = std::env::var("CARGO_HOME")
         .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap()));
-    let original = Path::new(env!("CARGO_MANIFEST_DIR"));
     for path in [
         source,
         target.to_str().unwrap(),

@@ -42,3 +42,4 @@ mod teardown_plan;
 mod verify_preflight;
 mod verify_settling;
 mod waits;
+mod wheel;
