@@ -114,6 +114,19 @@ pub struct Package {
     pub max_glibc: Option<(u32, u32)>,
 }
 
+impl Package {
+    /// No package: `plan` of a function that does not exist yet compares no code.
+    pub fn not_built() -> Package {
+        Package {
+            zip: Vec::new(),
+            code_sha256: String::new(),
+            zipped_bytes: 0,
+            binary_bytes: 0,
+            max_glibc: None,
+        }
+    }
+}
+
 /// Reads the file, checks it, zips it. Errors name the path.
 pub fn package_file(path: &Path) -> Result<Package, PackageError> {
     let checked = check_file(path)?;

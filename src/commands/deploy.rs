@@ -101,7 +101,12 @@ pub async fn prepare(
         }
         None => {
             let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
-            Input::Build(package::plan_build(tree)?)
+            match packing {
+                Packing::Zip => Input::Build(package::plan_build(tree)?),
+                // plan builds only to compare with a function that exists (known once
+                // connected): for a stack not deployed yet it is "create" either way.
+                Packing::CompareOnly => Input::BuildToCompare(tree.to_owned()),
+            }
         }
     };
     let zip = |checked| {
@@ -132,6 +137,19 @@ pub async fn prepare(
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
             (ctx, zip(checked))
         }
+        Input::BuildToCompare(tree) => {
+            let ctx = Context::connect(global, names).await?;
+            if matches!(ctx.function_read, Some(None)) {
+                progress("the function does not exist yet: it is planned as created, without building it");
+                let nothing = tokio::task::spawn(async { anyhow::Ok(Package::not_built()) });
+                (ctx, nothing)
+            } else {
+                let plan = package::plan_build(&tree)?;
+                let checked = package::check_file(&crate::waiting::paused(build(plan)).await?)?;
+                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+                (ctx, zip(checked))
+            }
+        }
     };
     Ok((ctx, frontend, zipping))
 }
@@ -152,6 +170,8 @@ pub fn load_frontend(
 enum Input {
     Given(package::CheckedBinary),
     Build(Build),
+    /// `plan` without a binary: built only if the function exists, to compare its code.
+    BuildToCompare(PathBuf),
     Carried(Package),
 }
 

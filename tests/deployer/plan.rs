@@ -398,3 +398,27 @@ async fn plan_compares_the_code_through_the_zip_hash_deploy_remembered() {
     // With another, empty cache folder (HOME's), plan zips for itself and finds nothing to do.
     assert_eq!(plan(&w, &[]).code, 0);
 }
+
+/// `plan` of a stack that does not exist builds nothing: every row is "create" either way.
+/// Proven by the build's absence: no toolchain on PATH at all, and plan still answers.
+#[test]
+fn plan_of_a_stack_not_deployed_yet_builds_nothing() {
+    let w = World::new();
+    let empty = w.dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut env = w.moto.env();
+    env.push(("PATH", empty.display().to_string()));
+    let args = ["--stack", w.stack.as_str(), "plan", "--json"];
+    let run = crate::common::run_catup(&w.dir, &env, &args);
+    assert_eq!(run.code, 2, "changes, no build:\n{}", run.stderr);
+    assert!(run.stderr.contains("without building it"), "{}", run.stderr);
+    let rows = run.json()["resources"].clone();
+    let function = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "function")
+        .unwrap()
+        .clone();
+    assert_eq!(function["action"], "create", "{rows}");
+}
