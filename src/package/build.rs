@@ -60,6 +60,7 @@ impl Build {
             .args(["--target", target, "--locked"])
             .arg("--message-format=json-render-diagnostics")
             .current_dir(&self.tree)
+            .env("PATH", super::toolchain::path_with_venv(&self.tree))
             .env("CARGO_TARGET_DIR", &self.target_dir)
             // Encoded (0x1f-separated) so paths with spaces survive; it also takes precedence
             // over a RUSTFLAGS or config rustflags of the user that would change the bytes.

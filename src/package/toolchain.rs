@@ -56,6 +56,8 @@ impl std::fmt::Display for Host {
 pub enum Missing {
     #[error("cargo is not installed: install Rust from https://rustup.rs")]
     Cargo,
+    #[error("rustup has no default toolchain, so cargo does not run: rustup default stable")]
+    RustupDefault,
     #[error("cargo-zigbuild is not installed: pip install cargo-zigbuild (it brings zig)")]
     CargoZigbuild,
     #[error("zig is not installed: pip install ziglang")]
@@ -68,6 +70,8 @@ pub enum Missing {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Found {
     pub cargo: bool,
+    /// rustup is installed but has no default toolchain (cargo's shim then fails).
+    pub rustup_without_default: bool,
     pub cargo_zigbuild: bool,
     pub zig: bool,
     pub lambda_target: bool,
@@ -112,6 +116,9 @@ pub fn choose(host: &Host, found: &Found) -> Result<BuildPath, ToolchainError> {
         host: host.clone(),
         missing,
     };
+    if found.rustup_without_default {
+        return Err(refuse(Missing::RustupDefault));
+    }
     if !found.cargo {
         return Err(refuse(Missing::Cargo));
     }
@@ -140,6 +147,7 @@ pub fn probe(tree: &Path) -> Found {
         Command::new(program)
             .args(args)
             .current_dir(tree)
+            .env("PATH", path_with_venv(tree))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -152,6 +160,8 @@ pub fn probe(tree: &Path) -> Found {
         std::env::var_os(name).unwrap_or_else(|| OsString::from(default))
     };
     let cargo = runs("cargo".into(), &["--version"]).is_some();
+    // rustup's cargo is there but runs nothing until a toolchain is chosen.
+    let rustup_without_default = !cargo && runs("rustup".into(), &["--version"]).is_some();
     let cargo_zigbuild = runs("cargo-zigbuild".into(), &["--version"]).is_some();
     // cargo-zigbuild's own search: `python3 -m ziglang` (PyPI ziglang), then `zig`.
     let python = env_or("CARGO_ZIGBUILD_PYTHON_PATH", "python3");
@@ -166,10 +176,23 @@ pub fn probe(tree: &Path) -> Found {
     .is_some_and(|libdir| has_std(Path::new(&libdir)));
     Found {
         cargo,
+        rustup_without_default,
         cargo_zigbuild,
         zig,
         lambda_target,
     }
+}
+
+/// PATH with the source tree's `.venv/bin` first, where scripts/dev and scripts/test put
+/// cargo-zigbuild and zig: a contributor's `catup deploy` outside that venv finds them too.
+pub fn path_with_venv(tree: &Path) -> OsString {
+    let venv = tree.join(".venv").join("bin");
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    if !venv.is_dir() {
+        return current;
+    }
+    let paths = std::iter::once(venv).chain(std::env::split_paths(&current));
+    std::env::join_paths(paths).unwrap_or(current)
 }
 
 /// rustc prints the target's library folder even when the target is not installed.
@@ -194,6 +217,7 @@ mod tests {
 
     const ALL: Found = Found {
         cargo: true,
+        rustup_without_default: false,
         cargo_zigbuild: true,
         zig: true,
         lambda_target: true,
@@ -218,6 +242,11 @@ mod tests {
             cargo: false,
             ..ALL
         };
+        let rustup_only = Found {
+            cargo: false,
+            rustup_without_default: true,
+            ..ALL
+        };
         let native = |missing| Ok(BuildPath::Native { missing });
         let refused = |missing| Err(missing);
         let cases: Vec<(&Host, Found, Result<BuildPath, Missing>)> = vec![
@@ -233,6 +262,8 @@ mod tests {
             (&linux, no_target, refused(Missing::Target)),
             (&linux, no_cargo, refused(Missing::Cargo)),
             (&mac, no_cargo, refused(Missing::Cargo)),
+            (&linux, rustup_only, refused(Missing::RustupDefault)),
+            (&mac, rustup_only, refused(Missing::RustupDefault)),
         ];
         for (host, found, expected) in cases {
             let got = choose(host, &found).map_err(|e| e.missing);
@@ -247,6 +278,7 @@ mod tests {
             (Missing::Cargo, "https://rustup.rs"),
             (Missing::CargoZigbuild, "pip install cargo-zigbuild"),
             (Missing::Zig, "pip install ziglang"),
+            (Missing::RustupDefault, "rustup default stable"),
             (
                 Missing::Target,
                 "rustup target add x86_64-unknown-linux-gnu",
@@ -262,6 +294,21 @@ mod tests {
             assert!(message.contains("--bootstrap PATH"), "{message}");
             assert!(!message.contains('\n'), "{message}");
         }
+    }
+
+    #[test]
+    fn the_source_tree_s_venv_comes_first_on_path() {
+        let tree = std::env::temp_dir().join(format!("catup-venv-{}", std::process::id()));
+        std::fs::create_dir_all(tree.join(".venv").join("bin")).unwrap();
+        let path = path_with_venv(&tree);
+        let first = std::env::split_paths(&path).next().unwrap();
+        assert_eq!(first, tree.join(".venv").join("bin"));
+        let without = std::env::temp_dir().join("catup-no-venv-here");
+        assert_eq!(
+            path_with_venv(&without),
+            std::env::var_os("PATH").unwrap_or_default()
+        );
+        std::fs::remove_dir_all(&tree).unwrap();
     }
 
     #[test]

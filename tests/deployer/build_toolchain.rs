@@ -80,13 +80,16 @@ async fn where_neither_zig_nor_a_native_build_works_the_error_names_the_install_
         (true, "zig is not installed: pip install ziglang"),
     ] {
         let w = World::new();
+        // A checkout with no .venv of its own (catup looks for zig there too).
+        let source = tiny_source(&w.dir.join("tiny"));
         let path = path_without_zig(&w.dir.join("bin"), keep_cargo_zigbuild);
         let env = [
             ("PATH", path),
             ("CATUP_BUILD_HOST", "macos-aarch64".to_owned()),
         ];
         w.moto.start_recording().await;
-        let run = catup_building(&w, &env, &["deploy"]).fails_with(1, install);
+        let args = ["deploy", "--source", source.to_str().unwrap()];
+        let run = catup_building(&w, &env, &args).fails_with(1, install);
         assert!(
             run.stderr
                 .contains("cannot build the function for Lambda on this macos-aarch64 machine"),
