@@ -243,6 +243,9 @@ async fn the_installed_wheel_deploys_the_function_it_carries_with_no_rust_toolch
     assert_all(&again.json(), "unchanged");
     let mutations = w.moto.recorded_mutations().await;
     assert!(mutations.is_empty(), "mutating calls: {mutations:#?}");
+    // plan compares the same carried zip: nothing to do (exit 0), still with no toolchain.
+    let plan = installed_catup(&w, &no_toolchain, &["plan", "--json"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
 
     let args = ["teardown", "--yes", "--json"];
     installed_catup(&w, &no_toolchain, &args).ok();
