@@ -64,12 +64,19 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
         anyhow::bail!("catup dev creates its own role in the emulator: drop --role-arn");
     }
     let (name, overrides) = validate_names(global)?;
-    let frontend_dir = args.frontend.clone().unwrap_or_else(default_frontend);
+    // An installed catup carries the site (there is no checkout to read), as deploy does.
+    let frontend = match (&args.frontend, package::embedded::site()) {
+        (None, Some(carried)) => carried,
+        (dir, _) => {
+            let dir = dir.clone().unwrap_or_else(default_frontend);
+            super::deploy::load_frontend(&dir, args.allow_secret_looking_files)?
+        }
+    };
     let setup = Setup {
         name,
         overrides,
         region: Region::parse(global.region.as_deref().unwrap_or(DEV_REGION))?,
-        frontend: super::deploy::load_frontend(&frontend_dir, args.allow_secret_looking_files)?,
+        frontend,
         site: bind(args.port, "--port").await?,
         api: bind(args.api_port, "--api-port").await?,
     };
