@@ -75,11 +75,7 @@ async fn a_role_created_by_this_deploy_gets_five_minutes_to_propagate() {
 async fn buckets_wait_for_a_deleted_name_and_for_s3_to_know_a_new_bucket() {
     let w = World::new();
     let (images, site) = (w.images_bucket(), w.site_bucket());
-    let aborted = Answer::error(
-        409,
-        "OperationAborted",
-        "A conflicting conditional operation is currently in progress against this resource. Please try again.",
-    );
+    let aborted = operation_aborted();
     let no_such_bucket = Answer::error(404, "NoSuchBucket", "The specified bucket does not exist");
     let proxy = scripted(
         &w,
@@ -124,11 +120,7 @@ async fn buckets_wait_for_a_deleted_name_and_for_s3_to_know_a_new_bucket() {
 async fn a_bucket_busy_with_another_change_is_waited_out_on_every_configuration_call() {
     let w = World::new();
     let (images, site) = (w.images_bucket(), w.site_bucket());
-    let aborted = Answer::error(
-        409,
-        "OperationAborted",
-        "A conflicting conditional operation is currently in progress against this resource. Please try again.",
-    );
+    let aborted = operation_aborted();
     let busy = |bucket: &str, sub: &'static str| {
         Scripted::new(On::s3("PUT", bucket, sub), 1, aborted.clone())
     };
@@ -160,6 +152,15 @@ async fn a_bucket_busy_with_another_change_is_waited_out_on_every_configuration_
     assert_eq!(repair.answered(0), 1, "{}", run.stderr);
     assert!(!w.images_cors_origins().await.is_empty());
     w.catup(&["status"]).ok();
+}
+
+/// S3's answer while another change to the bucket (or its name's release) is in progress.
+fn operation_aborted() -> Answer {
+    Answer::error(
+        409,
+        "OperationAborted",
+        "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+    )
 }
 
 /// Lambda's answer while another update of the function is in progress.
