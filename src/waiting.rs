@@ -137,6 +137,13 @@ mod tests {
         assert!(!mine(due_announcements(started + Duration::from_secs(60))));
     }
 
+    #[tokio::test]
+    async fn time_spent_paused_is_not_counted() {
+        let before = paused_for();
+        paused(tokio::time::sleep(Duration::from_millis(50))).await;
+        assert!(paused_for() >= before + Duration::from_millis(50));
+    }
+
     #[test]
     fn the_deadline_error_names_the_call_it_waited_for() {
         let error = deadline_error(

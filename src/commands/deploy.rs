@@ -133,7 +133,7 @@ pub async fn prepare(
         }
         Input::Build(plan) => {
             let ctx = Context::connect(global, names).await?;
-            let checked = package::check_file(&crate::waiting::paused(build(plan)).await?)?;
+            let checked = package::check_file(&build(plan).await?)?;
             preflight::check_unzipped_size(checked.bytes.len() as u64)?;
             (ctx, zip(checked))
         }
@@ -145,7 +145,7 @@ pub async fn prepare(
                 (ctx, nothing)
             } else {
                 let plan = package::plan_build(&tree)?;
-                let checked = package::check_file(&crate::waiting::paused(build(plan)).await?)?;
+                let checked = package::check_file(&build(plan).await?)?;
                 preflight::check_unzipped_size(checked.bytes.len() as u64)?;
                 (ctx, zip(checked))
             }
@@ -188,7 +188,9 @@ pub async fn build(plan: Build) -> anyhow::Result<PathBuf> {
          seconds (build folder {}). cargo's progress follows",
         plan.target_dir.display()
     ));
-    let built = tokio::task::spawn_blocking(move || plan.run(&progress))
+    // A build's minutes do not count against --timeout, whichever command builds.
+    let building = tokio::task::spawn_blocking(move || plan.run(&progress));
+    let built = crate::waiting::paused(building)
         .await
         .context("build task")??;
     Ok(built)
