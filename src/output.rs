@@ -316,6 +316,10 @@ impl fmt::Display for PlanReport {
 pub struct CheckResult {
     pub name: &'static str,
     pub passed: bool,
+    /// Not run: what it needs is not there (an emulator serves no Function URL); `detail`
+    /// says why. A skipped check neither passes nor fails the report.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
     pub millis: u128,
     pub detail: String,
 }
@@ -332,7 +336,11 @@ pub struct VerifyReport {
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.checks {
-            let mark = if c.passed { "pass" } else { "FAIL" };
+            let mark = match (c.skipped, c.passed) {
+                (true, _) => "skip",
+                (false, true) => "pass",
+                (false, false) => "FAIL",
+            };
             writeln!(
                 f,
                 "  {mark}  {:<40} {:>6} ms  {}",
@@ -344,12 +352,12 @@ impl fmt::Display for VerifyReport {
         } else {
             "verification FAILED"
         };
-        writeln!(
-            f,
-            "{verdict}: {} ({})",
-            self.function_url,
-            count(self.checks.len(), "check", "checks")
-        )
+        let skipped = self.checks.iter().filter(|c| c.skipped).count();
+        let run = count(self.checks.len() - skipped, "check", "checks");
+        match skipped {
+            0 => writeln!(f, "{verdict}: {} ({run})", self.function_url),
+            n => writeln!(f, "{verdict}: {} ({run}, {n} skipped)", self.function_url),
+        }
     }
 }
 
@@ -449,6 +457,7 @@ mod tests {
                 .map(|_| CheckResult {
                     name: "c",
                     passed: true,
+                    skipped: false,
                     millis: 1,
                     detail: String::new(),
                 })

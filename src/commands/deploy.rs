@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
             function_url: report.function_url.clone(),
             website_url: report.website_url.clone(),
         };
-        report.verification = Some(super::verify::verify(&ctx, &target).await);
+        report.verification = Some(super::verify::verify_where_served(&ctx, &target).await);
     }
     emit(&report, global.json)?;
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);

@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use base64::Engine;
 
 mod checker;
+mod emulator;
 use checker::{Checker, NotYet};
 
 use super::Context;
@@ -89,6 +90,16 @@ where
     .await
 }
 
+const POST: &str = "POST returns a presigned upload";
+const PREFLIGHT: &str = "S3 allows the upload's CORS preflight";
+const PUT: &str = "PUT the image to the presigned URL";
+const GALLERY: &str = "GET lists the new image first";
+const BYTES: &str = "the image's URL returns its bytes";
+const CONFIG_JS: &str = "config.js holds the Function URL";
+const FOREIGN: &str = "a foreign origin's preflight is refused";
+/// Every check a browser's path makes, in order.
+pub const BROWSER_CHECKS: [&str; 7] = [POST, PREFLIGHT, PUT, GALLERY, BYTES, CONFIG_JS, FOREIGN];
+
 /// Where to verify: the stack's own URLs unless given (`catup dev` serves both locally).
 pub struct Target {
     pub function_url: String,
@@ -98,7 +109,7 @@ pub struct Target {
 pub async fn run(global: &GlobalArgs, args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let ctx = Context::open(global).await?;
     let target = target(&ctx, args).await?;
-    let report = verify(&ctx, &target).await;
+    let report = verify_where_served(&ctx, &target).await;
     emit(&report, global.json)?;
     Ok(if report.passed {
         ExitCode::SUCCESS
@@ -129,6 +140,14 @@ pub async fn target(ctx: &Context, args: &VerifyArgs) -> anyhow::Result<Target> 
     })
 }
 
+/// [`verify`], or against an emulator that serves neither URL, what can be checked there.
+pub async fn verify_where_served(ctx: &Context, target: &Target) -> VerifyReport {
+    match emulator::serving_nothing(ctx, target) {
+        Some(endpoint) => emulator::verify(ctx, target, &endpoint).await,
+        None => verify(ctx, target).await,
+    }
+}
+
 /// Runs every check in order; a failed check stops the ones that need it, and the test
 /// object is deleted whatever happened.
 pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
@@ -147,21 +166,18 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
     let mut uploaded_key = None;
     let steps = async {
         let c = &checker;
-        const POST: &str = "POST returns a presigned upload";
         let upload = timed(
             &mut checks,
             POST,
             settled(ctx, POST, || c.post_upload(png.len())),
         )
         .await?;
-        const PREFLIGHT: &str = "S3 allows the upload's CORS preflight";
         timed(
             &mut checks,
             PREFLIGHT,
             settled(ctx, PREFLIGHT, || c.upload_preflight(&upload)),
         )
         .await?;
-        const PUT: &str = "PUT the image to the presigned URL";
         // Deleted whatever the PUT's outcome: an attempt that timed out may have stored it.
         uploaded_key = Some(upload.key.clone());
         timed(
@@ -170,33 +186,25 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
             role_settled(ctx, PUT, || c.put(&upload, &png)),
         )
         .await?;
-        const GALLERY: &str = "GET lists the new image first";
         let url = timed(
             &mut checks,
             GALLERY,
             role_settled(ctx, GALLERY, || c.gallery_first(&upload.key)),
         )
         .await?;
-        const BYTES: &str = "the image's URL returns its bytes";
         timed(
             &mut checks,
             BYTES,
             role_settled(ctx, BYTES, || c.same_bytes(&url, &png)),
         )
         .await?;
-        const CONFIG_JS: &str = "config.js holds the Function URL";
         timed(
             &mut checks,
             CONFIG_JS,
             settled(ctx, CONFIG_JS, || c.config_js(&target.website_url)),
         )
         .await?;
-        timed(
-            &mut checks,
-            "a foreign origin's preflight is refused",
-            c.foreign_preflight(),
-        )
-        .await?;
+        timed(&mut checks, FOREIGN, c.foreign_preflight()).await?;
         anyhow::Ok(())
     };
     let steps_passed = steps.await.is_ok();
@@ -227,7 +235,7 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
 }
 
 /// Times one check and records it; the value goes on to the checks that need it.
-async fn timed<T>(
+pub(super) async fn timed<T>(
     checks: &mut Vec<CheckResult>,
     name: &'static str,
     check: impl Future<Output = anyhow::Result<(T, String)>>,
@@ -242,6 +250,7 @@ async fn timed<T>(
     checks.push(CheckResult {
         name,
         passed,
+        skipped: false,
         millis,
         detail,
     });

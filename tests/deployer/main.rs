@@ -39,6 +39,7 @@ mod settling;
 mod snapshot;
 mod teardown;
 mod teardown_plan;
+mod verify_emulator;
 mod verify_preflight;
 mod verify_settling;
 mod waits;
