@@ -223,13 +223,12 @@ async fn read_after_create(target: &Changing<'_>) -> anyhow::Result<Basics> {
                         .list_object_versions()
                         .bucket(bucket)
                         .max_keys(1)
+                        .encoding_type(listed_key::LISTING_ENCODING)
                         .send()
                 })
                 .await;
             let page = out.or_absent(|| format!("list bucket {bucket}"))?;
-            anyhow::Ok(
-                page.is_none_or(|p| p.versions().is_empty() && p.delete_markers().is_empty()),
-            )
+            anyhow::Ok(page.as_ref().is_none_or(holds_nothing))
         },
         ownership::is_unconfigured(aws, bucket),
     )?;
@@ -249,7 +248,14 @@ async fn is_empty(aws: &Aws, bucket: &str) -> anyhow::Result<bool> {
         .send()
         .await
         .or_fail(|| format!("list bucket {bucket}"))?;
-    Ok(page.versions().is_empty() && page.delete_markers().is_empty())
+    Ok(holds_nothing(&page))
+}
+
+/// A one-entry listing of versions found neither an object version nor a delete marker.
+fn holds_nothing(
+    page: &aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput,
+) -> bool {
+    page.versions().is_empty() && page.delete_markers().is_empty()
 }
 
 /// Creates the bucket; `false` when S3 answers that this account has it already (a retried
