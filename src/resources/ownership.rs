@@ -7,7 +7,7 @@ use cat_upload_fn::listed_key;
 use crate::aws::{Aws, SdkResultExt};
 use crate::plan::{Foreign, Kind};
 pub use crate::stack::ROLE_TAG;
-use crate::stack::{Stack, STACK_TAG};
+use crate::stack::{Overrides, Stack, STACK_TAG};
 
 use super::remembered;
 
@@ -56,11 +56,7 @@ pub struct Pointer {
 
 impl Pointer {
     pub fn of(stack: &Stack, role: BucketRole) -> Option<Pointer> {
-        let remembered = match role {
-            BucketRole::Site => stack.overrides.from_memory.site_bucket,
-            BucketRole::Images => stack.overrides.from_memory.images_bucket,
-        };
-        remembered.then(|| {
+        named_by_memory(&stack.overrides, role).then(|| {
             let (tag, flag) = remembered::bucket_tag(role);
             Pointer {
                 tag,
@@ -68,6 +64,14 @@ impl Pointer {
                 clear: remembered::clear_command(&stack.function_arn(), tag),
             }
         })
+    }
+}
+
+/// Whether the bucket of `role` is named only by the function's remembered tag.
+pub fn named_by_memory(overrides: &Overrides, role: BucketRole) -> bool {
+    match role {
+        BucketRole::Site => overrides.from_memory.site_bucket,
+        BucketRole::Images => overrides.from_memory.images_bucket,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::commands::Context;
 use crate::resources::bucket::by_tags::{self, Tagged};
-use crate::resources::ownership::BucketRole;
+use crate::resources::ownership::{named_by_memory, BucketRole};
 use crate::stack::{Overrides, Stack};
 
 use super::read::Found;
@@ -32,7 +32,7 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
         let proven = found
             .bucket(role)
             .is_none_or(|b| b.basics.tagged_as(stack.tag_value(), role));
-        if remembered(&overrides, role) && !proven {
+        if named_by_memory(&overrides, role) && !proven {
             let name = bucket_name(stack, role).to_owned();
             let (tag, _) = crate::resources::remembered::bucket_tag(role);
             ctx.left_alone.push(format!(
@@ -87,13 +87,6 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
         &overrides,
     )?;
     Found::read(&ctx.aws, &ctx.stack, ctx.function_read.clone()).await
-}
-
-fn remembered(overrides: &Overrides, role: BucketRole) -> bool {
-    match role {
-        BucketRole::Site => overrides.from_memory.site_bucket,
-        BucketRole::Images => overrides.from_memory.images_bucket,
-    }
 }
 
 fn bucket_name(stack: &Stack, role: BucketRole) -> &str {
