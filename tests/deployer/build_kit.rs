@@ -5,10 +5,8 @@ use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use base64::Engine as _;
 use object::read::elf::FileHeader as _;
 use object::Endianness;
-use serde_json::Value;
 
 use crate::common::{catup_command, Run, World};
 
@@ -73,68 +71,6 @@ pub fn toolchain_env() -> Vec<(&'static str, String)> {
         }
     }
     env
-}
-
-/// The zip the deployed function holds, as catup sent it: of the code uploads moto recorded
-/// (CreateFunction, UpdateFunctionCode; start the recording before deploying), the one whose
-/// SHA-256 is the function's CodeSha256. Under load an attempt can time out and be sent
-/// again, or be recorded cut short, so neither the first nor the last upload is the proof.
-pub async fn shipped_zip(w: &World) -> Vec<u8> {
-    let url = format!("{}/moto-api/recorder/download-recording", w.moto.endpoint());
-    let recording = reqwest::get(&url).await.unwrap().text().await.unwrap();
-    let uploads: Vec<Vec<u8>> = recording
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(is_code_upload)
-        .filter_map(|call| uploaded_zip(&call))
-        .collect();
-    let function = w
-        .lambda()
-        .await
-        .get_function()
-        .function_name(w.function())
-        .send()
-        .await;
-    let held = function
-        .expect("the deployed function reads")
-        .configuration
-        .unwrap();
-    let held = held.code_sha256().expect("CodeSha256").to_owned();
-    let count = uploads.len();
-    uploads
-        .into_iter()
-        .find(|zip| catup::package::code_sha256(zip) == held)
-        .unwrap_or_else(|| panic!("none of the {count} recorded code uploads is the code {held}"))
-}
-
-fn is_code_upload(call: &Value) -> bool {
-    let path = call["url"]
-        .as_str()
-        .unwrap_or_default()
-        .trim_end_matches('/');
-    let path = path.split('?').next().unwrap_or_default();
-    (call["method"] == "POST" && path.ends_with("/2015-03-31/functions"))
-        || (call["method"] == "PUT"
-            && path.contains("/2015-03-31/functions/")
-            && path.ends_with("/code"))
-}
-
-/// The ZipFile of one recorded upload, or None for a body recorded cut short.
-fn uploaded_zip(call: &Value) -> Option<Vec<u8>> {
-    let base64 = base64::engine::general_purpose::STANDARD;
-    let body = call["body"].as_str()?;
-    let body = match call["body_encoded"].as_bool() {
-        Some(true) => base64.decode(body).ok()?,
-        _ => body.as_bytes().to_vec(),
-    };
-    let body: Value = serde_json::from_slice(&body).ok()?;
-    base64
-        .decode(
-            body["ZipFile"]
-                .as_str()
-                .or(body["Code"]["ZipFile"].as_str())?,
-        )
-        .ok()
 }
 
 /// The zip's only entry, which must be an executable `bootstrap`.
