@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::plan::{Kind, Outcome, State};
+use crate::reconcile::{Kind, Outcome, State};
 
 /// One resource in a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -266,9 +266,9 @@ pub struct PlanReport {
     pub region: String,
     /// Deploy would create or update something.
     pub changes: bool,
-    pub resources: Vec<crate::stack_plan::PlanRow>,
+    pub resources: Vec<crate::deploy_plan::PlanRow>,
     /// The site's objects deploy would upload and delete.
-    pub site_files: crate::stack_plan::SiteSync,
+    pub site_files: crate::deploy_plan::SiteSync,
     /// Why deploy would refuse to start, if it would.
     pub refusal: Option<String>,
 }

@@ -91,7 +91,7 @@ pub enum PackageError {
 
 /// Decides how to build lambda-fn from `tree` on this machine (a few short probes, no AWS
 /// call): a missing tool fails here, with its install command, before anything else runs.
-pub fn plan_build(tree: &Path) -> Result<build::Build, PackageError> {
+pub fn prepare_build(tree: &Path) -> Result<build::Build, PackageError> {
     if !tree.join("lambda-fn").is_dir() {
         return Err(PackageError::NoSourceTree {
             tree: tree.to_owned(),

@@ -14,7 +14,7 @@ use aws_credential_types::Credentials;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use super::{default_frontend, deploy::deploy, validate_names, Context};
+use super::{default_frontend, survey::deploy, validate_names, Context};
 use crate::aws::Aws;
 use crate::cli::{DevArgs, GlobalArgs};
 use crate::local::emulator::{find_on_path, Emulator};
@@ -69,7 +69,7 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
         (None, Some(carried)) => carried,
         (dir, _) => {
             let dir = dir.clone().unwrap_or_else(default_frontend);
-            super::deploy::load_frontend(&dir, args.allow_secret_looking_files)?
+            super::inputs::load_frontend(&dir, args.allow_secret_looking_files)?
         }
     };
     let setup = Setup {

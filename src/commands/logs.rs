@@ -16,7 +16,7 @@ use crate::cli::{GlobalArgs, LogsArgs};
 use crate::logs::follow::{Backoff, Seen, LATE_WINDOW};
 use crate::logs::{LogEvent, Printer};
 use crate::output::{command_for, say};
-use crate::plan::{Kind, Ownership};
+use crate::reconcile::{Kind, Ownership};
 use crate::resources::function;
 use crate::stack::Stack;
 

@@ -3,11 +3,13 @@
 
 pub mod deploy;
 pub mod dev;
+pub mod inputs;
 pub mod logs;
 pub mod package;
 pub mod plan;
 pub mod preflight;
 pub mod status;
+pub mod survey;
 pub mod teardown;
 pub mod verify;
 
@@ -19,7 +21,6 @@ use crate::cli::GlobalArgs;
 use crate::output::Reporter;
 use crate::resources::{function, remembered};
 use crate::stack::{Overrides, Stack, StackName};
-pub use crate::stack_state::{Desired, Observed};
 
 /// Exit codes beyond 0 (success) and 1 (error); clap uses 2 for bad usage.
 pub const EXIT_NOT_DEPLOYED: u8 = 3;
@@ -54,6 +55,15 @@ pub enum Memory {
 }
 
 impl Context {
+    /// What every resource's read is given.
+    pub fn reading(&self) -> crate::resource::Reading<'_> {
+        crate::resource::Reading {
+            aws: &self.aws,
+            stack: &self.stack,
+            function_read: &self.function_read,
+        }
+    }
+
     /// Validates the names (before any AWS call), connects, and reads the account id.
     pub async fn open(global: &GlobalArgs) -> anyhow::Result<Context> {
         Context::connect(global, validate_names(global)?).await

@@ -15,7 +15,7 @@ use crate::package;
 
 pub async fn run(args: &PackageArgs) -> anyhow::Result<ExitCode> {
     let tree = args.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
-    let built = super::deploy::build(package::plan_build(tree)?).await?;
+    let built = super::inputs::build(package::prepare_build(tree)?).await?;
     let checked = package::check_file(&built)?;
     preflight::check_unzipped_size(checked.bytes.len() as u64)?;
     let zipped = tokio::task::spawn_blocking(move || package::package_checked(checked));

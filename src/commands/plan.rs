@@ -4,11 +4,11 @@
 
 use std::process::ExitCode;
 
-use super::deploy::{prepare, survey, zipped, Packing};
 use super::exit;
+use super::inputs::{prepare, zipped, Packing};
+use super::survey::survey;
 use crate::cli::{GlobalArgs, PlanArgs};
-use crate::output::{abridged, emit, PlanReport};
-use crate::stack_plan::PlanRow;
+use crate::output::{emit, PlanReport};
 
 /// Deploy would change something.
 pub const EXIT_CHANGES: u8 = 2;
@@ -37,20 +37,10 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     })
 }
 
-/// "will create images bucket X", "will update function f (code)": how deploy announces a
-/// change before it makes it.
-pub fn sentence(row: &PlanRow) -> String {
-    let mut line = format!("will {} {} {}", row.action.word(), row.kind, row.name);
-    if let Some(detail) = row.action.detail() {
-        line.push_str(&format!(" ({})", abridged(&detail)));
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::plan::{Action, Kind};
+    use crate::deploy_plan::PlanRow;
+    use crate::reconcile::{Action, Kind};
 
     #[test]
     fn sentences_name_the_change_and_its_aspects() {
@@ -59,12 +49,12 @@ mod tests {
             name: "cats-api".into(),
             action: Action::Update(vec!["code".into()]),
         };
-        assert_eq!(sentence(&row), "will update function cats-api (code)");
+        assert_eq!(row.sentence(), "will update function cats-api (code)");
         let row = PlanRow {
             kind: Kind::ImagesBucket,
             name: "b".into(),
             action: Action::Create,
         };
-        assert_eq!(sentence(&row), "will create images bucket b");
+        assert_eq!(row.sentence(), "will create images bucket b");
     }
 }

@@ -2,17 +2,19 @@
 
 use std::process::ExitCode;
 
-use super::{exit, validate_names, Context, Desired, Observed, EXIT_DRIFTED, EXIT_NOT_DEPLOYED};
+use super::{exit, validate_names, Context, EXIT_DRIFTED, EXIT_NOT_DEPLOYED};
 use crate::cli::{GlobalArgs, StatusArgs};
+use crate::deploy_plan::DeployPlan;
 use crate::output::{emit, ResourceLine, StatusReport};
-use crate::plan::{Kind, State};
+use crate::reconcile::{Kind, State};
+use crate::resource::SiteInput;
 use crate::resources::{account_access, site_files};
-use crate::stack_plan::{Plan, SiteInput};
+use crate::stack_resources::{Desired, Observed};
 
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let names = validate_names(global)?;
     let frontend = match &args.frontend {
-        Some(dir) => Some(super::deploy::load_frontend(
+        Some(dir) => Some(super::inputs::load_frontend(
             dir,
             args.allow_secret_looking_files,
         )?),
@@ -37,8 +39,9 @@ pub async fn status(
 ) -> anyhow::Result<StatusReport> {
     let stack = &ctx.stack;
     let desired = Desired::of(stack)?;
+    let reading = ctx.reading();
     let (observed, account) = tokio::try_join!(
-        Observed::read(&ctx.aws, stack, ctx.function_read.clone()),
+        Observed::read(&reading),
         account_access::read(&ctx.aws, &stack.account_id)
     )?;
     // Status builds nothing, so the plan compares the function's settings, not its code.
@@ -47,7 +50,7 @@ pub async fn status(
         complete: frontend.is_some(),
         api_url: None,
     };
-    let plan = Plan::new(stack, &desired, &observed, None, &site);
+    let plan = DeployPlan::new(stack, &desired, &observed, None, &site);
     let mut lines: Vec<ResourceLine> = plan
         .rows()
         .iter()

@@ -18,7 +18,7 @@ use cat_upload_fn::listed_key;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
-use crate::plan::{Foreign, Kind, Ownership};
+use crate::reconcile::{Foreign, Kind, Ownership};
 use crate::stack::STACK_TAG;
 
 /// S3 keeps a just-deleted bucket's name busy (OperationAborted) for up to minutes: teardown

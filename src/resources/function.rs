@@ -13,8 +13,10 @@ use aws_sdk_lambda::types::{
 use super::remembered;
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
-use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
+use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
+use crate::stack_resources::Observed;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
@@ -396,6 +398,67 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .await
         .or_absent(|| format!("delete function {name}"))?;
     Ok(Outcome::of_deletion(gone.is_some()))
+}
+
+/// The Rust function itself.
+pub struct Function;
+
+impl Resource for Function {
+    const KIND: Kind = Kind::Function;
+    /// It runs with the role, which must exist (and, created now, be usable) first.
+    const NEEDS: &'static [Need] = &[Need::Done(Kind::Role)];
+    type Desired = Desired;
+    type Actual = Actual;
+    type Aspect = Aspect;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+        Ok(desired(stack))
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        let already = read.function_read.clone();
+        describe_unless_read(read.aws, &read.stack.function_name, already).await
+    }
+
+    fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+        check_owner(desired, actual)
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        let (desired, observed) = (plan.desired, plan.observed);
+        let actual = observed.function.as_ref();
+        let role = observed.role.as_ref();
+        let recreated = role_recreated(
+            actual,
+            desired.role.is_some() && role.is_none(),
+            role.and_then(|r| r.created_at),
+        );
+        diff(&desired.function, plan.code_sha256, actual, recreated)
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        stack.function_name.clone()
+    }
+
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let role = match a.outcome(Kind::Role) {
+            Some(Outcome::Created) => RoleOrigin::CreatedNow,
+            Some(Outcome::External) => RoleOrigin::Given,
+            _ => RoleOrigin::CreatedEarlier,
+        };
+        let progress = |message: String| a.progress(message);
+        let change = &a.changes.function;
+        apply(
+            a.aws,
+            &a.desired.function,
+            a.package,
+            change,
+            role,
+            &progress,
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ use super::exposure;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
-use crate::plan::{aspects, Change, Outcome};
+use crate::reconcile::Kind;
+use crate::reconcile::{aspects, Change, Outcome};
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::Stack;
+use crate::stack_resources::Observed;
 
 pub mod permissions;
 pub use permissions::{Permission, Statement, PERMISSIONS};
@@ -276,6 +279,53 @@ fn hint(code: Option<&str>) -> &'static str {
             "; an organization policy (or the account's Lambda block public access setting) forbids public Function URLs: ask the account's administrator to allow them, or deploy to an account without that policy"
         }
         _ => "",
+    }
+}
+
+/// The function's public URL, with its CORS and permissions.
+pub struct FunctionUrl;
+
+impl Resource for FunctionUrl {
+    const KIND: Kind = Kind::FunctionUrl;
+    const NEEDS: &'static [Need] = &[Need::Done(Kind::Function)];
+    type Desired = Desired;
+    type Actual = Actual;
+    type Aspect = Aspect;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+        Ok(desired(stack))
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        describe(read.aws, &read.stack.function_name).await
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        diff(&plan.desired.url, plan.observed.url.as_ref())
+    }
+
+    /// Its URL once it has one.
+    fn name(stack: &Stack, observed: &Observed) -> String {
+        match &observed.url {
+            Some(actual) => actual.url.clone(),
+            None => stack.function_name.clone(),
+        }
+    }
+
+    /// Publishes its address as soon as it is known, before the permissions (config.js
+    /// needs the URL, not the permissions).
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let progress = |message: String| a.progress(message);
+        let (desired, actual) = (&a.desired.url, a.observed.url.as_ref());
+        let known = |url: &str| a.publish(Kind::FunctionUrl, url);
+        apply(a.aws, desired, actual, &a.changes.url, &progress, known).await?;
+        Ok(())
+    }
+
+    /// The URL the site calls: `catup dev`'s local one when it serves the function itself.
+    fn applied_name(a: &Applying<'_>) -> String {
+        let published = a.address(Kind::FunctionUrl).unwrap_or_default();
+        a.site_api_url.unwrap_or(&published).to_owned()
     }
 }
 

@@ -9,9 +9,11 @@ use super::bucket::{self, Basics, Changing, PublicAccessFlags};
 use super::exposure;
 use super::ownership::{self, BucketRole};
 use crate::aws::{Aws, Progress, SdkResultExt};
-use crate::plan::{aspects, Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
+use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome};
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::Stack;
+use crate::stack_resources::Observed;
 
 const ALL_BLOCKED: PublicAccessFlags = [true; 4];
 
@@ -318,6 +320,51 @@ async fn put_cors(target: &Changing<'_>, desired: &Desired) -> anyhow::Result<()
 /// a late upload (BucketNotEmpty) empties it again. Returns the versions deleted here.
 pub async fn delete(aws: &Aws, name: &str, progress: Progress<'_>) -> anyhow::Result<usize> {
     bucket::delete_emptied(aws, name, progress).await
+}
+
+/// The private bucket the images go to.
+pub struct ImagesBucket;
+
+impl Resource for ImagesBucket {
+    const KIND: Kind = Kind::ImagesBucket;
+    const NEEDS: &'static [Need] = &[];
+    type Desired = Desired;
+    type Actual = Actual;
+    type Aspect = Aspect;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+        desired(stack)
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        describe(read.aws, &read.stack.images_bucket).await
+    }
+
+    fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+        check_owner(desired, actual)
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        diff(&plan.desired.images, plan.observed.images.as_ref())
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        stack.images_bucket.clone()
+    }
+
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let progress = |message: String| a.progress(message);
+        let actual = a.observed.images.as_ref();
+        apply(
+            a.aws,
+            &a.desired.images,
+            actual,
+            &a.changes.images,
+            &progress,
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

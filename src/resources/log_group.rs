@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_cloudwatchlogs::types::LogGroup;
+use aws_sdk_cloudwatchlogs::types::LogGroup as FoundGroup;
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
+use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
+use crate::stack_resources::Observed;
 
 pub const RETENTION_DAYS: i32 = 14;
 
@@ -47,7 +49,7 @@ pub async fn describe(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option
     }))
 }
 
-async fn find(aws: &Aws, name: &str) -> anyhow::Result<Option<LogGroup>> {
+async fn find(aws: &Aws, name: &str) -> anyhow::Result<Option<FoundGroup>> {
     let page = aws
         .logs
         .describe_log_groups()
@@ -157,6 +159,44 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
         .await
         .or_absent(|| format!("delete log group {name}"))?;
     Ok(Outcome::of_deletion(gone.is_some()))
+}
+
+/// The function's log group, with its retention.
+pub struct LogGroup;
+
+impl Resource for LogGroup {
+    const KIND: Kind = Kind::LogGroup;
+    const NEEDS: &'static [Need] = &[];
+    type Desired = Desired;
+    type Actual = Actual;
+    type Aspect = Aspect;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+        Ok(desired(stack))
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        let stack = read.stack;
+        describe(read.aws, &stack.log_group, &stack.log_group_arn()).await
+    }
+
+    fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+        check_owner(desired, actual)
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        diff(&plan.desired.log_group, plan.observed.log_group.as_ref())
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        stack.log_group.clone()
+    }
+
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let (desired, actual) = (&a.desired.log_group, a.observed.log_group.as_ref());
+        apply(a.aws, desired, actual, &a.changes.log_group).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use cat_upload_fn::listed_key;
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::plan::{Foreign, Kind};
+use crate::reconcile::{Foreign, Kind};
 pub use crate::stack::ROLE_TAG;
 use crate::stack::{Overrides, Stack, STACK_TAG};
 

@@ -11,9 +11,11 @@ use std::time::Duration;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
-use crate::plan::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::policies::Template;
+use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
+use crate::stack_resources::Observed;
 
 pub const INLINE_POLICY: &str = "catup-runtime";
 /// The region whose function the role serves (IAM itself is global).
@@ -107,13 +109,13 @@ pub async fn describe_if_ours(aws: &Aws, name: Option<&str>) -> anyhow::Result<O
     }
 }
 
-type Role = aws_sdk_iam::types::Role;
+type IamRole = aws_sdk_iam::types::Role;
 type InlineList = aws_sdk_iam::operation::list_role_policies::ListRolePoliciesOutput;
 type AttachedList =
     aws_sdk_iam::operation::list_attached_role_policies::ListAttachedRolePoliciesOutput;
 type RolePolicy = aws_sdk_iam::operation::get_role_policy::GetRolePolicyOutput;
 
-async fn get_role(aws: &Aws, name: &str) -> anyhow::Result<Option<Role>> {
+async fn get_role(aws: &Aws, name: &str) -> anyhow::Result<Option<IamRole>> {
     let role = unless_denied(
         aws.iam.get_role().role_name(name).send().await,
         &format!("read role {name}"),
@@ -151,7 +153,7 @@ async fn get_runtime_policy(aws: &Aws, name: &str) -> anyhow::Result<Option<Role
 }
 
 fn actual_of(
-    role: &Role,
+    role: &IamRole,
     inline: &InlineList,
     attached: &AttachedList,
     policy: Option<RolePolicy>,
@@ -398,6 +400,48 @@ pub async fn delete_described(
             let gone = other.or_absent(|| format!("delete role {name}"))?;
             Ok(Outcome::of_deletion(gone.is_some()))
         }
+    }
+}
+
+/// The function's role: the stack's own, or (`--role-arn`) one it only uses.
+pub struct Role;
+
+impl Resource for Role {
+    const KIND: Kind = Kind::Role;
+    const NEEDS: &'static [Need] = &[];
+    /// `None` for a `--role-arn` role: not the stack's to change.
+    type Desired = Option<Desired>;
+    type Actual = Actual;
+    type Aspect = Aspect;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Option<Desired>> {
+        desired(stack)
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        describe_if_ours(read.aws, read.stack.role_name.as_deref()).await
+    }
+
+    fn check_owner(desired: &Option<Desired>, actual: &Actual) -> Result<(), Foreign> {
+        desired.as_ref().map_or(Ok(()), |d| check_owner(d, actual))
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        match &plan.desired.role {
+            Some(desired) => diff(desired, plan.observed.role.as_ref()),
+            None => Change::External,
+        }
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        stack.role_name.clone().unwrap_or(stack.role_arn.clone())
+    }
+
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        if let Some(desired) = &a.desired.role {
+            apply(a.aws, desired, a.observed.role.as_ref(), &a.changes.role).await?;
+        }
+        Ok(())
     }
 }
 

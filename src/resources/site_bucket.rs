@@ -9,9 +9,11 @@ use super::bucket::{self, Basics, Changing, PublicAccessFlags};
 use super::exposure;
 use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, reason, retry_while_settling, Aws, Progress, SdkResultExt, Settling};
-use crate::plan::{aspects, Change, Foreign, Kind, Outcome};
 use crate::policies::Template;
+use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome};
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::Stack;
+use crate::stack_resources::Observed;
 
 /// ACLs blocked and ignored; bucket policies may be public (BlockPublicPolicy and
 /// RestrictPublicBuckets off), which S3 requires before it accepts the public-read policy.
@@ -270,6 +272,46 @@ const POLICY_PROPAGATION: Settling = Settling::up_to(
 /// versions deleted.
 pub async fn delete(aws: &Aws, name: &str, progress: Progress<'_>) -> anyhow::Result<usize> {
     bucket::empty_and_delete(aws, name, progress).await
+}
+
+/// The public website bucket.
+pub struct SiteBucket;
+
+impl Resource for SiteBucket {
+    const KIND: Kind = Kind::SiteBucket;
+    const NEEDS: &'static [Need] = &[];
+    type Desired = Desired;
+    type Actual = Actual;
+    type Aspect = Aspect;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+        desired(stack)
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        describe(read.aws, &read.stack.site_bucket).await
+    }
+
+    fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+        check_owner(desired, actual)
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        diff(&plan.desired.site, plan.observed.site.as_ref())
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        stack.site_bucket.clone()
+    }
+
+    /// Ready for the site's files as soon as it takes objects, before its website settings.
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let progress = |message: String| a.progress(message);
+        let (desired, actual) = (&a.desired.site, a.observed.site.as_ref());
+        let ready = || a.ready(Kind::SiteBucket);
+        apply(a.aws, desired, actual, &a.changes.site, &progress, ready).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

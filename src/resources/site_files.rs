@@ -14,7 +14,11 @@ use cat_upload_fn::listed_key;
 use md5::{Digest, Md5};
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::plan::Change;
+use crate::reconcile::Change;
+use crate::reconcile::Kind;
+use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::stack::Stack;
+use crate::stack_resources::Observed;
 
 pub const CONFIG_JS: &str = "config.js";
 
@@ -282,6 +286,64 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, file: &SiteFile) -> anyhow::
         .await
         .or_fail(|| format!("upload {} to bucket {bucket}", file.key))?;
     Ok(())
+}
+
+/// The site's objects: the frontend's files and config.js.
+pub struct SiteFiles;
+
+impl Resource for SiteFiles {
+    const KIND: Kind = Kind::SiteFiles;
+    /// config.js holds the Function URL; removed files go once everything new is up.
+    const NEEDS: &'static [Need] = &[
+        Need::Ready(Kind::SiteBucket),
+        Need::Ready(Kind::FunctionUrl),
+    ];
+    type Desired = ();
+    /// Key -> ETag.
+    type Actual = HashMap<String, String>;
+    type Aspect = Aspect;
+
+    fn desired(_: &Stack) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    async fn describe(read: &Reading<'_>) -> anyhow::Result<Option<HashMap<String, String>>> {
+        Ok(Some(describe(read.aws, &read.stack.site_bucket).await?))
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Aspect> {
+        planned_sync(plan).change()
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        format!("{}/", stack.site_bucket)
+    }
+
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let (bucket, etags) = (&a.stack.site_bucket, a.observed.site_etags());
+        let url = a.address(Kind::FunctionUrl).unwrap_or_default();
+        let config = config_js(a.site_api_url.unwrap_or(&url));
+        let mut files = stale(a.frontend, &etags);
+        files.extend(stale(std::slice::from_ref(&config), &etags));
+        upload(a.aws, bucket, files, upload_limit()?).await?;
+        delete(a.aws, bucket, &a.site_sync.delete).await
+    }
+
+    /// How many files the site has now.
+    fn applied_name(a: &Applying<'_>) -> String {
+        format!("{} files", a.frontend.len() + 1)
+    }
+}
+
+/// The site's sync as planned: config.js is known unless the Function URL is created now.
+pub fn planned_sync(plan: &Planning<'_>) -> Sync {
+    let url = plan.observed.url.as_ref().map(|u| u.url.as_str());
+    let config = plan.site.api_url.or(url).map(config_js);
+    let mut files = plan.site.files.to_vec();
+    let config_pending = config.is_none();
+    files.extend(config);
+    let etags = plan.observed.site_etags();
+    sync(&files, &etags, plan.site.complete, config_pending)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::plan::{Action, Step, TeardownPlan};
 use super::read::Found;
 use crate::commands::Context;
 use crate::output::TeardownReport;
-use crate::plan::{Kind, Outcome};
+use crate::reconcile::{Kind, Outcome};
 use crate::resources::{bucket, function, images_bucket, log_group, role, site_bucket};
 
 pub async fn teardown(

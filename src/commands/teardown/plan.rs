@@ -3,7 +3,7 @@
 //! any resource is refused (nothing is ever half-deleted); `--dry-run` prints it.
 
 use crate::output::ResourceLine;
-use crate::plan::{Foreign, Kind};
+use crate::reconcile::{Foreign, Kind};
 use crate::resources::ownership::{self, BucketRole};
 use crate::resources::{function, log_group, role};
 use crate::stack::Stack;

@@ -9,7 +9,7 @@ use thiserror::Error;
 use crate::stack::{ROLE_TAG, STACK_TAG};
 
 /// The resources of a stack, in the order commands report them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     ImagesBucket,
@@ -64,6 +64,8 @@ pub enum Change<A> {
     /// It exists, but these aspects differ.
     Update(Vec<A>),
     InSync,
+    /// Not the stack's to change (a `--role-arn` role).
+    External,
 }
 
 impl<A: PartialEq + fmt::Display> Change<A> {
@@ -91,7 +93,7 @@ impl<A: PartialEq + fmt::Display> Change<A> {
         match self {
             Change::Create => true,
             Change::Update(aspects) => aspects.contains(&aspect),
-            Change::InSync => false,
+            Change::InSync | Change::External => false,
         }
     }
 
@@ -114,6 +116,7 @@ impl<A: PartialEq + fmt::Display> Change<A> {
             Change::Create => Outcome::Created,
             Change::Update(aspects) => Outcome::Updated(Self::words(aspects)),
             Change::InSync => Outcome::Unchanged,
+            Change::External => Outcome::External,
         }
     }
 
@@ -125,6 +128,7 @@ impl<A: PartialEq + fmt::Display> Change<A> {
                 Action::Update(aspects.iter().map(ToString::to_string).collect())
             }
             Change::InSync => Action::Unchanged,
+            Change::External => Action::External,
         }
     }
 }

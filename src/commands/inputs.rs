@@ -1,0 +1,168 @@
+//! What deploy and plan read and build before any AWS change: the connection, the site's
+//! files, and the function's package (given, carried, or built from a checkout).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::{default_frontend, preflight, Context, SOURCE_TREE};
+use crate::cli::{DeployInputs, GlobalArgs};
+use crate::frontend_files;
+use crate::output::progress;
+use crate::package::build::{Build, PROFILE};
+use crate::package::{self, Package};
+use crate::resources::site_files;
+
+/// What the package is for: uploading (zip it), or comparing only (`plan`: its hash, from an
+/// earlier zip of the same binary when there was one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Packing {
+    Zip,
+    CompareOnly,
+}
+
+/// The package being zipped in the background.
+pub type Zipping = tokio::task::JoinHandle<anyhow::Result<Package>>;
+
+/// The package once zipped.
+pub async fn zipped(zipping: Zipping) -> anyhow::Result<Package> {
+    zipping.await.context("packaging task")?
+}
+
+/// What deploy and plan need before reading AWS: the connection, the site's files, and the
+/// function's package, zipping in the background (a few hundred milliseconds) while AWS is
+/// read. Local inputs first: a bad name, folder or binary fails before any build or AWS call.
+pub async fn prepare(
+    global: &GlobalArgs,
+    inputs: &DeployInputs,
+    packing: Packing,
+) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
+    let names = super::validate_names(global)?;
+    site_files::upload_limit()?;
+    // A release catup carries the site with its function (there is no checkout to read).
+    let frontend = match (&inputs.frontend, package::embedded::site()) {
+        (None, Some(carried)) => carried,
+        (dir, _) => {
+            let dir = dir.clone().unwrap_or_else(default_frontend);
+            load_frontend(&dir, inputs.allow_secret_looking_files)?
+        }
+    };
+    // A given binary is checked before any AWS call, and so is the toolchain for a build;
+    // the build itself waits until the credentials and region are known to work, so that a
+    // missing one is not reported after minutes.
+    let input = match &inputs.bootstrap {
+        Some(path) => {
+            anyhow::ensure!(
+                !path.is_dir(),
+                "--bootstrap {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/bootstrap)",
+                path.display()
+            );
+            anyhow::ensure!(
+                path.is_file(),
+                "--bootstrap {}: no such file",
+                path.display()
+            );
+            let checked = package::check_file(path)?;
+            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+            Input::Given(checked)
+        }
+        // A release catup ships the function it carries: no toolchain is looked for.
+        None if inputs.source.is_none() && package::embedded::carries_function() => {
+            Input::Carried(package::embedded::function()?)
+        }
+        None => {
+            let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
+            match packing {
+                Packing::Zip => Input::Build(package::prepare_build(tree)?),
+                // plan builds only to compare with a function that exists (known once
+                // connected): for a stack not deployed yet it is "create" either way.
+                Packing::CompareOnly => Input::BuildToCompare(tree.to_owned()),
+            }
+        }
+    };
+    let zip = |checked| {
+        tokio::task::spawn_blocking(move || {
+            anyhow::Ok(match packing {
+                Packing::Zip => package::package_checked(checked)?,
+                Packing::CompareOnly => package::compare_only(checked)?,
+            })
+        })
+    };
+    let (ctx, zipping) = match input {
+        Input::Given(checked) => {
+            let zipping = zip(checked);
+            (Context::connect(global, names).await?, zipping)
+        }
+        Input::Carried(package) => {
+            preflight::check_unzipped_size(package.binary_bytes)?;
+            progress(format!(
+                "deploying the function this catup carries (SHA-256 {}); --source DIR builds one from a checkout",
+                package::embedded::SHA256_HEX.unwrap_or("unknown")
+            ));
+            let ready = tokio::task::spawn(async move { anyhow::Ok(package) });
+            (Context::connect(global, names).await?, ready)
+        }
+        Input::Build(plan) => {
+            let ctx = Context::connect(global, names).await?;
+            let checked = package::check_file(&build(plan).await?)?;
+            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+            (ctx, zip(checked))
+        }
+        Input::BuildToCompare(tree) => {
+            let ctx = Context::connect(global, names).await?;
+            if matches!(ctx.function_read, Some(None)) {
+                progress("the function does not exist yet: it is planned as created, without building it");
+                let nothing = tokio::task::spawn(async { anyhow::Ok(Package::not_built()) });
+                (ctx, nothing)
+            } else {
+                let plan = package::prepare_build(&tree)?;
+                let checked = package::check_file(&build(plan).await?)?;
+                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+                (ctx, zip(checked))
+            }
+        }
+    };
+    Ok((ctx, frontend, zipping))
+}
+
+/// The site's files, checked before any AWS call; what is left out is said on stderr.
+pub fn load_frontend(
+    dir: &Path,
+    allow_secret_looking: bool,
+) -> anyhow::Result<Vec<site_files::SiteFile>> {
+    let frontend = frontend_files::load(dir, allow_secret_looking)?;
+    if let Some(line) = frontend_files::skipped_line(&frontend) {
+        progress(line);
+    }
+    Ok(frontend.files)
+}
+
+/// The function's binary: given with --bootstrap, built here, or carried by a release catup.
+enum Input {
+    Given(package::CheckedBinary),
+    Build(Build),
+    /// `plan` without a binary: built only if the function exists, to compare its code.
+    BuildToCompare(PathBuf),
+    Carried(Package),
+}
+
+/// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,
+/// and that the first time takes minutes; cargo's own progress follows on stderr.
+pub async fn build(plan: Build) -> anyhow::Result<PathBuf> {
+    progress(format!(
+        "building the function (lambda-fn, profile {PROFILE}) from {}, since no --bootstrap was given: {}",
+        plan.tree.display(),
+        plan.path.describe()
+    ));
+    progress(format!(
+        "the first build compiles the AWS SDK with LTO and takes several minutes; later ones take \
+         seconds (build folder {}). cargo's progress follows",
+        plan.target_dir.display()
+    ));
+    // A build's minutes do not count against --timeout, whichever command builds.
+    let building = tokio::task::spawn_blocking(move || plan.run(&progress));
+    let built = crate::waiting::paused(building)
+        .await
+        .context("build task")??;
+    Ok(built)
+}
