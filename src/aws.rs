@@ -223,10 +223,7 @@ fn settle_scale() -> f64 {
 /// Where a resource reports progress ("waiting for ...") without knowing about the terminal.
 pub type Progress<'a> = &'a (dyn Fn(String) + Sync);
 
-/// A wait as the progress lines print it: "4s", or "0.04s" when tests shrink the waits.
-/// One attempt of an ordinary call: AWS answers these within a second or two, so a call
-/// silent this long is a hung connection, retried (five attempts at most) instead of waited on.
-pub const CALL_ATTEMPT: Duration = Duration::from_secs(20);
+pub use crate::connect::CALL_ATTEMPT;
 
 /// A slow uplink (a student's home or campus Wi-Fi): what an upload's attempt is sized by.
 const SLOW_UPLINK_BYTES_PER_SECOND: u64 = 100 * 1024;
@@ -241,6 +238,7 @@ pub fn upload_timeouts(bytes: usize) -> TimeoutConfig {
         .build()
 }
 
+/// A wait as the progress lines print it: "4s", or "0.04s" when tests shrink the waits.
 pub fn seconds(wait: Duration) -> String {
     if wait.subsec_millis() == 0 {
         format!("{}s", wait.as_secs())

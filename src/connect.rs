@@ -24,6 +24,10 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
 }
 
+/// One attempt of an ordinary call: AWS answers these within a second or two, so a call
+/// silent this long is a hung connection, retried (five attempts at most) instead of waited on.
+pub const CALL_ATTEMPT: Duration = Duration::from_secs(20);
+
 /// A credential_process or SSO refresh that hangs must not hang catup.
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(15);
 /// A loopback emulator accepts at once; a real endpoint within a few round trips.
@@ -79,7 +83,7 @@ async fn load_config(options: &ConnectOptions) -> SdkConfig {
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(crate::aws::CALL_ATTEMPT)
+                .operation_attempt_timeout(CALL_ATTEMPT)
                 .build(),
         );
     if let Some(profile) = &options.profile {

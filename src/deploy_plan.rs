@@ -101,8 +101,8 @@ impl PlanRow {
     /// a change before it makes it.
     pub fn sentence(&self) -> String {
         let mut line = format!("will {} {} {}", self.action.word(), self.kind, self.name);
-        if let Some(detail) = self.action.detail() {
-            line.push_str(&format!(" ({})", crate::output::abridged(&detail)));
+        if let Some(detail) = self.action.short_detail() {
+            line.push_str(&format!(" ({detail})"));
         }
         line
     }

@@ -3,103 +3,12 @@
 
 use std::fmt;
 use std::io::Write;
-use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::reconcile::{Kind, Outcome, State};
+use crate::reconcile::LineState;
 
-/// One resource in a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ResourceLine {
-    pub kind: Kind,
-    pub name: String,
-    /// created / updated / unchanged / deleted / absent / external, or for status
-    /// ok / missing / drifted / external.
-    pub state: &'static str,
-    pub detail: Option<String>,
-}
-
-impl ResourceLine {
-    pub fn from_outcome(kind: Kind, name: &str, outcome: &Outcome) -> ResourceLine {
-        ResourceLine {
-            kind,
-            name: name.to_owned(),
-            state: outcome.word(),
-            detail: outcome.detail().map(str::to_owned),
-        }
-    }
-
-    pub fn from_state(kind: Kind, name: &str, state: &State) -> ResourceLine {
-        ResourceLine {
-            kind,
-            name: name.to_owned(),
-            state: state.word(),
-            detail: state.detail().map(str::to_owned),
-        }
-    }
-}
-
-impl fmt::Display for ResourceLine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:>9}  {:<13} {}",
-            self.state,
-            self.kind.to_string(),
-            self.name
-        )?;
-        if let Some(detail) = &self.detail {
-            write!(f, " ({detail})")?;
-        }
-        Ok(())
-    }
-}
-
-/// Collects resource lines as commands finish them and prints progress. Shared by the
-/// concurrent reconcilers (`&Reporter` is Sync).
-pub struct Reporter {
-    json: bool,
-    lines: Mutex<Vec<ResourceLine>>,
-}
-
-impl Reporter {
-    pub fn new(json: bool) -> Reporter {
-        Reporter {
-            json,
-            lines: Mutex::new(Vec::new()),
-        }
-    }
-
-    pub fn json(&self) -> bool {
-        self.json
-    }
-
-    /// A progress note, on stderr so that stdout stays the report.
-    pub fn note(&self, message: impl fmt::Display) {
-        progress(message);
-    }
-
-    /// Records a finished resource and prints its line: on stdout in text mode (the lines are
-    /// the report), on stderr with --json (stdout is the JSON object).
-    pub fn resource(&self, kind: Kind, name: &str, outcome: &Outcome) {
-        let line = ResourceLine::from_outcome(kind, name, outcome);
-        tracing::info!(target: "catup::steps", "done: {}", line.to_string().trim_start());
-        if self.json {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-        } else {
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
-        }
-        self.lines.lock().expect("reporter lock").push(line);
-    }
-
-    /// The recorded lines, in the stack's resource order.
-    pub fn lines(&self) -> Vec<ResourceLine> {
-        let mut lines = self.lines.lock().expect("reporter lock").clone();
-        lines.sort_by_key(|l| l.kind);
-        lines
-    }
-}
+pub use crate::reporter::{Reporter, ResourceLine};
 
 /// The command line that runs `subcommand` on `stack`, runnable as printed.
 pub fn command_for(stack: &str, subcommand: &str) -> String {
@@ -115,30 +24,7 @@ pub fn count(n: usize, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 
-/// A long list of aspects (a site's files) shortened to its first few.
-pub fn abridged(detail: &str) -> String {
-    const SHOWN: usize = 6;
-    let items: Vec<&str> = detail.split(", ").collect();
-    if items.len() <= SHOWN {
-        return detail.to_owned();
-    }
-    format!(
-        "{}, and {} more",
-        items[..SHOWN].join(", "),
-        items.len() - SHOWN
-    )
-}
-
-/// A progress line on stderr ("  ... message").
-pub fn progress(message: impl fmt::Display) {
-    say(format_args!("  ... {message}"));
-}
-
-/// One line on stderr. A closed stderr (`catup -v status 2>&1 | head -1`) loses the line and
-/// nothing else: `eprintln!` would panic.
-pub fn say(message: impl fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "{message}");
-}
+pub use crate::console::{progress, say};
 
 /// Stdout was closed before the report was written (`catup status | head -1`): the reader has
 /// what it wanted, and the command ends quietly.
@@ -280,8 +166,8 @@ impl fmt::Display for PlanReport {
             let line = ResourceLine {
                 kind: row.kind,
                 name: row.name.clone(),
-                state: row.action.word(),
-                detail: row.action.detail().map(|d| abridged(&d)),
+                state: row.action.line_state(),
+                detail: row.action.short_detail(),
             };
             writeln!(f, "{line}")?;
         }
@@ -292,19 +178,19 @@ impl fmt::Display for PlanReport {
         if !sync.delete.is_empty() {
             writeln!(f, "delete:   {}", sync.delete.join(" "))?;
         }
-        let count = |word: &str| {
+        let count = |state: LineState| {
             self.resources
                 .iter()
-                .filter(|r| r.action.word() == word)
+                .filter(|r| r.action.line_state() == state)
                 .count()
         };
         match self.changes {
             true => writeln!(
                 f,
                 "Plan: {} to create, {} to update, {} unchanged.",
-                count("create"),
-                count("update"),
-                count("unchanged")
+                count(LineState::Create),
+                count(LineState::Update),
+                count(LineState::Unchanged)
             ),
             false => writeln!(f, "No changes: the stack is up to date."),
         }
@@ -400,6 +286,7 @@ impl fmt::Display for TeardownPlanReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::{Kind, Outcome, State};
 
     #[test]
     fn resource_lines_read_as_sentences() {
@@ -413,16 +300,6 @@ mod tests {
             json,
             serde_json::json!({"kind": "function", "name": "f", "state": "ok", "detail": null})
         );
-    }
-
-    #[test]
-    fn long_file_lists_are_abridged() {
-        let many: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
-        assert_eq!(
-            abridged(&many.join(", ")),
-            "f0, f1, f2, f3, f4, f5, and 4 more"
-        );
-        assert_eq!(abridged("a, b"), "a, b");
     }
 
     #[test]

@@ -146,14 +146,18 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn word(&self) -> &'static str {
+    pub fn line_state(&self) -> LineState {
         match self {
-            Action::Create => "create",
-            Action::Update(_) => "update",
-            Action::Unchanged => "unchanged",
-            Action::Refused(_) => "refused",
-            Action::External => "external",
+            Action::Create => LineState::Create,
+            Action::Update(_) => LineState::Update,
+            Action::Unchanged => LineState::Unchanged,
+            Action::Refused(_) => LineState::Refused,
+            Action::External => LineState::External,
         }
+    }
+
+    pub fn word(&self) -> &'static str {
+        self.line_state().word()
     }
 
     pub fn detail(&self) -> Option<String> {
@@ -161,6 +165,14 @@ impl Action {
             Action::Update(aspects) => Some(aspects.join(", ")),
             Action::Refused(why) => Some(why.clone()),
             _ => None,
+        }
+    }
+
+    /// [`Action::detail`] with a long list of aspects (a site's files) cut to its first few.
+    pub fn short_detail(&self) -> Option<String> {
+        match self {
+            Action::Update(aspects) => Some(abridged(aspects)),
+            _ => self.detail(),
         }
     }
 
@@ -195,14 +207,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn word(&self) -> &'static str {
+    pub fn line_state(&self) -> LineState {
         match self {
-            Outcome::Created => "created",
-            Outcome::Updated(_) => "updated",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Deleted => "deleted",
-            Outcome::Absent => "absent",
-            Outcome::External => "external",
+            Outcome::Created => LineState::Created,
+            Outcome::Updated(_) => LineState::Updated,
+            Outcome::Unchanged => LineState::Unchanged,
+            Outcome::Deleted => LineState::Deleted,
+            Outcome::Absent => LineState::Absent,
+            Outcome::External => LineState::External,
         }
     }
 
@@ -241,12 +253,12 @@ pub enum State {
 }
 
 impl State {
-    pub fn word(&self) -> &'static str {
+    pub fn line_state(&self) -> LineState {
         match self {
-            State::Ok => "ok",
-            State::Missing => "missing",
-            State::Drifted(_) => "drifted",
-            State::External => "external",
+            State::Ok => LineState::Ok,
+            State::Missing => LineState::Missing,
+            State::Drifted(_) => LineState::Drifted,
+            State::External => LineState::External,
         }
     }
 
@@ -256,6 +268,65 @@ impl State {
             _ => None,
         }
     }
+}
+
+/// The word a report line starts with: what a command did (deploy, teardown), what it would
+/// do (plan, teardown --dry-run) or what it sees (status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineState {
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+    Absent,
+    External,
+    Ok,
+    Missing,
+    Drifted,
+    Create,
+    Update,
+    Delete,
+    Refused,
+}
+
+impl LineState {
+    pub fn word(self) -> &'static str {
+        match self {
+            LineState::Created => "created",
+            LineState::Updated => "updated",
+            LineState::Unchanged => "unchanged",
+            LineState::Deleted => "deleted",
+            LineState::Absent => "absent",
+            LineState::External => "external",
+            LineState::Ok => "ok",
+            LineState::Missing => "missing",
+            LineState::Drifted => "drifted",
+            LineState::Create => "create",
+            LineState::Update => "update",
+            LineState::Delete => "delete",
+            LineState::Refused => "refused",
+        }
+    }
+}
+
+impl fmt::Display for LineState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.word())
+    }
+}
+
+/// A long list of aspects (a site's files) shortened to its first few.
+pub fn abridged(items: &[String]) -> String {
+    const SHOWN: usize = 6;
+    if items.len() <= SHOWN {
+        return items.join(", ");
+    }
+    format!(
+        "{}, and {} more",
+        items[..SHOWN].join(", "),
+        items.len() - SHOWN
+    )
 }
 
 /// Whose a resource is, from its `catup:stack` tag.
@@ -412,6 +483,13 @@ mod tests {
         }
         assert_eq!(Change::<Thing>::from_differences(vec![]), Change::InSync);
         assert_eq!(Change::from_checks([(Thing::Tags, false)]), Change::InSync);
+    }
+
+    #[test]
+    fn long_file_lists_are_abridged() {
+        let many: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
+        assert_eq!(abridged(&many), "f0, f1, f2, f3, f4, f5, and 4 more");
+        assert_eq!(abridged(&["a".into(), "b".into()]), "a, b");
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 use crate::aws::Aws;
-use crate::output::Reporter;
 use crate::package::Package;
 use crate::reconcile::{Change, Foreign, Kind, Outcome};
+use crate::reporter::Reporter;
 use crate::resources::{function, site_files};
 use crate::stack::Stack;
 use crate::stack_resources::{Changes, Desired, Observed};

@@ -90,7 +90,7 @@ pub async fn watch(deadline: Option<Duration>) -> anyhow::Error {
     loop {
         tokio::time::sleep(TICK).await;
         for (label, waited) in due_announcements(Instant::now()) {
-            crate::output::progress(format!(
+            crate::console::progress(format!(
                 "waiting for AWS: {label} has not answered for {}",
                 whole_seconds(waited)
             ));

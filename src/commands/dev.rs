@@ -118,29 +118,27 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         site: site_listener,
         api: api_listener,
     } = setup;
-    let site_port = site_listener.local_addr()?.port();
-    let api_port = api_listener.local_addr()?.port();
+    let ports = Ports {
+        site: site_listener.local_addr()?.port(),
+        api: api_listener.local_addr()?.port(),
+    };
     let config = emulator_config(endpoint, &region).await;
     let aws = Aws::from_config(&config, region.clone());
     let account_id = aws.account_id().await?;
     // One origin, localhost: the CORS rules allow exactly it, and the website redirects
     // 127.0.0.1 there, so that a page opened either way can upload.
-    let website_url = format!("http://localhost:{site_port}/");
-    let local_function_url = format!("http://localhost:{api_port}/");
     let overrides = Overrides {
-        website_origin: Some(website_url.trim_end_matches('/').to_owned()),
+        website_origin: Some(ports.website_url().trim_end_matches('/').to_owned()),
         ..overrides
     };
-    let stack = Stack::new(name, region, &account_id, &overrides)?;
     let ctx = Context {
         aws,
-        stack,
+        stack: Stack::new(name, region, &account_id, &overrides)?,
         reporter: Reporter::new(global.json),
         function_read: None,
         left_alone: Vec::new(),
     };
-
-    if let Some(other) = other_dev_serving(&ctx.aws, &ctx.stack.images_bucket, site_port).await {
+    if let Some(other) = other_dev_serving(&ctx.aws, &ctx.stack.images_bucket, ports.site).await {
         anyhow::bail!(
             "stack '{}' on this emulator is served by another catup dev at {other}/ (its page's config.js and the images bucket's CORS point there): stop that one, or pass --stack with another name",
             ctx.stack.name.as_str()
@@ -148,7 +146,40 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     }
     // The emulator runs no code: the function is deployed as a stub and served from here.
     let stub = async { Ok(package::stub()?) };
-    deploy(&ctx, stub, frontend, Some(&local_function_url)).await?;
+    deploy(&ctx, stub, frontend, Some(&ports.function_url())).await?;
+    let function_server = serve_function(&ctx, &config, api_listener, &ports).await?;
+    let site_server = serve_site(&ctx, site_listener, &ports);
+    announce(global, &ctx.stack, endpoint, &ports)?;
+    // Serves until the signal in `run` drops this future (and the servers with it).
+    let _servers = (AbortOnDrop(function_server), AbortOnDrop(site_server));
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// The loopback ports dev serves the site and the function on.
+struct Ports {
+    site: u16,
+    api: u16,
+}
+
+impl Ports {
+    fn website_url(&self) -> String {
+        format!("http://localhost:{}/", self.site)
+    }
+
+    fn function_url(&self) -> String {
+        format!("http://localhost:{}/", self.api)
+    }
+}
+
+/// Serves the function from the same library as lambda-fn, behind a local Function URL with
+/// the deployed URL's CORS.
+async fn serve_function(
+    ctx: &Context,
+    config: &aws_config::SdkConfig,
+    listener: TcpListener,
+    ports: &Ports,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let stack = &ctx.stack;
     let cors = function_url::describe(&ctx.aws, &stack.function_name)
         .await?
@@ -158,37 +189,46 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let function_config = cat_upload_fn::Config::from_lookup(|key| {
         (key == "IMAGES_BUCKET").then(|| images_bucket.clone())
     })?;
-    let app = cat_upload_fn::App::new(&config, function_config)?;
-
-    let function = Arc::new(LocalFunctionUrl::new(
-        app,
-        cors,
-        format!("localhost:{api_port}"),
-    ));
-    let function_server = tokio::spawn(serve(
-        api_listener,
+    let app = cat_upload_fn::App::new(config, function_config)?;
+    let host = format!("localhost:{}", ports.api);
+    let function = Arc::new(LocalFunctionUrl::new(app, cors, host));
+    Ok(tokio::spawn(serve(
+        listener,
         Arc::new(move |request| {
             let function = function.clone();
             async move { function.respond(request).await }
         }),
         MAX_EVENT_BYTES,
-    ));
+    )))
+}
+
+/// Serves the site from the site bucket.
+fn serve_site(ctx: &Context, listener: TcpListener, ports: &Ports) -> tokio::task::JoinHandle<()> {
     let website = Arc::new(LocalWebsite::new(
         ctx.aws.s3.clone(),
-        stack.site_bucket.clone(),
-        format!("localhost:{site_port}"),
+        ctx.stack.site_bucket.clone(),
+        format!("localhost:{}", ports.site),
     ));
-    let site_server = tokio::spawn(serve(
-        site_listener,
+    tokio::spawn(serve(
+        listener,
         Arc::new(move |request| {
             let website = website.clone();
             async move { website.respond(request).await }
         }),
         MAX_SITE_REQUEST_BYTES,
-    ));
+    ))
+}
 
+/// Prints the URLs and a verify command that runs as printed.
+fn announce(
+    global: &GlobalArgs,
+    stack: &Stack,
+    endpoint: &str,
+    ports: &Ports,
+) -> anyhow::Result<()> {
+    let (website_url, function_url) = (ports.website_url(), ports.function_url());
     let verify_command = format!(
-        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={} {} --stack {} --endpoint-url {endpoint} verify --function-url {local_function_url} --website-url {website_url}",
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION={} {} --stack {} --endpoint-url {endpoint} verify --function-url {function_url} --website-url {website_url}",
         stack.region,
         catup_program(),
         stack.name.as_str(),
@@ -196,7 +236,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let ready = DevReady {
         stack: stack.name.as_str().to_owned(),
         website_url,
-        function_url: local_function_url,
+        function_url,
         endpoint_url: endpoint.to_owned(),
         site_bucket: stack.site_bucket.clone(),
         images_bucket: stack.images_bucket.clone(),
@@ -214,10 +254,6 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
         )
     };
     let _ = out.flush();
-    drop(out);
-    // Serves until the signal in `run` drops this future (and the servers with it).
-    let _servers = (AbortOnDrop(function_server), AbortOnDrop(site_server));
-    std::future::pending::<()>().await;
     Ok(())
 }
 

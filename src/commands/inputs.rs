@@ -47,39 +47,7 @@ pub async fn prepare(
             load_frontend(&dir, inputs.allow_secret_looking_files)?
         }
     };
-    // A given binary is checked before any AWS call, and so is the toolchain for a build;
-    // the build itself waits until the credentials and region are known to work, so that a
-    // missing one is not reported after minutes.
-    let input = match &inputs.bootstrap {
-        Some(path) => {
-            anyhow::ensure!(
-                !path.is_dir(),
-                "--bootstrap {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/bootstrap)",
-                path.display()
-            );
-            anyhow::ensure!(
-                path.is_file(),
-                "--bootstrap {}: no such file",
-                path.display()
-            );
-            let checked = package::check_file(path)?;
-            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-            Input::Given(checked)
-        }
-        // A release catup ships the function it carries: no toolchain is looked for.
-        None if inputs.source.is_none() && package::embedded::carries_function() => {
-            Input::Carried(package::embedded::function()?)
-        }
-        None => {
-            let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
-            match packing {
-                Packing::Zip => Input::Build(package::prepare_build(tree)?),
-                // plan builds only to compare with a function that exists (known once
-                // connected): for a stack not deployed yet it is "create" either way.
-                Packing::CompareOnly => Input::BuildToCompare(tree.to_owned()),
-            }
-        }
-    };
+    let input = Input::choose(inputs, packing)?;
     let zip = |checked| {
         tokio::task::spawn_blocking(move || {
             anyhow::Ok(match packing {
@@ -144,6 +112,44 @@ enum Input {
     /// `plan` without a binary: built only if the function exists, to compare its code.
     BuildToCompare(PathBuf),
     Carried(Package),
+}
+
+impl Input {
+    /// A given binary is checked before any AWS call, and so is the toolchain for a build;
+    /// the build itself waits until the credentials and region are known to work, so that a
+    /// missing one is not reported after minutes.
+    fn choose(inputs: &DeployInputs, packing: Packing) -> anyhow::Result<Input> {
+        Ok(match &inputs.bootstrap {
+            Some(path) => {
+                anyhow::ensure!(
+                    !path.is_dir(),
+                    "--bootstrap {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/bootstrap)",
+                    path.display()
+                );
+                anyhow::ensure!(
+                    path.is_file(),
+                    "--bootstrap {}: no such file",
+                    path.display()
+                );
+                let checked = package::check_file(path)?;
+                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+                Input::Given(checked)
+            }
+            // A release catup ships the function it carries: no toolchain is looked for.
+            None if inputs.source.is_none() && package::embedded::carries_function() => {
+                Input::Carried(package::embedded::function()?)
+            }
+            None => {
+                let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
+                match packing {
+                    Packing::Zip => Input::Build(package::prepare_build(tree)?),
+                    // plan builds only to compare with a function that exists (known once
+                    // connected): for a stack not deployed yet it is "create" either way.
+                    Packing::CompareOnly => Input::BuildToCompare(tree.to_owned()),
+                }
+            }
+        })
+    }
 }
 
 /// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,

@@ -19,7 +19,8 @@ use std::process::ExitCode;
 use crate::aws::{Aws, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::output::Reporter;
-use crate::resources::{function, remembered};
+use crate::resource_support::remembered;
+use crate::resources::function;
 use crate::stack::{Overrides, Stack, StackName};
 
 /// Exit codes beyond 0 (success) and 1 (error); clap uses 2 for bad usage.
@@ -117,7 +118,7 @@ impl Context {
             (Some(_), Memory::Lenient) => unusable.iter().map(|u| u.left_alone()).collect(),
         };
         if let Some(arn) = &overrides.role_arn {
-            preflight::check_role_account(arn, &account_id)?;
+            crate::resources::role::given::check_role_account(arn, &account_id)?;
         }
         let stack = Stack::new(name, aws.region.clone(), &account_id, &overrides)?;
         Ok(Context {
@@ -174,7 +175,7 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         crate::stack::validate_images_bucket_name(bucket)?;
     }
     if let Some(arn) = &overrides.role_arn {
-        preflight::parse_role_arn(arn)?;
+        crate::resources::role::given::parse_role_arn(arn)?;
         let stored = remembered::tag_value(arn).chars().count();
         anyhow::ensure!(
             stored <= remembered::MAX_TAG_VALUE,

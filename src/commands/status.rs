@@ -8,7 +8,8 @@ use crate::deploy_plan::DeployPlan;
 use crate::output::{emit, ResourceLine, StatusReport};
 use crate::reconcile::{Kind, State};
 use crate::resource::SiteInput;
-use crate::resources::{account_access, site_files};
+use crate::resource_support::account_access;
+use crate::resources::site_files;
 use crate::stack_resources::{Desired, Observed};
 
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
@@ -51,38 +52,37 @@ pub async fn status(
         api_url: None,
     };
     let plan = DeployPlan::new(stack, &desired, &observed, None, &site);
-    let mut lines: Vec<ResourceLine> = plan
+    let mut states: Vec<(Kind, String, State)> = plan
         .rows()
-        .iter()
-        .map(|row| ResourceLine::from_state(row.kind, &row.name, &row.action.state()))
+        .into_iter()
+        .map(|row| (row.kind, row.name, row.action.state()))
         .collect();
 
     // A failed function says why: deploy sends its code and configuration again.
-    if let (Some(why), Some(line)) = (
+    if let (Some(why), Some(state)) = (
         observed.function.as_ref().and_then(|f| f.failed.as_ref()),
-        lines.iter_mut().find(|l| l.kind == Kind::Function),
+        state_of(&mut states, Kind::Function),
     ) {
-        line.state = State::Drifted(String::new()).word();
-        line.detail = Some(format!(
+        *state = State::Drifted(format!(
             "Lambda's last update failed ({why}): run deploy to repair"
         ));
     }
     // The account's Block Public Access keeps the website private whatever the bucket says.
-    if let (Some(why), Some(line)) = (
-        account.drift(),
-        lines
-            .iter_mut()
-            .find(|l| l.kind == Kind::SiteBucket && l.state == State::Ok.word()),
-    ) {
-        line.state = State::Drifted(String::new()).word();
-        line.detail = Some(why);
+    if let (Some(why), Some(state)) = (account.drift(), state_of(&mut states, Kind::SiteBucket)) {
+        if *state == State::Ok {
+            *state = State::Drifted(why);
+        }
     }
 
-    let deployed = lines.iter().all(|l| l.state != State::Missing.word());
+    let deployed = states.iter().all(|(.., s)| *s != State::Missing);
     let in_sync = deployed
-        && lines
+        && states
             .iter()
-            .all(|l| l.state == State::Ok.word() || l.state == State::External.word());
+            .all(|(.., s)| matches!(s, State::Ok | State::External));
+    let lines = states
+        .iter()
+        .map(|(kind, name, state)| ResourceLine::from_state(*kind, name, state))
+        .collect();
     Ok(StatusReport {
         stack: stack.name.as_str().to_owned(),
         region: stack.region.to_string(),
@@ -96,4 +96,11 @@ pub async fn status(
         role_name: stack.role_name.clone(),
         resources: lines,
     })
+}
+
+fn state_of(states: &mut [(Kind, String, State)], kind: Kind) -> Option<&mut State> {
+    states
+        .iter_mut()
+        .find(|(k, ..)| *k == kind)
+        .map(|(.., state)| state)
 }

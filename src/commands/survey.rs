@@ -7,9 +7,9 @@ use super::{preflight, Context};
 use crate::deploy_plan::DeployPlan;
 use crate::output::DeployReport;
 use crate::package::Package;
-use crate::reconcile::Kind;
+use crate::reconcile::{Kind, LineState};
 use crate::resource::{Applying, SiteInput};
-use crate::resources::account_access::{self, AccountAccess};
+use crate::resource_support::account_access::{self, AccountAccess};
 use crate::resources::site_files;
 use crate::stack::Stack;
 use crate::stack_resources::{self, Changes, Desired, Observed};
@@ -46,7 +46,7 @@ pub async fn deploy(
         function_name: stack.function_name.clone(),
         changed: resources
             .iter()
-            .any(|l| l.state != "unchanged" && l.state != "external"),
+            .any(|l| !matches!(l.state, LineState::Unchanged | LineState::External)),
         resources,
         verification: None,
     })
@@ -87,7 +87,7 @@ pub async fn survey(
     // every resource is known to be ours, and a given --role-arn is known to be usable.
     let given_role = async {
         match &stack.role_name {
-            None => preflight::check_role_usable(aws, &stack.role_arn).await,
+            None => crate::resources::role::given::check_role_usable(aws, &stack.role_arn).await,
             Some(_) => Ok(()),
         }
     };

@@ -150,36 +150,11 @@ fn with_headers(
 /// The Function URL payload (version 2.0) for a request: lower-case headers with repeated
 /// values joined by commas, cookies apart, the body as text or base64.
 pub fn event(request: &Request, domain: &str, now: OffsetDateTime) -> Value {
-    let mut headers = Map::new();
-    let mut cookies = Vec::new();
-    for (name, value) in request.headers() {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if name == http::header::COOKIE {
-            cookies.extend(value.split("; ").map(|c| Value::from(c.to_owned())));
-            continue;
-        }
-        match headers.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&value);
-            }
-            _ => {
-                headers.insert(name.as_str().to_owned(), Value::from(value));
-            }
-        }
-    }
+    let (headers, cookies) = event_headers(request);
     let raw_query = request.uri().query().unwrap_or("");
     let mut query = Map::new();
     for (key, value) in form_urlencoded_pairs(raw_query) {
-        match query.get_mut(&key) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&value);
-            }
-            _ => {
-                query.insert(key, Value::from(value));
-            }
-        }
+        join_repeated(&mut query, key, value);
     }
     let (body, is_base64) = match std::str::from_utf8(request.body()) {
         Ok(text) => (text.to_owned(), false),
@@ -234,6 +209,34 @@ pub fn event(request: &Request, domain: &str, now: OffsetDateTime) -> Value {
         event["body"] = Value::from(body);
     }
     event
+}
+
+/// Lower-case headers with repeated values joined by commas, and the cookies apart.
+fn event_headers(request: &Request) -> (Map<String, Value>, Vec<Value>) {
+    let mut headers = Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in request.headers() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(value.split("; ").map(|c| Value::from(c.to_owned())));
+            continue;
+        }
+        join_repeated(&mut headers, name.as_str().to_owned(), value);
+    }
+    (headers, cookies)
+}
+
+/// Adds `value` under `key`, after a comma when the key is already there.
+fn join_repeated(map: &mut Map<String, Value>, key: String, value: String) {
+    match map.get_mut(&key) {
+        Some(Value::String(existing)) => {
+            existing.push(',');
+            existing.push_str(&value);
+        }
+        _ => {
+            map.insert(key, Value::from(value));
+        }
+    }
 }
 
 /// `24/Nov/2026:10:15:00 +0000`, the requestContext.time format.

@@ -10,17 +10,18 @@ use aws_sdk_lambda::types::{
     Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
 
-use super::remembered;
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource_support::remembered;
 use crate::stack::{Stack, STACK_TAG};
 use crate::stack_resources::Observed;
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
 
+mod concurrency;
 mod settle;
 pub use settle::RoleOrigin;
 use settle::{failure, wait_until_applied, wait_until_settled, RolePropagation};
@@ -100,7 +101,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             let out = aws.lambda.get_function().function_name(name).send().await;
             out.or_absent(|| format!("read function {name}"))
         },
-        super::exposure::reserved_concurrency(aws, name),
+        concurrency::reserved_concurrency(aws, name),
     )?;
     let Some(out) = out else { return Ok(None) };
     if let Some(tags_error) = &out.tags_error {
@@ -315,7 +316,7 @@ pub async fn apply(
         wait_until_applied(aws, name, progress).await?;
     }
     if change.differs(Aspect::ReservedConcurrencyZero) {
-        super::exposure::remove_zero_concurrency(aws, name).await?;
+        concurrency::remove_zero_concurrency(aws, name).await?;
     }
     if change.differs(Aspect::RememberedFlags) {
         remembered::write(aws, &desired.arn, &desired.remembered).await?;

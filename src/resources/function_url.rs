@@ -8,7 +8,6 @@ use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
 
-use super::exposure;
 use crate::aws::{
     error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
@@ -144,7 +143,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
         ),
         (
             Aspect::PublicPermissions,
-            !exposure::extra_public_invokes(&actual.statements).is_empty(),
+            !permissions::extra_public_invokes(&actual.statements).is_empty(),
         ),
     ])
 }
@@ -210,7 +209,7 @@ pub async fn apply(
     for permission in permissions::missing(existing) {
         permissions::add(aws, function, existing, permission, progress).await?;
     }
-    for sid in exposure::extra_public_invokes(existing) {
+    for sid in permissions::extra_public_invokes(existing) {
         permissions::remove(aws, function, &sid).await?;
     }
     Ok((change.outcome(), url))

@@ -5,15 +5,16 @@ use anyhow::Context;
 use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
 use serde_json::Value;
 
-use super::bucket::{self, Basics, Changing, PublicAccessFlags};
-use super::exposure;
-use super::ownership::{self, BucketRole};
 use crate::aws::{Aws, Progress, SdkResultExt};
 use crate::policies::Template;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome};
 use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource_support::bucket::ownership::{self, BucketRole};
+use crate::resource_support::bucket::{self, Basics, Changing, PublicAccessFlags};
 use crate::stack::Stack;
 use crate::stack_resources::Observed;
+
+mod lifecycle;
 
 const ALL_BLOCKED: PublicAccessFlags = [true; 4];
 
@@ -87,7 +88,7 @@ pub struct Desired {
 pub struct Actual {
     pub basics: Basics,
     /// Rules that expire objects would silently empty the gallery.
-    pub lifecycle: exposure::Lifecycle,
+    pub lifecycle: lifecycle::Lifecycle,
     pub public_access: Option<PublicAccessFlags>,
     pub cors: Vec<CorsRuleSpec>,
     pub sse_s3: bool,
@@ -142,7 +143,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             read_cors(aws, name),
             bucket::read_sse_s3(aws, name),
             bucket::read_policy(aws, name),
-            exposure::read_lifecycle(aws, name),
+            lifecycle::read_lifecycle(aws, name),
         )
     });
     let Some(basics) = basics? else {
@@ -246,7 +247,7 @@ pub async fn apply(
         keep_only_denies(&target, policy).await?;
     }
     if let (true, Some(actual)) = (change.differs(Aspect::Lifecycle), actual) {
-        exposure::remove_expiring_rules(&target, &actual.lifecycle).await?;
+        lifecycle::remove_expiring_rules(&target, &actual.lifecycle).await?;
     }
     Ok(change.outcome())
 }
@@ -386,7 +387,7 @@ mod tests {
                 ],
                 leftover: false,
             },
-            lifecycle: exposure::Lifecycle::default(),
+            lifecycle: lifecycle::Lifecycle::default(),
             public_access: Some(ALL_BLOCKED),
             cors: d.cors.clone(),
             sse_s3: true,

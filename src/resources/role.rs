@@ -17,6 +17,8 @@ use crate::resource::{Applying, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
 use crate::stack_resources::Observed;
 
+pub mod given;
+
 pub const INLINE_POLICY: &str = "catup-runtime";
 /// The region whose function the role serves (IAM itself is global).
 pub const REGION_TAG: &str = "catup:region";

@@ -5,15 +5,16 @@
 use aws_sdk_s3::types::{ErrorDocument, IndexDocument, WebsiteConfiguration};
 use serde_json::Value;
 
-use super::bucket::{self, Basics, Changing, PublicAccessFlags};
-use super::exposure;
-use super::ownership::{self, BucketRole};
 use crate::aws::{error_code, reason, retry_while_settling, Aws, Progress, SdkResultExt, Settling};
 use crate::policies::Template;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome};
 use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource_support::bucket::ownership::{self, BucketRole};
+use crate::resource_support::bucket::{self, Basics, Changing, PublicAccessFlags};
 use crate::stack::Stack;
 use crate::stack_resources::Observed;
+
+mod cors;
 
 /// ACLs blocked and ignored; bucket policies may be public (BlockPublicPolicy and
 /// RestrictPublicBuckets off), which S3 requires before it accepts the public-read policy.
@@ -68,7 +69,7 @@ pub async fn describe(aws: &Aws, name: &str) -> anyhow::Result<Option<Actual>> {
             bucket::read_policy(aws, name),
             read_website(aws, name),
             bucket::read_sse_s3(aws, name),
-            exposure::cors_rule_count(aws, name),
+            cors::cors_rule_count(aws, name),
         )
     });
     let Some(basics) = basics? else {
@@ -212,7 +213,7 @@ pub async fn apply(
             .or_fail(|| format!("set website hosting of bucket {name}"))?;
     }
     if change.differs(Aspect::Cors) && actual.is_some() {
-        exposure::remove_cors(&target).await?;
+        cors::remove_cors(&target).await?;
     }
     Ok(change.outcome())
 }

@@ -233,7 +233,7 @@ pub async fn delete(aws: &Aws, bucket: &str, keys: &[String]) -> anyhow::Result<
             .map(|key| ObjectIdentifier::builder().key(key).build())
             .collect::<Result<Vec<_>, _>>()?;
         let doing = "delete removed site files from bucket";
-        super::bucket::delete_batch(&aws.s3, bucket, objects, doing).await?;
+        crate::resource_support::bucket::delete_batch(&aws.s3, bucket, objects, doing).await?;
     }
     Ok(())
 }

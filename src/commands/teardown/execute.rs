@@ -9,7 +9,8 @@ use super::read::Found;
 use crate::commands::Context;
 use crate::output::TeardownReport;
 use crate::reconcile::{Kind, Outcome};
-use crate::resources::{bucket, function, images_bucket, log_group, role, site_bucket};
+use crate::resource_support::bucket;
+use crate::resources::{function, images_bucket, log_group, role, site_bucket};
 
 pub async fn teardown(
     ctx: &Context,

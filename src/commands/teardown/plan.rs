@@ -3,8 +3,8 @@
 //! any resource is refused (nothing is ever half-deleted); `--dry-run` prints it.
 
 use crate::output::ResourceLine;
-use crate::reconcile::{Foreign, Kind};
-use crate::resources::ownership::{self, BucketRole};
+use crate::reconcile::{Foreign, Kind, LineState};
+use crate::resource_support::bucket::ownership::{self, BucketRole};
 use crate::resources::{function, log_group, role};
 use crate::stack::Stack;
 
@@ -26,13 +26,17 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn word(&self) -> &'static str {
+    pub fn line_state(&self) -> LineState {
         match self {
-            Action::Delete => "delete",
-            Action::Absent => "absent",
-            Action::Refused { .. } => "refused",
-            Action::External => "external",
+            Action::Delete => LineState::Delete,
+            Action::Absent => LineState::Absent,
+            Action::Refused { .. } => LineState::Refused,
+            Action::External => LineState::External,
         }
+    }
+
+    pub fn word(&self) -> &'static str {
+        self.line_state().word()
     }
 
     fn of_existence(found: bool) -> Action {
@@ -84,7 +88,7 @@ impl Step {
         ResourceLine {
             kind: self.kind,
             name: self.name.clone(),
-            state: self.action.word(),
+            state: self.action.line_state(),
             detail,
         }
     }

@@ -3,9 +3,10 @@
 //! the account lookup; nothing deploy compares (policies, CORS, website, settings) is read.
 
 use crate::aws::Aws;
-use crate::resources::bucket::{self, Basics, PublicAccessFlags};
-use crate::resources::ownership::{self, BucketRole};
-use crate::resources::{function, function_url, log_group, object_lock, role};
+use crate::resource_support::bucket::ownership::{self, BucketRole};
+use crate::resource_support::bucket::{self, Basics, PublicAccessFlags};
+use crate::resource_support::object_lock;
+use crate::resources::{function, function_url, log_group, role};
 use crate::stack::Stack;
 
 /// An existing bucket as teardown sees it.

@@ -5,8 +5,8 @@
 //! found by their own tags instead.
 
 use crate::commands::Context;
-use crate::resources::bucket::by_tags::{self, Tagged};
-use crate::resources::ownership::{named_by_memory, BucketRole};
+use crate::resource_support::bucket::by_tags::{self, Tagged};
+use crate::resource_support::bucket::ownership::{named_by_memory, BucketRole};
 use crate::stack::{Overrides, Stack};
 
 use super::read::Found;
@@ -34,7 +34,7 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
             .is_none_or(|b| b.basics.tagged_as(stack.tag_value(), role));
         if named_by_memory(&overrides, role) && !proven {
             let name = bucket_name(stack, role).to_owned();
-            let (tag, _) = crate::resources::remembered::bucket_tag(role);
+            let (tag, _) = crate::resource_support::remembered::bucket_tag(role);
             ctx.left_alone.push(format!(
                 "bucket {name} (named by the function's tag {tag}) is not tagged as this stack's {} bucket: left alone",
                 role.tag_value()
@@ -66,7 +66,7 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
                     }
                 }
                 for Tagged { name, .. } in others {
-                    let flag = crate::resources::remembered::bucket_tag(role).1;
+                    let flag = crate::resource_support::remembered::bucket_tag(role).1;
                     ctx.left_alone.push(format!(
                         "bucket {name} is also tagged as this stack's {} bucket: run teardown again with {flag} {name} to delete it",
                         role.tag_value()

@@ -189,9 +189,50 @@ pub async fn remove(aws: &Aws, function: &str, sid: &str) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// Sids of resource-policy statements that let anyone invoke the function, other than
+/// catup's own two.
+pub fn extra_public_invokes(statements: &[Statement]) -> Vec<String> {
+    let ours = PERMISSIONS.map(|p| p.sid);
+    statements
+        .iter()
+        .filter(|s| s.principal == "*" && !ours.contains(&s.sid.as_str()))
+        .filter(|s| {
+            invokes(&serde_json::from_str(&s.action).unwrap_or(Value::from(s.action.as_str())))
+        })
+        .map(|s| s.sid.clone())
+        .collect()
+}
+
+fn invokes(action: &Value) -> bool {
+    let one = |a: &Value| {
+        a.as_str().is_some_and(|a| {
+            matches!(
+                a,
+                "lambda:InvokeFunction" | "lambda:InvokeFunctionUrl" | "lambda:*" | "*"
+            )
+        })
+    };
+    match action {
+        Value::Array(items) => items.iter().any(one),
+        single => one(single),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_invoke_statements_beyond_ours_are_found() {
+        let policy = r#"{"Statement":[
+            {"Sid":"FunctionURLAllowPublicAccess","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl"},
+            {"Sid":"anyone","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction"},
+            {"Sid":"anyone-aws","Effect":"Allow","Principal":{"AWS":"*"},"Action":["lambda:GetFunction","lambda:*"]},
+            {"Sid":"s3-events","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction"},
+            {"Sid":"read","Effect":"Allow","Principal":"*","Action":"lambda:GetPolicy"}]}"#;
+        let statements = statements_of(policy);
+        assert_eq!(extra_public_invokes(&statements), ["anyone", "anyone-aws"]);
+    }
 
     /// The resource policy as Lambda renders it for a public Function URL (AWS's documentation).
     const AWS_RENDERED: &str = r#"{"Version":"2012-10-17","Id":"default","Statement":[

@@ -1,7 +1,7 @@
 //! Table tests of teardown's plan: what each read leads to.
 
 use super::*;
-use crate::resources::bucket::Basics;
+use crate::resource_support::bucket::Basics;
 use crate::stack::{ROLE_TAG, STACK_TAG};
 
 fn tagged(stack: &str, role: &str) -> Bucket {

@@ -6,7 +6,7 @@ use anyhow::bail;
 use aws_sdk_s3::types::{ObjectLockEnabled, ObjectLockLegalHoldStatus};
 
 use crate::aws::{error_code, Aws, SdkResultExt};
-use crate::resources::bucket::versions::{self, Markers};
+use crate::resource_support::bucket::versions::{self, Markers};
 
 /// One version that S3 will not delete, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

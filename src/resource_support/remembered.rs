@@ -134,10 +134,14 @@ pub fn clear_command(function_arn: &str, tag: &str) -> String {
 }
 
 /// The remembered tag and flag of a bucket's name.
-pub fn bucket_tag(role: crate::resources::ownership::BucketRole) -> (&'static str, &'static str) {
+pub fn bucket_tag(
+    role: crate::resource_support::bucket_role::BucketRole,
+) -> (&'static str, &'static str) {
     match role {
-        crate::resources::ownership::BucketRole::Site => (SITE_BUCKET, "--site-bucket"),
-        crate::resources::ownership::BucketRole::Images => (IMAGES_BUCKET, "--images-bucket"),
+        crate::resource_support::bucket_role::BucketRole::Site => (SITE_BUCKET, "--site-bucket"),
+        crate::resource_support::bucket_role::BucketRole::Images => {
+            (IMAGES_BUCKET, "--images-bucket")
+        }
     }
 }
 
@@ -196,7 +200,7 @@ pub fn check(
         );
     }
     if let Some(arn) = usable.role_arn.clone() {
-        let why = match crate::commands::preflight::parse_role_arn(&arn) {
+        let why = match crate::resources::role::given::parse_role_arn(&arn) {
             Err(_) => Some("is not a role ARN".to_owned()),
             Ok(account) if account != account_id => Some(format!(
                 "is a role of account {account}, not of these credentials' account {account_id}"

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionRule, Tag, Tagging,
 };
 
-use super::ownership::{self, BucketRole};
+use ownership::BucketRole;
 use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
@@ -29,6 +29,7 @@ const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::
 
 pub mod by_tags;
 mod emptying;
+pub mod ownership;
 pub mod versions;
 pub use emptying::{check_listable, delete_batch, delete_emptied, empty, empty_and_delete};
 

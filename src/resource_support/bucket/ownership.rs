@@ -9,41 +9,13 @@ use crate::reconcile::{Foreign, Kind};
 pub use crate::stack::ROLE_TAG;
 use crate::stack::{Overrides, Stack, STACK_TAG};
 
-use super::remembered;
+pub use crate::resource_support::bucket_role::BucketRole;
+use crate::resource_support::remembered;
 
-use super::bucket::{Basics, PublicAccessFlags};
+use super::{Basics, PublicAccessFlags};
 
 /// Where the function puts uploads; a bucket with objects under it holds someone's images.
 pub const IMAGES_PREFIX: &str = "images/";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BucketRole {
-    Site,
-    Images,
-}
-
-impl BucketRole {
-    pub fn tag_value(self) -> &'static str {
-        match self {
-            BucketRole::Site => "site",
-            BucketRole::Images => "images",
-        }
-    }
-
-    pub fn kind(self) -> Kind {
-        match self {
-            BucketRole::Site => Kind::SiteBucket,
-            BucketRole::Images => Kind::ImagesBucket,
-        }
-    }
-
-    fn flag(self) -> &'static str {
-        match self {
-            BucketRole::Site => "--site-bucket",
-            BucketRole::Images => "--images-bucket",
-        }
-    }
-}
 
 /// A bucket named only by the function's remembered tag (no flag in this command): the tag,
 /// its flag, and the command that clears it.

@@ -5,7 +5,7 @@
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::resources::ownership::BucketRole;
+use crate::resource_support::bucket::ownership::BucketRole;
 use crate::stack::{ROLE_TAG, STACK_TAG};
 
 /// A bucket whose own tags say it is the stack's, in one role.
