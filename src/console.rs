@@ -14,3 +14,8 @@ pub fn progress(message: impl fmt::Display) {
 pub fn say(message: impl fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "{message}");
 }
+
+/// "1 object", "2 objects".
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}

@@ -21,5 +21,6 @@ pub mod resource_support;
 pub mod resources;
 pub mod stack;
 pub mod stack_resources;
+pub mod teardown_plan;
 
 pub mod waiting;

@@ -19,12 +19,7 @@ pub fn command_for(stack: &str, subcommand: &str) -> String {
     }
 }
 
-/// "1 object", "2 objects".
-pub fn count(n: usize, singular: &str, plural: &str) -> String {
-    format!("{n} {}", if n == 1 { singular } else { plural })
-}
-
-pub use crate::console::{progress, say};
+pub use crate::console::{count, progress, say};
 
 /// Stdout was closed before the report was written (`catup status | head -1`): the reader has
 /// what it wanted, and the command ends quietly.

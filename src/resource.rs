@@ -15,7 +15,8 @@ use crate::reconcile::{Change, Foreign, Kind, Outcome};
 use crate::reporter::Reporter;
 use crate::resources::{function, site_files};
 use crate::stack::Stack;
-use crate::stack_resources::{Changes, Desired, Observed};
+use crate::stack_resources::{Changes, Desired, Found, Observed};
+use crate::teardown_plan::{Step, TeardownPlan};
 
 /// What a resource needs before deploy may start on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,88 @@ pub trait Resource {
     fn applied_name(applying: &Applying<'_>) -> String {
         Self::name(applying.stack, applying.observed)
     }
+
+    /// What teardown reads of it: whether it exists and whose it is, less than `describe`.
+    type Found: Clone + Default + std::fmt::Debug + Send + Sync;
+
+    fn find(read: &Reading<'_>) -> impl Future<Output = anyhow::Result<Self::Found>> + Send;
+
+    /// Teardown's steps for it: usually one; none for what goes with another resource.
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>>;
+
+    /// Deleted only once these are gone, beyond what needs it at deploy (which teardown
+    /// deletes first anyway).
+    const DELETED_AFTER: &'static [Kind] = &[];
+
+    /// Gone with another resource (a Function URL with its function): deleting that one
+    /// deletes this one, and what this one needs at deploy does not wait for it.
+    const DELETED_WITH: Option<Kind> = None;
+
+    /// Carries out its steps. `gone` resolves once what must go first is gone (false: that
+    /// failed, and this stays); work that may go before (emptying a bucket) runs first.
+    fn delete(
+        deleting: &Deleting<'_>,
+        gone: impl Future<Output = bool>,
+    ) -> impl Future<Output = anyhow::Result<()>>;
+}
+
+/// What every deletion is given.
+pub struct Deleting<'a> {
+    pub aws: &'a Aws,
+    pub stack: &'a Stack,
+    pub plan: &'a TeardownPlan,
+    pub found: &'a Found,
+    pub reporter: &'a Reporter,
+    pub(crate) milestones: Milestones,
+}
+
+impl Deleting<'_> {
+    pub fn progress(&self, message: String) {
+        self.reporter.note(message);
+    }
+
+    /// Reports a step as found absent.
+    pub fn absent(&self, step: &Step) {
+        self.reporter
+            .resource(step.kind, &step.name, &Outcome::Absent);
+    }
+
+    /// Reports a deleted bucket and how many object versions went with it.
+    pub fn deleted_bucket(&self, bucket: &Step, objects: usize) {
+        if objects > 0 {
+            self.progress(format!(
+                "{} {}: deleted {}",
+                bucket.kind,
+                bucket.name,
+                crate::console::count(objects, "object version", "object versions")
+            ));
+        }
+        self.reporter
+            .resource(bucket.kind, &bucket.name, &Outcome::Deleted);
+    }
+}
+
+/// Teardown's work on one resource: its steps, once what must go first is gone (see
+/// [`Resource::DELETED_AFTER`]); tells those waiting for it.
+pub(crate) async fn delete_one<R: Resource>(
+    deleting: &Deleting<'_>,
+    first: Vec<Kind>,
+) -> anyhow::Result<()> {
+    let waited = std::sync::OnceLock::new();
+    let gone = async {
+        let mut all = true;
+        for kind in first {
+            all &= deleting.milestones.met(Need::Done(kind)).await;
+        }
+        let _ = waited.set(all);
+        all
+    };
+    let result = R::delete(deleting, gone).await;
+    match (&result, waited.get()) {
+        (Ok(()), None | Some(true)) => deleting.milestones.done(R::KIND, Outcome::Deleted),
+        _ => deleting.milestones.failed(R::KIND),
+    }
+    result
 }
 
 /// What every read is given.

@@ -5,16 +5,33 @@
 //! order of work; a resource left out of any of them does not compile.
 
 use crate::reconcile::{Change, Foreign, Kind};
-use crate::resource::{apply_one, Applying, Milestones, Planning, Reading, Resource};
+use crate::resource::{
+    apply_one, delete_one, Applying, Deleting, Milestones, Need, Planning, Reading, Resource,
+};
+use crate::resource_support::bucket::found::FoundBucket;
+use crate::resource_support::bucket_role::BucketRole;
 use crate::resources::site_files;
 use crate::resources::{function, function_url, images_bucket, log_group, role, site_bucket};
 use crate::stack::Stack;
+use crate::teardown_plan::{Step, TeardownPlan};
 
 /// Declares the structs that hold one value per resource, and the loops over them.
 macro_rules! stack_resources {
-    ($($field:ident: $resource:ty,)+) => {
+    ($($field:ident: $kind:ident => $resource:ty,)+) => {
         /// Every kind of resource in the list, in report order.
         pub const KINDS: &[Kind] = &[$(<$resource as Resource>::KIND,)+];
+
+        /// Every kind names its resource here: a kind left out of the list does not compile.
+        pub fn resource_name(kind: Kind) -> &'static str {
+            match kind {
+                $(Kind::$kind => std::any::type_name::<$resource>(),)+
+            }
+        }
+
+        #[cfg(test)]
+        fn declared_kinds() -> Vec<(Kind, Kind)> {
+            vec![$((Kind::$kind, <$resource as Resource>::KIND),)+]
+        }
 
         /// The desired state of every resource, derived from the stack alone.
         pub struct Desired {
@@ -22,9 +39,51 @@ macro_rules! stack_resources {
         }
 
         /// The actual state of every resource (`None`: it does not exist).
+        #[derive(Default)]
         pub struct Observed {
             $(pub $field: Option<<$resource as Resource>::Actual>,)+
         }
+
+        /// What teardown found of every resource.
+        #[derive(Debug, Clone, Default)]
+        pub struct Found {
+            $(pub $field: <$resource as Resource>::Found,)+
+        }
+
+        impl Found {
+            /// Every read at once; the first resource's error in list order wins.
+            pub async fn read(read: &Reading<'_>) -> anyhow::Result<Found> {
+                let ($($field,)+) = tokio::join!(
+                    $(<$resource as Resource>::find(read),)+
+                );
+                Ok(Found { $($field: $field?,)+ })
+            }
+
+            /// Teardown's steps, in list order.
+            pub fn steps(&self, stack: &Stack) -> anyhow::Result<Vec<Step>> {
+                let mut steps = Vec::new();
+                $(steps.extend(<$resource as Resource>::teardown_steps(stack, self)?);)+
+                Ok(steps)
+            }
+
+            /// Deletes every resource, each once what must go first is gone. A failing
+            /// deletion never abandons the others mid-call: all run to their end.
+            pub async fn delete(deleting: &Deleting<'_>) -> Vec<anyhow::Result<()>> {
+                let ($($field,)+) = tokio::join!(
+                    $(delete_one::<$resource>(deleting, deleted_first(<$resource as Resource>::KIND)),)+
+                );
+                vec![$($field,)+]
+            }
+        }
+
+        /// Each resource's order facts: its kind, its needs at deploy, what it is deleted
+        /// after and with.
+        const ORDER: &[(Kind, &[Need], &[Kind], Option<Kind>)] = &[$((
+            <$resource as Resource>::KIND,
+            <$resource as Resource>::NEEDS,
+            <$resource as Resource>::DELETED_AFTER,
+            <$resource as Resource>::DELETED_WITH,
+        ),)+];
 
         /// What closes the gap, for every resource.
         #[derive(Debug, Clone)]
@@ -112,13 +171,13 @@ macro_rules! stack_resources {
 }
 
 stack_resources! {
-    images: images_bucket::ImagesBucket,
-    site: site_bucket::SiteBucket,
-    log_group: log_group::LogGroup,
-    role: role::Role,
-    function: function::Function,
-    url: function_url::FunctionUrl,
-    site_files: site_files::SiteFiles,
+    images: ImagesBucket => images_bucket::ImagesBucket,
+    site: SiteBucket => site_bucket::SiteBucket,
+    log_group: LogGroup => log_group::LogGroup,
+    role: Role => role::Role,
+    function: Function => function::Function,
+    url: FunctionUrl => function_url::FunctionUrl,
+    site_files: SiteFiles => site_files::SiteFiles,
 }
 
 impl Observed {
@@ -128,7 +187,101 @@ impl Observed {
     }
 }
 
-/// The milestones of one deploy, one per resource of the list.
+/// What teardown deletes before `kind`: what needs it at deploy (unless that goes with
+/// another resource), what it is declared deleted after, and what it goes with.
+pub fn deleted_first(kind: Kind) -> Vec<Kind> {
+    let needs_it = |needs: &[Need]| {
+        needs
+            .iter()
+            .any(|n| matches!(n, Need::Done(k) | Need::Ready(k) if *k == kind))
+    };
+    let mut first: Vec<Kind> = ORDER
+        .iter()
+        .filter(|(other, needs, _, with)| *other != kind && with.is_none() && needs_it(needs))
+        .map(|(other, ..)| *other)
+        .collect();
+    if let Some((_, _, after, with)) = ORDER.iter().find(|(k, ..)| *k == kind) {
+        first.extend(after.iter().copied());
+        first.extend(*with);
+    }
+    first
+}
+
+/// The milestones of one deploy or teardown, one per resource of the list.
 pub(crate) fn milestones() -> Milestones {
     Milestones::new(KINDS)
+}
+
+impl TeardownPlan {
+    pub fn of(stack: &Stack, found: &Found) -> anyhow::Result<TeardownPlan> {
+        Ok(TeardownPlan::new(found.steps(stack)?))
+    }
+}
+
+impl Found {
+    /// Teardown's read of the stack's bucket of `role`.
+    pub fn bucket(&self, role: BucketRole) -> Option<&FoundBucket> {
+        match role {
+            BucketRole::Site => self.site.as_ref(),
+            BucketRole::Images => self.images.as_ref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::SiteInput;
+
+    #[test]
+    fn each_line_of_the_list_is_the_resource_of_its_kind() {
+        for (declared, implemented) in declared_kinds() {
+            assert_eq!(declared, implemented, "{}", resource_name(declared));
+        }
+        let mut sorted = KINDS.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, KINDS, "each kind once, in report order");
+    }
+
+    /// What the list derives for every resource, with no edit elsewhere: a plan row (which
+    /// status reports as a state and deploy applies), and teardown's steps.
+    #[test]
+    fn every_listed_resource_is_planned_and_torn_down() {
+        let stack = Stack::example("eu-west-1");
+        let desired = Desired::of(&stack).unwrap();
+        let observed = Observed::default();
+        let site = SiteInput {
+            files: &[],
+            complete: true,
+            api_url: None,
+        };
+        let plan = crate::deploy_plan::DeployPlan::new(&stack, &desired, &observed, None, &site);
+        let planned: Vec<Kind> = plan.rows().iter().map(|r| r.kind).collect();
+        assert_eq!(planned, KINDS);
+        let teardown = TeardownPlan::of(&stack, &Found::default()).unwrap();
+        for kind in KINDS {
+            // The site's files go with the site bucket: no step of their own.
+            let steps = teardown.steps_of(*kind).count();
+            assert_eq!(steps, usize::from(*kind != Kind::SiteFiles), "{kind}");
+        }
+    }
+
+    #[test]
+    fn teardown_deletes_in_the_reverse_order_of_deploy_s_needs() {
+        // The function needs the role; its URL goes with it; the images bucket and the log
+        // group are declared deleted after it; the site bucket waits for its files.
+        assert_eq!(deleted_first(Kind::Role), [Kind::Function]);
+        assert_eq!(deleted_first(Kind::Function), Vec::<Kind>::new());
+        // config.js names the URL: the site's files count as gone before it (at once: they
+        // go with their bucket).
+        assert_eq!(
+            deleted_first(Kind::FunctionUrl),
+            [Kind::SiteFiles, Kind::Function]
+        );
+        assert_eq!(deleted_first(Kind::ImagesBucket), [Kind::Function]);
+        assert_eq!(deleted_first(Kind::LogGroup), [Kind::Function]);
+        assert_eq!(deleted_first(Kind::SiteBucket), [Kind::SiteFiles]);
+        assert_eq!(deleted_first(Kind::SiteFiles), Vec::<Kind>::new());
+    }
 }

@@ -29,6 +29,7 @@ const NEW_BUCKET: Settling = Settling::up_to(Duration::from_secs(60), Duration::
 
 pub mod by_tags;
 mod emptying;
+pub mod found;
 pub mod ownership;
 pub mod versions;
 pub use emptying::{check_listable, delete_batch, delete_emptied, empty, empty_and_delete};

@@ -13,10 +13,12 @@ use aws_sdk_lambda::types::{
 use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::resource_support::remembered;
 use crate::stack::{Stack, STACK_TAG};
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::{owned, Action, Step};
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
@@ -401,6 +403,14 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
     Ok(Outcome::of_deletion(gone.is_some()))
 }
 
+/// What teardown does to the function found (or not).
+pub fn teardown_action(stack: &Stack, found: &Found) -> Action {
+    match &found.function {
+        None => Action::Absent,
+        Some(actual) => owned(check_owner(&desired(stack), actual)),
+    }
+}
+
 /// The Rust function itself.
 pub struct Function;
 
@@ -458,6 +468,38 @@ impl Resource for Function {
             &progress,
         )
         .await?;
+        Ok(())
+    }
+
+    type Found = Option<Actual>;
+
+    async fn find(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        <Function as Resource>::describe(read).await
+    }
+
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        let action = teardown_action(stack, found);
+        Ok(vec![Step::new(
+            Kind::Function,
+            &stack.function_name,
+            action,
+        )])
+    }
+
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        let step = d.plan.step(Kind::Function);
+        if !step.deletes() {
+            d.absent(step);
+            return Ok(());
+        }
+        if !gone.await {
+            return Ok(());
+        }
+        let outcome = delete(d.aws, &step.name).await?;
+        d.reporter.resource(step.kind, &step.name, &outcome);
         Ok(())
     }
 }

@@ -13,9 +13,12 @@ use crate::aws::{
 };
 use crate::reconcile::Kind;
 use crate::reconcile::{aspects, Change, Outcome};
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
+use crate::resources::function;
 use crate::stack::Stack;
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::{Action, Step};
 
 pub mod permissions;
 pub use permissions::{Permission, Statement, PERMISSIONS};
@@ -325,6 +328,48 @@ impl Resource for FunctionUrl {
     fn applied_name(a: &Applying<'_>) -> String {
         let published = a.address(Kind::FunctionUrl).unwrap_or_default();
         a.site_api_url.unwrap_or(&published).to_owned()
+    }
+
+    /// Whether it exists.
+    type Found = bool;
+
+    async fn find(read: &Reading<'_>) -> anyhow::Result<bool> {
+        exists(read.aws, &read.stack.function_name).await
+    }
+
+    /// The URL is the function's: it goes with it, or stays with it.
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        let action = match (function::teardown_action(stack, found), found.url) {
+            (Action::Refused { message, .. }, true) => Action::Refused {
+                why: "its function is not this stack's".into(),
+                message,
+            },
+            (_, url) => Action::of_existence(url),
+        };
+        Ok(vec![Step::new(
+            Kind::FunctionUrl,
+            &stack.function_name,
+            action,
+        )])
+    }
+
+    const DELETED_WITH: Option<Kind> = Some(Kind::Function);
+
+    /// Deleting the function deletes its URL and the URL's permissions with it.
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        let url = d.plan.step(Kind::FunctionUrl);
+        if !d.plan.step(Kind::Function).deletes() {
+            d.absent(url);
+            return Ok(());
+        }
+        if gone.await {
+            let outcome = Outcome::of_deletion(url.deletes());
+            d.reporter.resource(url.kind, &url.name, &outcome);
+        }
+        Ok(())
     }
 }
 

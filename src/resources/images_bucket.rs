@@ -8,11 +8,14 @@ use serde_json::Value;
 use crate::aws::{Aws, Progress, SdkResultExt};
 use crate::policies::Template;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome};
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
+use crate::resource_support::bucket::found::{self, FoundBucket};
 use crate::resource_support::bucket::ownership::{self, BucketRole};
 use crate::resource_support::bucket::{self, Basics, Changing, PublicAccessFlags};
 use crate::stack::Stack;
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::Step;
 
 mod lifecycle;
 
@@ -364,6 +367,49 @@ impl Resource for ImagesBucket {
             &progress,
         )
         .await?;
+        Ok(())
+    }
+
+    type Found = Option<FoundBucket>;
+
+    async fn find(read: &Reading<'_>) -> anyhow::Result<Option<FoundBucket>> {
+        let (stack, name) = (read.stack, &read.stack.images_bucket);
+        found::read(read.aws, stack, name, BucketRole::Images).await
+    }
+
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        let (name, bucket) = (&stack.images_bucket, found.images.as_ref());
+        Ok(vec![found::step(
+            Kind::ImagesBucket,
+            name,
+            bucket,
+            BucketRole::Images,
+            stack,
+        )])
+    }
+
+    /// Deleted once the function is gone, so that no new presigned upload URL is handed out
+    /// for it; emptied meanwhile, and once more then if uploads arrived.
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Function];
+
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        let step = d.plan.step(Kind::ImagesBucket);
+        if !step.deletes() {
+            d.absent(step);
+            return Ok(());
+        }
+        let already = bucket::empty(d.aws, &step.name).await?;
+        // A function that could not be deleted keeps its bucket (its error is the one
+        // reported).
+        if !gone.await {
+            return Ok(());
+        }
+        let progress = |message: String| d.progress(message);
+        let more = delete(d.aws, &step.name, &progress).await?;
+        d.deleted_bucket(step, already + more);
         Ok(())
     }
 }

@@ -7,9 +7,11 @@ use aws_sdk_cloudwatchlogs::types::LogGroup as FoundGroup;
 
 use crate::aws::{Aws, SdkResultExt};
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::{owned, Action, Step};
 
 pub const RETENTION_DAYS: i32 = 14;
 
@@ -195,6 +197,42 @@ impl Resource for LogGroup {
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
         let (desired, actual) = (&a.desired.log_group, a.observed.log_group.as_ref());
         apply(a.aws, desired, actual, &a.changes.log_group).await?;
+        Ok(())
+    }
+
+    type Found = Option<Actual>;
+
+    async fn find(read: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        <LogGroup as Resource>::describe(read).await
+    }
+
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        let action = match &found.log_group {
+            None => Action::Absent,
+            Some(actual) => owned(check_owner(&desired(stack), actual)),
+        };
+        Ok(vec![Step::new(Kind::LogGroup, &stack.log_group, action)])
+    }
+
+    /// After the function, so that no late invocation re-creates it (untagged, by a role that
+    /// may create log groups: never catup's to delete again).
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Function];
+
+    /// Deleted with the function even when it was absent at the read.
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        let group = d.plan.step(Kind::LogGroup);
+        if !(group.deletes() || d.plan.step(Kind::Function).deletes()) {
+            d.absent(group);
+            return Ok(());
+        }
+        if !gone.await {
+            return Ok(());
+        }
+        let outcome = delete(d.aws, &group.name).await?;
+        d.reporter.resource(group.kind, &group.name, &outcome);
         Ok(())
     }
 }

@@ -13,9 +13,11 @@ use crate::aws::{
 };
 use crate::policies::Template;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::{owned, Action, Step};
 
 pub mod given;
 
@@ -405,6 +407,17 @@ pub async fn delete_described(
     }
 }
 
+/// Why an old role is in teardown's list at all.
+pub const LEGACY_ROLE_NOTE: &str = "the region-less name of older catup versions";
+
+/// The roles teardown reads: the stack's own, and the one of the old, region-less name.
+#[derive(Debug, Clone, Default)]
+pub struct FoundRoles {
+    /// `None` also with `--role-arn` (the role is not the stack's to read or delete).
+    pub own: Option<Actual>,
+    pub legacy: Option<Actual>,
+}
+
 /// The function's role: the stack's own, or (`--role-arn`) one it only uses.
 pub struct Role;
 
@@ -442,6 +455,77 @@ impl Resource for Role {
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
         if let Some(desired) = &a.desired.role {
             apply(a.aws, desired, a.observed.role.as_ref(), &a.changes.role).await?;
+        }
+        Ok(())
+    }
+
+    type Found = FoundRoles;
+
+    async fn find(read: &Reading<'_>) -> anyhow::Result<FoundRoles> {
+        let stack = read.stack;
+        let legacy = stack
+            .legacy_role_name
+            .as_deref()
+            .filter(|_| stack.role_name.is_some());
+        let (own, legacy) = tokio::try_join!(
+            describe_if_ours(read.aws, stack.role_name.as_deref()),
+            describe_if_ours(read.aws, legacy),
+        )?;
+        Ok(FoundRoles { own, legacy })
+    }
+
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        let desired = desired(stack)?;
+        let roles = &found.role;
+        let own = match (&stack.role_name, &desired, &roles.own) {
+            (Some(name), Some(desired), Some(actual)) => {
+                Step::new(Kind::Role, name, owned(check_owner(desired, actual)))
+            }
+            (Some(name), _, _) => Step::new(Kind::Role, name, Action::Absent),
+            (None, _, _) => Step::new(Kind::Role, &stack.role_arn, Action::External),
+        };
+        let legacy = match (&stack.legacy_role_name, &desired, &roles.legacy) {
+            (Some(name), Some(desired), Some(actual))
+                if is_this_regions_legacy(desired, actual) =>
+            {
+                Some(Step {
+                    note: Some(LEGACY_ROLE_NOTE),
+                    ..Step::new(Kind::Role, name, Action::Delete)
+                })
+            }
+            _ => None,
+        };
+        Ok([own].into_iter().chain(legacy).collect())
+    }
+
+    /// Deleted after the function (which needs it): a function left without its role fails
+    /// every invocation, and a role deleted and re-created under the same name leaves a
+    /// function's KMS grant stale.
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        if !gone.await {
+            return Ok(());
+        }
+        let found = &d.found.role;
+        let progress = |message: String| d.progress(message);
+        for (step, actual) in d.plan.steps_of(Kind::Role).zip([&found.own, &found.legacy]) {
+            match (&step.action, actual) {
+                (Action::Delete, Some(actual)) => {
+                    let outcome = delete_described(d.aws, &step.name, actual, &progress).await?;
+                    if let Some(note) = step.note {
+                        d.reporter
+                            .note(format!("role {} ({note}): deleted", step.name));
+                    }
+                    d.reporter.resource(step.kind, &step.name, &outcome);
+                }
+                (Action::External, _) => {
+                    d.reporter
+                        .resource(step.kind, &step.name, &Outcome::External)
+                }
+                _ => d.absent(step),
+            }
         }
         Ok(())
     }

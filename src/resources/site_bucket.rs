@@ -8,11 +8,14 @@ use serde_json::Value;
 use crate::aws::{error_code, reason, retry_while_settling, Aws, Progress, SdkResultExt, Settling};
 use crate::policies::Template;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome};
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
+use crate::resource_support::bucket::found::{self, FoundBucket};
 use crate::resource_support::bucket::ownership::{self, BucketRole};
 use crate::resource_support::bucket::{self, Basics, Changing, PublicAccessFlags};
 use crate::stack::Stack;
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::Step;
 
 mod cors;
 
@@ -311,6 +314,42 @@ impl Resource for SiteBucket {
         let (desired, actual) = (&a.desired.site, a.observed.site.as_ref());
         let ready = || a.ready(Kind::SiteBucket);
         apply(a.aws, desired, actual, &a.changes.site, &progress, ready).await?;
+        Ok(())
+    }
+
+    type Found = Option<FoundBucket>;
+
+    async fn find(read: &Reading<'_>) -> anyhow::Result<Option<FoundBucket>> {
+        let (stack, name) = (read.stack, &read.stack.site_bucket);
+        found::read(read.aws, stack, name, BucketRole::Site).await
+    }
+
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        let (name, bucket) = (&stack.site_bucket, found.site.as_ref());
+        Ok(vec![found::step(
+            Kind::SiteBucket,
+            name,
+            bucket,
+            BucketRole::Site,
+            stack,
+        )])
+    }
+
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        let step = d.plan.step(Kind::SiteBucket);
+        if !step.deletes() {
+            d.absent(step);
+            return Ok(());
+        }
+        if !gone.await {
+            return Ok(());
+        }
+        let progress = |message: String| d.progress(message);
+        let objects = delete(d.aws, &step.name, &progress).await?;
+        d.deleted_bucket(step, objects);
         Ok(())
     }
 }

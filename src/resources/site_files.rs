@@ -16,9 +16,11 @@ use md5::{Digest, Md5};
 use crate::aws::{Aws, SdkResultExt};
 use crate::reconcile::Change;
 use crate::reconcile::Kind;
-use crate::resource::{Applying, Need, Planning, Reading, Resource};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::stack::Stack;
+use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
+use crate::teardown_plan::Step;
 
 pub const CONFIG_JS: &str = "config.js";
 
@@ -332,6 +334,24 @@ impl Resource for SiteFiles {
     /// How many files the site has now.
     fn applied_name(a: &Applying<'_>) -> String {
         format!("{} files", a.frontend.len() + 1)
+    }
+
+    type Found = ();
+
+    async fn find(_: &Reading<'_>) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Deleted with the site bucket, which teardown empties.
+    fn teardown_steps(_: &Stack, _: &Found) -> anyhow::Result<Vec<Step>> {
+        Ok(Vec::new())
+    }
+
+    async fn delete(
+        _: &Deleting<'_>,
+        _: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 

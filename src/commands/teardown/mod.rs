@@ -1,11 +1,9 @@
 //! `catup teardown`: delete everything the stack owns, and nothing it does not. Teardown
-//! reads what exists and whose it is, makes its plan (`plan.rs`), and refuses everything when
+//! reads what exists and whose it is, makes its plan (`teardown_plan`), and refuses everything when
 //! any resource is refused, so a refusal leaves nothing half-deleted; `--dry-run` prints
 //! the plan and stops there.
 
 mod execute;
-mod plan;
-mod read;
 mod resolve;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -18,9 +16,9 @@ use crate::cli::{GlobalArgs, TeardownArgs};
 use crate::output::{emit, say, TeardownPlanReport};
 use crate::stack::Stack;
 
+pub use crate::stack_resources::Found;
+pub use crate::teardown_plan::{Action, Step, TeardownPlan};
 pub use execute::teardown;
-pub use plan::{Action, Step, TeardownPlan};
-pub use read::Found;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
     let mut ctx = Context::open_lenient(global).await?;

@@ -9,7 +9,7 @@ use crate::resource_support::bucket::by_tags::{self, Tagged};
 use crate::resource_support::bucket::ownership::{named_by_memory, BucketRole};
 use crate::stack::{Overrides, Stack};
 
-use super::read::Found;
+use crate::stack_resources::Found;
 
 const ROLES: [BucketRole; 2] = [BucketRole::Images, BucketRole::Site];
 
@@ -19,7 +19,8 @@ const ROLES: [BucketRole; 2] = [BucketRole::Images, BucketRole::Site];
 pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
     let function_gone = matches!(ctx.function_read, Some(None));
     let (aws, stack) = (&ctx.aws, &ctx.stack);
-    let (found, tagged) = tokio::join!(Found::read(aws, stack, ctx.function_read.clone()), async {
+    let reading = ctx.reading();
+    let (found, tagged) = tokio::join!(Found::read(&reading), async {
         match function_gone {
             true => Some(by_tags::find(aws, stack.tag_value()).await),
             false => None,
@@ -86,7 +87,7 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
         &stack.account_id,
         &overrides,
     )?;
-    Found::read(&ctx.aws, &ctx.stack, ctx.function_read.clone()).await
+    Found::read(&ctx.reading()).await
 }
 
 fn bucket_name(stack: &Stack, role: BucketRole) -> &str {

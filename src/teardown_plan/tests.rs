@@ -1,8 +1,13 @@
 //! Table tests of teardown's plan: what each read leads to.
 
 use super::*;
+use crate::resource_support::bucket::found::FoundBucket as Bucket;
 use crate::resource_support::bucket::Basics;
+use crate::resources::role::{FoundRoles, LEGACY_ROLE_NOTE};
+use crate::resources::{function, log_group, role};
+use crate::stack::Stack;
 use crate::stack::{ROLE_TAG, STACK_TAG};
+use crate::stack_resources::Found;
 
 fn tagged(stack: &str, role: &str) -> Bucket {
     Bucket {
@@ -73,9 +78,13 @@ fn buckets_are_deleted_only_when_ours_for_their_role_and_unlocked() {
             ..Found::default()
         };
         let plan = TeardownPlan::of(&stack, &found).unwrap();
-        assert_eq!(plan.images.action.word(), word, "{bucket:?}");
+        assert_eq!(
+            plan.step(Kind::ImagesBucket).action.word(),
+            word,
+            "{bucket:?}"
+        );
         assert_eq!(plan.deletes_anything(), word == "delete");
-        if let Action::Refused { why: said, message } = &plan.images.action {
+        if let Action::Refused { why: said, message } = &plan.step(Kind::ImagesBucket).action {
             assert!(said.contains(why), "{said}");
             assert_eq!(plan.refusal(), Some(message.as_str()));
         }
@@ -96,7 +105,11 @@ fn an_older_site_bucket_holding_images_is_refused_as_deploy_refuses_it() {
             site: Some(site),
             ..Found::default()
         };
-        TeardownPlan::of(&stack, &found).unwrap().site.action
+        TeardownPlan::of(&stack, &found)
+            .unwrap()
+            .step(Kind::SiteBucket)
+            .action
+            .clone()
     };
     assert_eq!(plan_with(Some((None, false))), Action::Delete);
     let refused = plan_with(Some((None, true)));
@@ -136,7 +149,7 @@ fn a_role_arn_role_is_external_and_a_foreign_function_takes_its_url_with_it() {
         ]
     );
     assert!(plan.refusal().unwrap().contains("function cats-api"));
-    let line = plan.url.line().to_string();
+    let line = plan.step(Kind::FunctionUrl).line().to_string();
     assert!(
         line.contains("refused") && line.contains("its function"),
         "{line}"
@@ -179,24 +192,27 @@ fn a_deployed_stack_deletes_all_and_this_region_s_legacy_role_too() {
             retention_days: Some(14),
             stack_tag: Some(tag.clone()),
         }),
-        role: Some(role_actual.clone()),
-        legacy_role: Some(role_actual.clone()),
+        role: FoundRoles {
+            own: Some(role_actual.clone()),
+            legacy: Some(role_actual.clone()),
+        },
         function: Some(function_actual(&stack)),
         url: true,
+        site_files: (),
     };
     let plan = TeardownPlan::of(&stack, &found).unwrap();
     assert!(plan.steps().all(Step::deletes), "{plan:?}");
     assert_eq!(plan.steps().count(), 7);
-    let legacy = plan.legacy_role.as_ref().unwrap();
+    let legacy = plan.steps_of(Kind::Role).nth(1).unwrap();
     assert_eq!(Some(&legacy.name), stack.legacy_role_name.as_ref());
     assert_eq!(legacy.line().detail.as_deref(), Some(LEGACY_ROLE_NOTE));
 
     // Written for another region: that region's teardown removes it, not this one.
-    found.legacy_role = Some(role::Actual {
+    found.role.legacy = Some(role::Actual {
         runtime_policy: Some(serde_json::json!({"other": "region"})),
         ..role_actual
     });
     let plan = TeardownPlan::of(&stack, &found).unwrap();
-    assert_eq!(plan.legacy_role, None);
+    assert_eq!(plan.steps_of(Kind::Role).nth(1), None);
     assert_eq!(plan.steps().count(), 6);
 }
