@@ -34,9 +34,10 @@ pub struct PlanRow {
 impl Serialize for PlanRow {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let aspects: &[String] = match &self.action {
-            Action::Update(aspects) => aspects,
-            _ => &[],
+        // The aspects' words: the edge where they become text.
+        let aspects = match &self.action {
+            Action::Update(aspects) => crate::reconcile::words(aspects),
+            _ => Vec::new(),
         };
         let reason = match &self.action {
             Action::Refused(why) => Some(why),
@@ -46,7 +47,7 @@ impl Serialize for PlanRow {
         row.serialize_field("kind", &self.kind)?;
         row.serialize_field("name", &self.name)?;
         row.serialize_field("action", self.action.word())?;
-        row.serialize_field("aspects", aspects)?;
+        row.serialize_field("aspects", &aspects)?;
         row.serialize_field("reason", &reason)?;
         row.end()
     }

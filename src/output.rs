@@ -285,8 +285,13 @@ mod tests {
 
     #[test]
     fn resource_lines_read_as_sentences() {
-        let line =
-            ResourceLine::from_outcome(Kind::ImagesBucket, "b", &Outcome::Updated("cors".into()));
+        let line = ResourceLine::from_outcome(
+            Kind::ImagesBucket,
+            "b",
+            &Outcome::Updated(vec![crate::reconcile::AnyAspect::new(
+                crate::resources::images_bucket::Aspect::Cors,
+            )]),
+        );
         assert_eq!(line.to_string(), "  updated  images bucket b (cors)");
         let line = ResourceLine::from_state(Kind::Function, "f", &State::Ok);
         assert_eq!(line.to_string(), "       ok  function      f");

@@ -1,7 +1,9 @@
 //! The pure vocabulary of reconciling: what a resource needs (`Change`), what a command did
 //! (`Outcome`), and whose a resource is (`Ownership`).
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -57,6 +59,64 @@ macro_rules! aspects {
 }
 pub(crate) use aspects;
 
+/// One differing aspect of some resource, kept as that resource's own enum value (its
+/// `aspects!` enum, or a site file) until it is printed: reports and plans hold these, and
+/// nothing compares their words.
+#[derive(Clone)]
+pub struct AnyAspect(Arc<dyn AspectValue>);
+
+/// What an aspect of any resource can do: print itself, and compare with another.
+pub trait AspectValue: fmt::Display + fmt::Debug + Send + Sync + 'static {
+    fn as_any(&self) -> &dyn Any;
+    fn same_as(&self, other: &dyn AspectValue) -> bool;
+}
+
+impl<T: fmt::Display + fmt::Debug + PartialEq + Send + Sync + 'static> AspectValue for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn same_as(&self, other: &dyn AspectValue) -> bool {
+        other.as_any().downcast_ref::<T>() == Some(self)
+    }
+}
+
+impl AnyAspect {
+    pub fn new(aspect: impl AspectValue) -> AnyAspect {
+        AnyAspect(Arc::new(aspect))
+    }
+
+    /// The resource's own aspect, when it is one of `T`.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref::<T>()
+    }
+}
+
+impl PartialEq for AnyAspect {
+    fn eq(&self, other: &AnyAspect) -> bool {
+        self.0.same_as(other.0.as_ref())
+    }
+}
+
+impl Eq for AnyAspect {}
+
+impl fmt::Debug for AnyAspect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for AnyAspect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// Aspects as a report prints them: "cors, tags".
+pub fn words(aspects: &[AnyAspect]) -> Vec<String> {
+    aspects.iter().map(ToString::to_string).collect()
+}
+
 /// What closes the gap between desired and actual, in terms of a resource's aspects `A`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change<A> {
@@ -68,7 +128,7 @@ pub enum Change<A> {
     External,
 }
 
-impl<A: PartialEq + fmt::Display> Change<A> {
+impl<A: AspectValue + PartialEq + Clone> Change<A> {
     /// `InSync` when nothing differs, else `Update` with the differing aspects.
     pub fn from_differences(differences: Vec<A>) -> Change<A> {
         if differences.is_empty() {
@@ -101,20 +161,16 @@ impl<A: PartialEq + fmt::Display> Change<A> {
         matches!(self, Change::Create)
     }
 
-    /// The differing aspects as report words ("cors, tags").
-    fn words(aspects: &[A]) -> String {
-        aspects
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+    /// The differing aspects, typed for reports and plans.
+    fn any(aspects: &[A]) -> Vec<AnyAspect> {
+        aspects.iter().cloned().map(AnyAspect::new).collect()
     }
 
     /// The outcome of applying this change successfully.
     pub fn outcome(&self) -> Outcome {
         match self {
             Change::Create => Outcome::Created,
-            Change::Update(aspects) => Outcome::Updated(Self::words(aspects)),
+            Change::Update(aspects) => Outcome::Updated(Self::any(aspects)),
             Change::InSync => Outcome::Unchanged,
             Change::External => Outcome::External,
         }
@@ -124,9 +180,7 @@ impl<A: PartialEq + fmt::Display> Change<A> {
     pub fn action(&self) -> Action {
         match self {
             Change::Create => Action::Create,
-            Change::Update(aspects) => {
-                Action::Update(aspects.iter().map(ToString::to_string).collect())
-            }
+            Change::Update(aspects) => Action::Update(Self::any(aspects)),
             Change::InSync => Action::Unchanged,
             Change::External => Action::External,
         }
@@ -137,7 +191,7 @@ impl<A: PartialEq + fmt::Display> Change<A> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Create,
-    Update(Vec<String>),
+    Update(Vec<AnyAspect>),
     Unchanged,
     /// Another's resource with one of the stack's names: deploy refuses to start.
     Refused(String),
@@ -162,7 +216,7 @@ impl Action {
 
     pub fn detail(&self) -> Option<String> {
         match self {
-            Action::Update(aspects) => Some(aspects.join(", ")),
+            Action::Update(aspects) => Some(words(aspects).join(", ")),
             Action::Refused(why) => Some(why.clone()),
             _ => None,
         }
@@ -171,7 +225,7 @@ impl Action {
     /// [`Action::detail`] with a long list of aspects (a site's files) cut to its first few.
     pub fn short_detail(&self) -> Option<String> {
         match self {
-            Action::Update(aspects) => Some(abridged(aspects)),
+            Action::Update(aspects) => Some(abridged(&words(aspects))),
             _ => self.detail(),
         }
     }
@@ -180,9 +234,11 @@ impl Action {
     pub fn state(&self) -> State {
         match self {
             Action::Create => State::Missing,
-            Action::Update(aspects) => State::Drifted(aspects.join(", ")),
+            Action::Update(aspects) => State::Drifted(Drift::Aspects(aspects.clone())),
             Action::Unchanged => State::Ok,
-            Action::Refused(why) => State::Drifted(format!("not this stack's: {why}")),
+            Action::Refused(why) => {
+                State::Drifted(Drift::Because(format!("not this stack's: {why}")))
+            }
             Action::External => State::External,
         }
     }
@@ -197,7 +253,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Created,
-    Updated(String),
+    Updated(Vec<AnyAspect>),
     Unchanged,
     Deleted,
     /// Teardown found nothing to delete.
@@ -218,9 +274,9 @@ impl Outcome {
         }
     }
 
-    pub fn detail(&self) -> Option<&str> {
+    pub fn detail(&self) -> Option<String> {
         match self {
-            Outcome::Updated(what) => Some(what),
+            Outcome::Updated(aspects) => Some(words(aspects).join(", ")),
             _ => None,
         }
     }
@@ -247,7 +303,7 @@ impl Outcome {
 pub enum State {
     Ok,
     Missing,
-    Drifted(String),
+    Drifted(Drift),
     /// Managed outside catup (a `--role-arn` role).
     External,
 }
@@ -262,9 +318,10 @@ impl State {
         }
     }
 
-    pub fn detail(&self) -> Option<&str> {
+    pub fn detail(&self) -> Option<String> {
         match self {
-            State::Drifted(what) => Some(what),
+            State::Drifted(Drift::Aspects(aspects)) => Some(words(aspects).join(", ")),
+            State::Drifted(Drift::Because(why)) => Some(why.clone()),
             _ => None,
         }
     }
@@ -327,6 +384,15 @@ pub fn abridged(items: &[String]) -> String {
         items[..SHOWN].join(", "),
         items.len() - SHOWN
     )
+}
+
+/// How a resource differs from what deploy makes of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drift {
+    /// These aspects differ; deploy changes them.
+    Aspects(Vec<AnyAspect>),
+    /// Something else is wrong (a failed update, the account's setting), said in words.
+    Because(String),
 }
 
 /// Whose a resource is, from its `catup:stack` tag.
@@ -465,9 +531,18 @@ mod tests {
                     (Thing::Cors, true),
                     (Thing::Policy, true),
                 ]),
-                Outcome::Updated("cors, policy".into()),
-                State::Drifted("cors, policy".into()),
-                Action::Update(vec!["cors".into(), "policy".into()]),
+                Outcome::Updated(vec![
+                    AnyAspect::new(Thing::Cors),
+                    AnyAspect::new(Thing::Policy),
+                ]),
+                State::Drifted(Drift::Aspects(vec![
+                    AnyAspect::new(Thing::Cors),
+                    AnyAspect::new(Thing::Policy),
+                ])),
+                Action::Update(vec![
+                    AnyAspect::new(Thing::Cors),
+                    AnyAspect::new(Thing::Policy),
+                ]),
             ),
             (
                 Change::InSync,
@@ -481,6 +556,17 @@ mod tests {
             assert_eq!(change.action().state(), state);
             assert_eq!(change.action(), action);
         }
+        let Action::Update(aspects) = Change::Update(vec![Thing::Cors]).action() else {
+            panic!("an update");
+        };
+        assert_eq!(aspects[0].get::<Thing>(), Some(&Thing::Cors));
+        assert_eq!(
+            Change::Update(vec![Thing::Cors])
+                .outcome()
+                .detail()
+                .unwrap(),
+            "cors"
+        );
         assert_eq!(Change::<Thing>::from_differences(vec![]), Change::InSync);
         assert_eq!(Change::from_checks([(Thing::Tags, false)]), Change::InSync);
     }
@@ -490,6 +576,22 @@ mod tests {
         let many: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
         assert_eq!(abridged(&many), "f0, f1, f2, f3, f4, f5, and 4 more");
         assert_eq!(abridged(&["a".into(), "b".into()]), "a, b");
+    }
+
+    aspects! {
+        /// Another resource with an aspect of the same word.
+        Other {
+            Cors => "cors",
+        }
+    }
+
+    #[test]
+    fn aspects_are_their_resource_s_values_not_their_words() {
+        assert_eq!(AnyAspect::new(Thing::Cors), AnyAspect::new(Thing::Cors));
+        assert_ne!(AnyAspect::new(Thing::Cors), AnyAspect::new(Thing::Tags));
+        assert_ne!(AnyAspect::new(Thing::Cors), AnyAspect::new(Other::Cors));
+        assert_eq!(AnyAspect::new(Other::Cors).get::<Thing>(), None);
+        assert_eq!(words(&[AnyAspect::new(Other::Cors)]), ["cors"]);
     }
 
     #[test]

@@ -25,7 +25,7 @@ impl ResourceLine {
             kind,
             name: name.to_owned(),
             state: outcome.line_state(),
-            detail: outcome.detail().map(str::to_owned),
+            detail: outcome.detail(),
         }
     }
 
@@ -34,7 +34,7 @@ impl ResourceLine {
             kind,
             name: name.to_owned(),
             state: state.line_state(),
-            detail: state.detail().map(str::to_owned),
+            detail: state.detail(),
         }
     }
 }

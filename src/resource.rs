@@ -37,7 +37,7 @@ pub trait Resource {
 
     type Desired: Send + Sync;
     type Actual: Send + Sync;
-    type Aspect: Clone + PartialEq + std::fmt::Display + Send + Sync;
+    type Aspect: Clone + PartialEq + std::fmt::Display + std::fmt::Debug + Send + Sync + 'static;
 
     fn desired(stack: &Stack) -> anyhow::Result<Self::Desired>;
 

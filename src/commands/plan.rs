@@ -40,14 +40,15 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
 #[cfg(test)]
 mod tests {
     use crate::deploy_plan::PlanRow;
-    use crate::reconcile::{Action, Kind};
+    use crate::reconcile::{Action, AnyAspect, Kind};
+    use crate::resources::function;
 
     #[test]
     fn sentences_name_the_change_and_its_aspects() {
         let row = PlanRow {
             kind: Kind::Function,
             name: "cats-api".into(),
-            action: Action::Update(vec!["code".into()]),
+            action: Action::Update(vec![AnyAspect::new(function::Aspect::Code)]),
         };
         assert_eq!(row.sentence(), "will update function cats-api (code)");
         let row = PlanRow {

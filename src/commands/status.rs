@@ -6,7 +6,7 @@ use super::{exit, validate_names, Context, EXIT_DRIFTED, EXIT_NOT_DEPLOYED};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::deploy_plan::DeployPlan;
 use crate::output::{emit, ResourceLine, StatusReport};
-use crate::reconcile::{Kind, State};
+use crate::reconcile::{Drift, Kind, State};
 use crate::resource::SiteInput;
 use crate::resource_support::account_access;
 use crate::resources::site_files;
@@ -63,14 +63,14 @@ pub async fn status(
         observed.function.as_ref().and_then(|f| f.failed.as_ref()),
         state_of(&mut states, Kind::Function),
     ) {
-        *state = State::Drifted(format!(
+        *state = State::Drifted(Drift::Because(format!(
             "Lambda's last update failed ({why}): run deploy to repair"
-        ));
+        )));
     }
     // The account's Block Public Access keeps the website private whatever the bucket says.
     if let (Some(why), Some(state)) = (account.drift(), state_of(&mut states, Kind::SiteBucket)) {
         if *state == State::Ok {
-            *state = State::Drifted(why);
+            *state = State::Drifted(Drift::Because(why));
         }
     }
 

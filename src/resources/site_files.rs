@@ -462,7 +462,7 @@ mod tests {
             change,
             Change::Update(vec![Aspect::Delete("old.png".into())])
         );
-        assert_eq!(change.outcome().detail(), Some("delete old.png"));
+        assert_eq!(change.outcome().detail().as_deref(), Some("delete old.png"));
         let odd = Aspect::Delete("a\u{1b}[2Jb\u{1}.txt".into());
         assert_eq!(odd.to_string(), "delete a\\u{1b}[2Jb\\u{1}.txt");
         // Not the whole site (status without --frontend): nothing is taken for removed.
