@@ -1,0 +1,286 @@
+//! What `catup check` prints: for one site its checks line by line; for several a table
+//! (student, each check, score) with every failure and its hint below; `--json` the same as
+//! one object; `--csv` a gradebook.
+
+use std::fmt::{self, Write as _};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::site::Entry;
+use super::step::Step;
+use crate::commands::verify::hint;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+impl Outcome {
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+/// One check of one site.
+#[derive(Debug, Serialize)]
+pub struct Line {
+    #[serde(rename = "id")]
+    pub step: Step,
+    pub name: &'static str,
+    pub result: Outcome,
+    pub millis: u128,
+    pub detail: String,
+    /// The lecture's troubleshooting hint, for a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// For a skipped check: the failed one it needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_because: Option<Step>,
+}
+
+impl Line {
+    fn of(step: Step, result: Outcome, millis: u128, detail: String) -> Line {
+        Line {
+            step,
+            name: step.name(),
+            result,
+            millis,
+            detail,
+            hint: None,
+            skipped_because: None,
+        }
+    }
+
+    pub fn passed(step: Step, millis: u128, detail: String) -> Line {
+        Line::of(step, Outcome::Pass, millis, detail)
+    }
+
+    /// A failure, with the hint the check recognised or else the check's usual one.
+    pub fn failed(step: Step, millis: u128, error: &anyhow::Error) -> Line {
+        let hint = hint::of(error).map_or_else(|| step.usual_hint(), |h| h.hint.clone());
+        Line {
+            hint: Some(hint.to_string()),
+            ..Line::of(step, Outcome::Fail, millis, hint::problem(error))
+        }
+    }
+
+    pub fn skipped(step: Step, because: Step) -> Line {
+        let detail = format!("skipped: \"{}\" failed", because.name());
+        Line {
+            skipped_because: Some(because),
+            ..Line::of(step, Outcome::Skip, 0, detail)
+        }
+    }
+
+    /// Not run: the site's deadline passed first.
+    pub fn unreached(step: Step, deadline: Duration) -> Line {
+        let detail = format!(
+            "not run: the site's {} s deadline passed",
+            deadline.as_secs()
+        );
+        Line::of(step, Outcome::Skip, 0, detail)
+    }
+
+    /// The failed check that kept the checks needing this one from running.
+    pub fn blocker(&self) -> Option<Step> {
+        match self.result {
+            Outcome::Pass => None,
+            Outcome::Fail => Some(self.step),
+            Outcome::Skip => self.skipped_because.or(Some(self.step)),
+        }
+    }
+}
+
+impl fmt::Display for Line {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = match self.result {
+            Outcome::Skip => String::new(),
+            _ => format!("{} ms", self.millis),
+        };
+        let (mark, name) = (self.result.word(), self.name);
+        writeln!(f, "  {mark}  {name:<48} {millis:>8}  {}", self.detail)?;
+        match &self.hint {
+            Some(hint) => writeln!(f, "        hint: {hint}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One student's site.
+#[derive(Debug, Serialize)]
+pub struct SiteReport {
+    pub student: String,
+    pub website_url: String,
+    /// As its config.js names it.
+    pub function_url: Option<String>,
+    /// The key of the image the check uploaded (and left in the gallery), if it did.
+    pub test_image: Option<String>,
+    pub score: usize,
+    pub total: usize,
+    pub checks: Vec<Line>,
+}
+
+impl SiteReport {
+    pub fn new(
+        entry: Entry,
+        function_url: Option<String>,
+        test_image: Option<String>,
+        checks: Vec<Line>,
+    ) -> SiteReport {
+        SiteReport {
+            student: entry.student.unwrap_or_else(|| entry.url.clone()),
+            website_url: entry.url,
+            function_url,
+            test_image,
+            score: checks.iter().filter(|c| c.result == Outcome::Pass).count(),
+            total: checks.len(),
+            checks,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.score == self.total
+    }
+
+    fn failures(&self) -> impl Iterator<Item = &Line> {
+        self.checks.iter().filter(|c| c.result == Outcome::Fail)
+    }
+}
+
+/// Everything checked: one site's lines, or a class's table.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub passed: bool,
+    pub sites: Vec<SiteReport>,
+    #[serde(skip)]
+    pub table: bool,
+}
+
+impl CheckReport {
+    pub fn new(sites: Vec<SiteReport>, table: bool) -> CheckReport {
+        CheckReport {
+            passed: sites.iter().all(SiteReport::passed),
+            sites,
+            table,
+        }
+    }
+
+    /// The gradebook: a header, then one row per site.
+    pub fn csv(&self) -> String {
+        let mut header = vec!["student", "website_url", "function_url"];
+        header.extend(Step::ALL.iter().map(|s| s.id()));
+        header.extend(["score", "total", "test_image", "failures"]);
+        let mut out = header.join(",") + "\n";
+        for site in &self.sites {
+            let mut row = vec![
+                site.student.clone(),
+                site.website_url.clone(),
+                site.function_url.clone().unwrap_or_default(),
+            ];
+            row.extend(site.checks.iter().map(|c| c.result.word().to_lowercase()));
+            row.extend([site.score.to_string(), site.total.to_string()]);
+            row.push(site.test_image.clone().unwrap_or_default());
+            let failures = site.failures().map(|c| {
+                format!(
+                    "{}: {} (hint: {})",
+                    c.name,
+                    c.detail,
+                    c.hint.as_deref().unwrap_or("")
+                )
+            });
+            row.push(failures.collect::<Vec<_>>().join(" | "));
+            let row: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
+            let _ = writeln!(out, "{}", row.join(","));
+        }
+        out
+    }
+
+    fn lines(&self, f: &mut fmt::Formatter<'_>, site: &SiteReport) -> fmt::Result {
+        match &site.function_url {
+            Some(api) => writeln!(f, "check of {} (Function URL {api}):", site.website_url)?,
+            None => writeln!(f, "check of {}:", site.website_url)?,
+        }
+        for line in &site.checks {
+            write!(f, "{line}")?;
+        }
+        if let Some(key) = &site.test_image {
+            writeln!(f, "test image left in the gallery: {key}")?;
+        }
+        let verdict = if site.passed() {
+            "passed"
+        } else {
+            "check FAILED"
+        };
+        writeln!(f, "{verdict}: {} of {} checks", site.score, site.total)
+    }
+
+    fn table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.sites.iter().map(|s| s.student.chars().count());
+        let width = width.chain([7]).max().unwrap_or(7);
+        let columns = Step::ALL.map(|s| (s.id(), s.id().len().max(4)));
+        write!(f, "{:<width$}", "student")?;
+        for (id, w) in columns {
+            write!(f, " {id:<w$}")?;
+        }
+        writeln!(f, " score  test image")?;
+        for site in &self.sites {
+            write!(f, "{:<width$}", site.student)?;
+            for (line, (_, w)) in site.checks.iter().zip(columns) {
+                write!(f, " {:<w$}", line.result.word())?;
+            }
+            let score = format!("{}/{}", site.score, site.total);
+            let image = site.test_image.as_deref().unwrap_or("-");
+            writeln!(f, " {score:<6} {image}")?;
+        }
+        for site in self.sites.iter().filter(|s| !s.passed()) {
+            writeln!(f, "\n{} ({}):", site.student, site.website_url)?;
+            for line in site.failures() {
+                write!(f, "{line}")?;
+            }
+        }
+        let passing = self.sites.iter().filter(|s| s.passed()).count();
+        writeln!(
+            f,
+            "\n{passing} of {} sites pass every check",
+            self.sites.len()
+        )
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.table, self.sites.as_slice()) {
+            (false, [site]) => self.lines(f, site),
+            _ => self.table(f),
+        }
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(csv_field("Ada Lovelace"), "Ada Lovelace");
+        assert_eq!(csv_field("Lovelace, Ada"), "\"Lovelace, Ada\"");
+        assert_eq!(csv_field("said \"hi\""), "\"said \"\"hi\"\"\"");
+    }
+}
