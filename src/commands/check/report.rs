@@ -241,7 +241,10 @@ impl CheckReport {
             writeln!(f, " {score:<6} {image}")?;
         }
         for site in self.sites.iter().filter(|s| !s.passed()) {
-            writeln!(f, "\n{} ({}):", site.student, site.website_url)?;
+            match site.student == site.website_url {
+                true => writeln!(f, "\n{}:", site.student)?,
+                false => writeln!(f, "\n{} ({}):", site.student, site.website_url)?,
+            }
             for line in site.failures() {
                 write!(f, "{line}")?;
             }
