@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod class;
 mod page;
@@ -50,10 +50,22 @@ pub struct CheckArgs {
     pub jobs: u64,
 }
 
+/// Room left under `--timeout` for the report: the run ends with every row, never with
+/// the deadline's error.
+const REPORT_MARGIN: Duration = Duration::from_secs(2);
+
 pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    refuse_aws_flags(global)?;
     let entries = class::entries(&args.urls, args.class.as_deref())?;
-    let jobs = usize::try_from(args.jobs).unwrap_or(1);
-    let sites = class::check_all(entries, jobs, Duration::from_secs(args.deadline)).await;
+    let limits = class::Limits {
+        jobs: usize::try_from(args.jobs).unwrap_or(1),
+        site: Duration::from_secs(args.deadline),
+        run: (global.timeout > 0).then(|| {
+            let whole = Duration::from_secs(global.timeout);
+            Instant::now() + whole.saturating_sub(REPORT_MARGIN)
+        }),
+    };
+    let sites = class::check_all(entries, &limits).await;
     let table = args.class.is_some() || sites.len() > 1;
     let report = CheckReport::new(sites, table);
     match args.csv.as_deref() {
@@ -69,6 +81,25 @@ pub async fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCo
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     })
+}
+
+/// check reads nothing of AWS: a flag that would choose an account, a region or a
+/// resource is a mistake to say, not to ignore.
+fn refuse_aws_flags(global: &GlobalArgs) -> anyhow::Result<()> {
+    let given = [
+        ("--profile", global.profile.is_some()),
+        ("--region", global.region.is_some()),
+        ("--endpoint-url", global.endpoint_url.is_some()),
+        ("--role-arn", global.role_arn.is_some()),
+        ("--site-bucket", global.site_bucket.is_some()),
+        ("--images-bucket", global.images_bucket.is_some()),
+    ];
+    match given.iter().find(|(_, given)| *given) {
+        Some((flag, _)) => anyhow::bail!(
+            "catup check uses no AWS account (it checks a site from its URL, as a browser does): drop {flag}"
+        ),
+        None => Ok(()),
+    }
 }
 
 fn print_csv(report: &CheckReport) -> anyhow::Result<()> {

@@ -3,13 +3,14 @@
 //! never holds up the others.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
 use super::report::SiteReport;
-use super::site::{self, Entry};
+use super::site::{self, Deadline, Entry};
 
 /// Longest a single request may take before it counts as not answered.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -54,40 +55,69 @@ fn parse_class(text: &str) -> Vec<Entry> {
         .collect()
 }
 
-/// Checks every entry, at most `jobs` at once; the reports in the entries' order.
-pub async fn check_all(entries: Vec<Entry>, jobs: usize, deadline: Duration) -> Vec<SiteReport> {
+/// How many sites at once, how long each may take, and when the whole run must be done.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub jobs: usize,
+    pub site: Duration,
+    pub run: Option<Instant>,
+}
+
+impl Limits {
+    /// A site's deadline from now: its own, or sooner when the run ends sooner.
+    fn for_site(&self) -> Deadline {
+        let left = self
+            .run
+            .map(|end| end.saturating_duration_since(Instant::now()));
+        match left {
+            Some(left) if left < self.site => Deadline {
+                after: left,
+                run_ends: true,
+            },
+            _ => Deadline {
+                after: self.site,
+                run_ends: false,
+            },
+        }
+    }
+}
+
+/// Checks every entry, at most `jobs` at once, in the entries' order (the first ones get
+/// the first slots); the reports in that order.
+pub async fn check_all(entries: Vec<Entry>, limits: &Limits) -> Vec<SiteReport> {
     let http = reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT.min(deadline))
-        .connect_timeout(CONNECT_TIMEOUT.min(deadline))
+        .timeout(REQUEST_TIMEOUT.min(limits.site))
+        .connect_timeout(CONNECT_TIMEOUT.min(limits.site))
         .build()
         .expect("an HTTP client with default TLS");
-    let slots = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.jobs));
     let total = entries.len();
-    let mut running = tokio::task::JoinSet::new();
-    for (at, entry) in entries.into_iter().enumerate() {
-        let (http, slots) = (http.clone(), slots.clone());
-        running.spawn(async move {
-            let _slot = slots
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            (at, site::check(&http, entry, deadline).await)
-        });
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut running = Vec::with_capacity(total);
+    for entry in entries {
+        let slot = slots.clone().acquire_owned().await;
+        let slot = slot.expect("the semaphore is never closed");
+        let (http, limits, done) = (http.clone(), *limits, done.clone());
+        running.push(tokio::spawn(async move {
+            let report = site::check(&http, entry, limits.for_site()).await;
+            drop(slot);
+            let done = done.fetch_add(1, Ordering::SeqCst) + 1;
+            if total > 1 {
+                let (student, score) = (&report.student, report.score);
+                let line = format!(
+                    "checked {done} of {total}: {student} {score}/{}",
+                    report.total
+                );
+                crate::output::progress(line);
+            }
+            report
+        }));
     }
-    let mut reports: Vec<Option<SiteReport>> = (0..total).map(|_| None).collect();
-    let mut done = 0;
-    while let Some(finished) = running.join_next().await {
-        let (at, report) = finished.expect("a site's check does not panic");
-        done += 1;
-        if total > 1 {
-            crate::output::progress(format!(
-                "checked {done} of {total}: {} {}/{}",
-                report.student, report.score, report.total
-            ));
-        }
-        reports[at] = Some(report);
+    let mut reports = Vec::with_capacity(total);
+    for site in running {
+        reports.push(site.await.expect("a site's check does not panic"));
     }
-    reports.into_iter().flatten().collect()
+    reports
 }
 
 #[cfg(test)]

@@ -3,11 +3,10 @@
 //! one object; `--csv` a gradebook.
 
 use std::fmt::{self, Write as _};
-use std::time::Duration;
 
 use serde::Serialize;
 
-use super::site::Entry;
+use super::site::{Deadline, Entry};
 use super::step::Step;
 use crate::commands::verify::hint;
 
@@ -81,11 +80,8 @@ impl Line {
     }
 
     /// Not run: the site's deadline passed first.
-    pub fn unreached(step: Step, deadline: Duration) -> Line {
-        let detail = format!(
-            "not run: the site's {} s deadline passed",
-            deadline.as_secs()
-        );
+    pub fn unreached(step: Step, deadline: Deadline) -> Line {
+        let detail = format!("not run: {deadline} passed");
         Line::of(step, Outcome::Skip, 0, detail)
     }
 
@@ -152,6 +148,20 @@ impl SiteReport {
 
     fn failures(&self) -> impl Iterator<Item = &Line> {
         self.checks.iter().filter(|c| c.result == Outcome::Fail)
+    }
+
+    /// What kept the site from passing: its failures, or (none ran) its first line.
+    fn problems(&self) -> Vec<&Line> {
+        let failures: Vec<&Line> = self.failures().collect();
+        match failures.is_empty() {
+            true => self
+                .checks
+                .iter()
+                .find(|c| c.result != Outcome::Pass)
+                .into_iter()
+                .collect(),
+            false => failures,
+        }
     }
 }
 
@@ -245,7 +255,7 @@ impl CheckReport {
                 true => writeln!(f, "\n{}:", site.student)?,
                 false => writeln!(f, "\n{} ({}):", site.student, site.website_url)?,
             }
-            for line in site.failures() {
+            for line in site.problems() {
                 write!(f, "{line}")?;
             }
         }
