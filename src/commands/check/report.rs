@@ -67,7 +67,12 @@ impl Line {
         let hint = hint::of(error).map_or_else(|| step.usual_hint(), |h| h.hint.clone());
         Line {
             hint: Some(hint.to_string()),
-            ..Line::of(step, Outcome::Fail, millis, hint::problem(error))
+            ..Line::of(
+                step,
+                Outcome::Fail,
+                millis,
+                s3_error_condensed(&hint::problem(error)),
+            )
         }
     }
 
@@ -277,6 +282,23 @@ impl fmt::Display for CheckReport {
     }
 }
 
+/// S3's XML error body in a detail as `Code: Message`, the part a teacher reads.
+fn s3_error_condensed(detail: &str) -> String {
+    let Some(xml_at) = detail.find("<?xml") else {
+        return detail.to_owned();
+    };
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = detail.find(&open)? + open.len();
+        let end = detail[start..].find(&format!("</{name}>"))?;
+        Some(&detail[start..start + end])
+    };
+    match (element("Code"), element("Message")) {
+        (Some(code), Some(message)) => format!("{}{code}: {message}", &detail[..xml_at]),
+        _ => detail.to_owned(),
+    }
+}
+
 /// A CSV field, quoted when it holds a comma, a quote or a line break.
 fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
@@ -289,6 +311,19 @@ fn csv_field(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_errors_are_condensed_to_code_and_message() {
+        let detail = "PUT answered 403 Forbidden: <?xml version=\"1.0\" encoding=\"UTF-8\"?> <Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message><RequestId>1</RequestId></Error>";
+        assert_eq!(
+            s3_error_condensed(detail),
+            "PUT answered 403 Forbidden: SignatureDoesNotMatch: The request signature we calculated does not match."
+        );
+        assert_eq!(
+            s3_error_condensed("POST answered 502: {}"),
+            "POST answered 502: {}"
+        );
+    }
 
     #[test]
     fn csv_fields_are_quoted_only_when_they_must_be() {
