@@ -177,8 +177,8 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
         let put = role_settled(ctx, PUT, || c.put(&upload, &png));
         timed(&mut checks, PUT, put).await?;
         let listed = role_settled(ctx, GALLERY, || c.gallery(&upload.key, Listed::First));
-        let url = timed(&mut checks, GALLERY, listed).await?;
-        let bytes = role_settled(ctx, BYTES, || c.same_bytes(&url, &png));
+        let listing = timed(&mut checks, GALLERY, listed).await?;
+        let bytes = role_settled(ctx, BYTES, || c.same_bytes(&listing.url, &png));
         timed(&mut checks, BYTES, bytes).await?;
         let config_js = settled(ctx, CONFIG_JS, || c.config_js(&target.website_url));
         timed(&mut checks, CONFIG_JS, config_js).await?;

@@ -106,6 +106,8 @@ async fn a_dev_app_passes_every_check_with_no_aws_configuration_and_names_its_te
         "{}",
         run.stdout
     );
+    let thumbnails = "  n/a   its thumbnail appears (stacks that make them)";
+    assert!(run.stdout.contains(thumbnails), "{}", run.stdout);
     let key = lines
         .iter()
         .find_map(|l| l.strip_prefix("test image left in the gallery: "))
@@ -175,7 +177,7 @@ fn a_class_of_30_with_dead_and_hanging_sites_is_a_row_each_within_the_deadline()
     assert_eq!(sites.len(), 30, "{report:#}");
     for (n, site) in sites.iter().enumerate() {
         let results = results(site);
-        assert_eq!(results.len(), 10, "{site:#}");
+        assert_eq!(results.len(), 11, "{site:#}");
         let student = site["student"].as_str().unwrap();
         if n < 24 {
             assert_eq!(student, format!("Student {n:02}"));

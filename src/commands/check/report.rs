@@ -16,6 +16,9 @@ pub enum Outcome {
     Pass,
     Fail,
     Skip,
+    /// Not asked of this stack (thumbnails of a stack that makes none); not scored.
+    #[serde(rename = "n/a")]
+    NotApplicable,
 }
 
 impl Outcome {
@@ -24,6 +27,7 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Fail => "FAIL",
             Outcome::Skip => "skip",
+            Outcome::NotApplicable => "n/a",
         }
     }
 }
@@ -90,10 +94,25 @@ impl Line {
         Line::of(step, Outcome::Skip, 0, detail)
     }
 
+    /// A check this stack is not asked (it makes no thumbnails): `detail` says why.
+    pub fn not_applicable(step: Step, detail: &str) -> Line {
+        Line::of(step, Outcome::NotApplicable, 0, detail.to_owned())
+    }
+
+    /// Whether the line counts in the score: not a check the stack is not asked, nor the
+    /// thumbnail of a stack not known to make any (its gallery was never read).
+    fn scored(&self) -> bool {
+        match self.result {
+            Outcome::NotApplicable => false,
+            Outcome::Skip => self.step != Step::Thumbnail,
+            Outcome::Pass | Outcome::Fail => true,
+        }
+    }
+
     /// The failed check that kept the checks needing this one from running.
     pub fn blocker(&self) -> Option<Step> {
         match self.result {
-            Outcome::Pass => None,
+            Outcome::Pass | Outcome::NotApplicable => None,
             Outcome::Fail => Some(self.step),
             Outcome::Skip => self.skipped_because.or(Some(self.step)),
         }
@@ -103,11 +122,11 @@ impl Line {
 impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let millis = match self.result {
-            Outcome::Skip => String::new(),
+            Outcome::Skip | Outcome::NotApplicable => String::new(),
             _ => format!("{} ms", self.millis),
         };
         let (mark, name) = (self.result.word(), self.name);
-        writeln!(f, "  {mark}  {name:<48} {millis:>8}  {}", self.detail)?;
+        writeln!(f, "  {mark:<4}  {name:<48} {millis:>8}  {}", self.detail)?;
         match &self.hint {
             Some(hint) => writeln!(f, "        hint: {hint}"),
             None => Ok(()),
@@ -142,7 +161,7 @@ impl SiteReport {
             function_url,
             test_image,
             score: checks.iter().filter(|c| c.result == Outcome::Pass).count(),
-            total: checks.len(),
+            total: checks.iter().filter(|c| c.scored()).count(),
             checks,
         }
     }
@@ -162,7 +181,7 @@ impl SiteReport {
             true => self
                 .checks
                 .iter()
-                .find(|c| c.result != Outcome::Pass)
+                .find(|c| c.result == Outcome::Skip)
                 .into_iter()
                 .collect(),
             false => failures,

@@ -163,8 +163,8 @@ async fn browse(walk: &mut Walk, http: &reqwest::Client, url: &str) {
         walk.test_image = upload.as_ref().map(|u| u.key.clone());
     }
     let listed = async { c.gallery(&need(&upload)?.key, Listed::OnFirstPage).await };
-    let image_url = walk.step(Step::Gallery, listed).await;
-    let image_url = image_url.unwrap_or_default();
+    let listing = walk.step(Step::Gallery, listed).await;
+    let image_url = listing.as_ref().map(|l| l.url.clone()).unwrap_or_default();
     let bytes = regionless(&image_url, c.same_bytes(&image_url, &png));
     walk.step(Step::Image, bytes).await;
     let foreign = async {
@@ -179,6 +179,16 @@ async fn browse(walk: &mut Walk, http: &reqwest::Client, url: &str) {
         ))
     };
     walk.step(Step::Foreign, foreign).await;
+    match listing {
+        Some(listing) if !listing.makes_thumbnails => walk.lines.push(Line::not_applicable(
+            Step::Thumbnail,
+            "the gallery lists no thumbnails: the stack makes none",
+        )),
+        _ => {
+            let appears = async { thumbnail_appears(c, &need(&upload)?.key).await };
+            walk.step(Step::Thumbnail, appears).await;
+        }
+    }
 }
 
 /// A refused preflight explained: a preflight from the origin with a trailing slash that
@@ -220,4 +230,30 @@ async fn regionless<T>(
         }
         other => other,
     }
+}
+
+/// How long a thumbnail may take to appear after the upload.
+const THUMBNAIL_WAIT: Duration = Duration::from_secs(20);
+const THUMBNAIL_POLL: Duration = Duration::from_secs(1);
+
+/// The gallery lists a thumbnail of `key` that loads, within [`THUMBNAIL_WAIT`].
+async fn thumbnail_appears(c: &Checker, key: &str) -> anyhow::Result<((), String)> {
+    let started = Instant::now();
+    let mut last = format!("the gallery lists no thumbnail of {key}");
+    while started.elapsed() < THUMBNAIL_WAIT {
+        let (listing, _) = c.gallery(key, Listed::OnFirstPage).await?;
+        if let Some(url) = listing.thumbnail {
+            let response = c.http.get(&url).send().await;
+            match response.map(|r| r.status()) {
+                Ok(status) if status.is_success() => {
+                    let waited = started.elapsed().as_secs();
+                    return Ok(((), format!("{status} after {waited} s: {url}")));
+                }
+                Ok(status) => last = format!("its thumbnail answered {status}: {url}"),
+                Err(e) => last = format!("GET its thumbnail: {e}"),
+            }
+        }
+        tokio::time::sleep(THUMBNAIL_POLL).await;
+    }
+    anyhow::bail!("{last} after {} s", THUMBNAIL_WAIT.as_secs())
 }

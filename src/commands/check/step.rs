@@ -19,10 +19,11 @@ pub enum Step {
     Gallery,
     Image,
     Foreign,
+    Thumbnail,
 }
 
 impl Step {
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Site,
         Step::Cache,
         Step::Config,
@@ -33,6 +34,7 @@ impl Step {
         Step::Gallery,
         Step::Image,
         Step::Foreign,
+        Step::Thumbnail,
     ];
 
     /// The column of the class table and the CSV, and the JSON `id`.
@@ -48,6 +50,7 @@ impl Step {
             Step::Gallery => "gallery",
             Step::Image => "image",
             Step::Foreign => "foreign",
+            Step::Thumbnail => "thumbnail",
         }
     }
 
@@ -63,6 +66,7 @@ impl Step {
             Step::Gallery => "GET lists the image with a presigned URL",
             Step::Image => "the image's presigned URL loads",
             Step::Foreign => "a foreign origin is refused by both CORS",
+            Step::Thumbnail => "its thumbnail appears (stacks that make them)",
         }
     }
 
@@ -76,7 +80,7 @@ impl Step {
             Step::S3Cors | Step::Foreign => &[Step::Post],
             Step::Put => &[Step::S3Cors],
             Step::Gallery => &[Step::Put],
-            Step::Image => &[Step::Gallery],
+            Step::Image | Step::Thumbnail => &[Step::Gallery],
         }
     }
 
@@ -91,6 +95,7 @@ impl Step {
             Step::S3Cors => Hint::BucketCors,
             Step::Put | Step::Image => Hint::RolePermissions,
             Step::Foreign => Hint::AnyOrigin,
+            Step::Thumbnail => Hint::Thumbnail,
         }
     }
 }

@@ -95,6 +95,20 @@ pub(crate) struct Upload {
     headers: Vec<(String, String)>,
 }
 
+/// What the gallery says of the new image.
+pub(crate) struct Listing {
+    /// Its presigned GET.
+    pub(crate) url: String,
+    /// Its thumbnail's URL, once the stack has made it.
+    pub(crate) thumbnail: Option<String>,
+    /// Whether the gallery names thumbnails at all (an entry has a thumbnail field, even
+    /// null): the stack makes them.
+    pub(crate) makes_thumbnails: bool,
+}
+
+/// The names a gallery entry gives its thumbnail's URL.
+const THUMBNAIL_FIELDS: [&str; 4] = ["thumbnailUrl", "thumbnail_url", "thumbUrl", "thumbnail"];
+
 /// Where the new image must be in the gallery.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Listed {
@@ -290,12 +304,12 @@ impl Checker {
         found.map(|(_, v)| v.clone())
     }
 
-    /// GET the gallery; the new image must be listed where `listed` says; its URL.
+    /// GET the gallery; the new image must be listed where `listed` says.
     pub(crate) async fn gallery(
         &self,
         key: &str,
         listed: Listed,
-    ) -> anyhow::Result<(String, String)> {
+    ) -> anyhow::Result<(Listing, String)> {
         let response = self
             .http
             .get(&self.api)
@@ -323,7 +337,16 @@ impl Checker {
             );
         };
         let url = image["url"].as_str().context("the image has no url")?;
-        Ok((url.to_owned(), detail.to_owned()))
+        let thumbnail_of = |image: &Value| {
+            let field = THUMBNAIL_FIELDS.iter().find(|f| image.get(**f).is_some());
+            field.map(|f| image[*f].as_str().map(str::to_owned))
+        };
+        let listing = Listing {
+            url: url.to_owned(),
+            thumbnail: thumbnail_of(image).flatten(),
+            makes_thumbnails: images.iter().any(|i| thumbnail_of(i).is_some()),
+        };
+        Ok((listing, detail.to_owned()))
     }
 
     pub(crate) async fn same_bytes(&self, url: &str, png: &[u8]) -> anyhow::Result<((), String)> {

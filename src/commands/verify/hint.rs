@@ -51,6 +51,8 @@ pub enum Hint {
     RolePermissions,
     /// Some CORS setting allows any origin.
     AnyOrigin,
+    /// The stack makes thumbnails, but not this one.
+    Thumbnail,
 }
 
 impl fmt::Display for Hint {
@@ -99,6 +101,9 @@ impl fmt::Display for Hint {
             ),
             Hint::AnyOrigin => f.write_str(
                 "CORS allows any origin (\"*\"): allow exactly the website's origin",
+            ),
+            Hint::Thumbnail => f.write_str(
+                "the thumbnail never appeared: check the thumbnail function's S3 trigger (on images/), its logs, and its role (read images/, write where thumbnails go)",
             ),
         }
     }

@@ -6,8 +6,9 @@ use super::{catup_bare, empty_home, results};
 use crate::dev::Dev;
 
 /// What each setting must fail: the check and the start of its hint.
-const EXPECTED: [(Setting, Option<(&str, &str)>); 6] = [
+const EXPECTED: [(Setting, Option<(&str, &str)>); 7] = [
     (Setting::Faithful, None),
+    (Setting::MakesThumbnails, None),
     (
         Setting::TrailingSlashInBucketCors,
         Some((
@@ -84,6 +85,12 @@ async fn each_lecture_pitfall_fails_exactly_its_check_with_its_hint() {
             .iter()
             .filter(|c| c["result"] == "fail")
             .collect();
+        let thumbnail = results(site).last().cloned().unwrap();
+        match setting {
+            Setting::MakesThumbnails => assert_eq!(thumbnail.1, "pass", "{site:#}"),
+            _ if expected.is_none() => assert_eq!(thumbnail.1, "n/a", "{site:#}"),
+            _ => {}
+        }
         match expected {
             None => assert!(failed.is_empty(), "{setting:?}: {site:#}"),
             Some((id, hint)) => {
@@ -110,7 +117,7 @@ async fn each_lecture_pitfall_fails_exactly_its_check_with_its_hint() {
         }
     }
     assert!(
-        text.stdout.contains("1 of 6 sites pass every check"),
+        text.stdout.contains("2 of 7 sites pass every check"),
         "{}",
         text.stdout
     );
