@@ -46,7 +46,11 @@ pub async fn load(http: &reqwest::Client, url: &Url) -> anyhow::Result<(Page, St
         .send()
         .await
         .with_context(|| format!("GET {config_js_url}"))?;
-    let config = expect_200(&format!("GET {config_js_url}"), config).await?;
+    // The page is there and config.js is not: the step that writes it did not run.
+    let config = match expect_200(&format!("GET {config_js_url}"), config).await {
+        Ok(config) => config,
+        Err(missing) => return hint::fail(format!("{missing:#}"), Hint::NoApiUrl),
+    };
     let config_cache = cache_control(&config);
     let config_js = config.text().await.context("read config.js")?;
     let detail = format!("200, config.js at {config_js_url}");
