@@ -77,6 +77,9 @@ pub enum Command {
     Teardown(TeardownArgs),
     /// Check a deployed stack end to end: upload, gallery, image bytes, CORS, config.js.
     Verify(VerifyArgs),
+    /// Check any student's deployed app from its website URL alone, as a browser uses it;
+    /// needs no AWS credentials. --class FILE grades a whole class.
+    Check(crate::commands::check::CheckArgs),
     /// Run the whole app on this machine: moto_server as AWS, the function and the site on
     /// localhost. Ctrl-C stops everything.
     Dev(DevArgs),

@@ -6,7 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{deploy, dev, logs, package, plan, status, teardown, verify};
+use catup::commands::{check, deploy, dev, logs, package, plan, status, teardown, verify};
 use catup::output::{say, StdoutClosed};
 use catup::waiting;
 
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,
+            Command::Check(args) => check::run(&cli.global, args).await,
             Command::Logs(args) => logs::run(&cli.global, args).await,
             Command::Package(args) => package::run(args).await,
         }

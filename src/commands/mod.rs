@@ -1,6 +1,7 @@
 //! The commands: each decides the order and concurrency of the resources; the resources
 //! themselves know how to read, compare, change and delete.
 
+pub mod check;
 pub mod deploy;
 pub mod dev;
 pub mod inputs;

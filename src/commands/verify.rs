@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use base64::Engine;
 
-mod checker;
+pub(crate) mod checker;
 mod emulator;
-use checker::{Checker, NotYet};
+pub(crate) mod hint;
+use checker::{test_png, Checker, Listed, NotYet};
 
 use super::Context;
 use crate::aws::{retry_while_settling, seconds, SdkResultExt, Settling};
@@ -22,10 +22,6 @@ use crate::cli::{GlobalArgs, VerifyArgs};
 use crate::output::{emit, CheckResult, VerifyReport};
 use crate::resources::function_url;
 
-/// A real 1x1 PNG: the smallest upload the function accepts as an image.
-const TEST_PNG_BASE64: &str =
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-const FOREIGN_ORIGIN: &str = "https://not-the-site.example";
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a check answered 403, 404 or 5xx is retried: what a fresh deploy needs to settle.
 const FRESH_DEPLOY: Settling = Settling::up_to(Duration::from_secs(30), Duration::from_secs(4));
@@ -159,9 +155,7 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
         origin: target.website_url.trim_end_matches('/').to_owned(),
         api: target.function_url.clone(),
     };
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(TEST_PNG_BASE64)
-        .expect("valid base64 constant");
+    let png = test_png();
     let mut checks = Vec::new();
     let mut uploaded_key = None;
     let steps = async {
@@ -180,58 +174,48 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
         .await?;
         // Deleted whatever the PUT's outcome: an attempt that timed out may have stored it.
         uploaded_key = Some(upload.key.clone());
-        timed(
-            &mut checks,
-            PUT,
-            role_settled(ctx, PUT, || c.put(&upload, &png)),
-        )
-        .await?;
-        let url = timed(
-            &mut checks,
-            GALLERY,
-            role_settled(ctx, GALLERY, || c.gallery_first(&upload.key)),
-        )
-        .await?;
-        timed(
-            &mut checks,
-            BYTES,
-            role_settled(ctx, BYTES, || c.same_bytes(&url, &png)),
-        )
-        .await?;
-        timed(
-            &mut checks,
-            CONFIG_JS,
-            settled(ctx, CONFIG_JS, || c.config_js(&target.website_url)),
-        )
-        .await?;
+        let put = role_settled(ctx, PUT, || c.put(&upload, &png));
+        timed(&mut checks, PUT, put).await?;
+        let listed = role_settled(ctx, GALLERY, || c.gallery(&upload.key, Listed::First));
+        let listing = timed(&mut checks, GALLERY, listed).await?;
+        let bytes = role_settled(ctx, BYTES, || c.same_bytes(&listing.url, &png));
+        timed(&mut checks, BYTES, bytes).await?;
+        let config_js = settled(ctx, CONFIG_JS, || c.config_js(&target.website_url));
+        timed(&mut checks, CONFIG_JS, config_js).await?;
         timed(&mut checks, FOREIGN, c.foreign_preflight()).await?;
         anyhow::Ok(())
     };
     let steps_passed = steps.await.is_ok();
-    let mut cleaned = true;
-    if let Some(key) = uploaded_key {
-        let bucket = &ctx.stack.images_bucket;
-        let delete = async {
-            ctx.aws
-                .s3
-                .delete_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .or_fail(|| format!("delete {bucket}/{key}"))?;
-            Ok(((), format!("{bucket}/{key}")))
-        };
-        cleaned = timed(&mut checks, "delete the test object", delete)
-            .await
-            .is_ok();
-    }
+    let cleaned = match uploaded_key {
+        Some(key) => delete_test_object(ctx, &mut checks, &key).await,
+        None => true,
+    };
     VerifyReport {
         function_url: target.function_url.clone(),
         website_url: target.website_url.clone(),
         passed: steps_passed && cleaned,
         checks,
     }
+}
+
+/// Deletes the test object with the caller's credentials (a check of its own); whether it
+/// was.
+async fn delete_test_object(ctx: &Context, checks: &mut Vec<CheckResult>, key: &str) -> bool {
+    let bucket = &ctx.stack.images_bucket;
+    let delete = async {
+        ctx.aws
+            .s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .or_fail(|| format!("delete {bucket}/{key}"))?;
+        Ok(((), format!("{bucket}/{key}")))
+    };
+    timed(checks, "delete the test object", delete)
+        .await
+        .is_ok()
 }
 
 /// Times one check and records it; the value goes on to the checks that need it.

@@ -8,6 +8,7 @@ mod bucket_roles;
 mod build_kit;
 mod build_toolchain;
 mod changing_files;
+mod check;
 mod checks_first;
 mod cli_surface;
 mod closed_pipe;

@@ -1,16 +1,32 @@
 //! The checks themselves: each one request a browser on the site would make, and what its
-//! answer must be.
+//! answer must be. Shared by `verify` (with AWS, retrying while a deploy settles) and
+//! `check` (from the website URL alone); a failure the lecture knows carries its hint.
 
 use std::fmt;
 
 use anyhow::{anyhow, bail, ensure, Context as _};
+use base64::Engine;
 use serde_json::Value;
 
-use super::FOREIGN_ORIGIN;
+use super::hint::{self, Cors, Hint};
+
+/// A real 1x1 PNG: the smallest upload the function accepts as an image.
+const TEST_PNG_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+/// The type of [`test_png`], which a browser sends with the file.
+pub(crate) const PNG_TYPE: &str = "image/png";
+pub(crate) const FOREIGN_ORIGIN: &str = "https://not-the-site.example";
+
+/// The image every check uploads.
+pub(crate) fn test_png() -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(TEST_PNG_BASE64)
+        .expect("valid base64 constant")
+}
 
 /// An answer that a fresh deploy gives until AWS has settled: 403, 404 or 5xx.
 #[derive(Debug)]
-pub(super) struct NotYet(pub(super) String);
+pub(crate) struct NotYet(pub(crate) String);
 
 impl fmt::Display for NotYet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,7 +37,10 @@ impl fmt::Display for NotYet {
 impl std::error::Error for NotYet {}
 
 /// Fails unless `status` is 200; a status a settling deploy gives is `NotYet`.
-async fn expect_200(what: &str, response: reqwest::Response) -> anyhow::Result<reqwest::Response> {
+pub(crate) async fn expect_200(
+    what: &str,
+    response: reqwest::Response,
+) -> anyhow::Result<reqwest::Response> {
     let status = response.status();
     if status == 200 {
         return Ok(response);
@@ -37,52 +56,103 @@ async fn expect_200(what: &str, response: reqwest::Response) -> anyhow::Result<r
     }
 }
 
-pub(super) struct Checker {
-    pub(super) http: reqwest::Client,
-    /// The site's origin: what a browser on the website sends.
-    pub(super) origin: String,
-    pub(super) api: String,
+/// The Access-Control-Allow-Origin values of a response (there must be exactly one).
+pub(crate) fn allow_origins(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect()
 }
 
-pub(super) struct Upload {
-    url: String,
-    pub(super) key: String,
+/// Whether a preflight answer lets `origin` go on: a success naming it (or `*`). A refusal
+/// may still name it: moto_server adds its own CORS headers to every answer, its 403 too.
+fn allows(response: &reqwest::Response, origin: &str) -> bool {
+    let origins = allow_origins(response);
+    response.status().is_success() && origins.iter().any(|o| o == origin || o == "*")
+}
+
+/// Whether a comma-separated CORS header value holds `wanted` (or `*`).
+fn lists(response: &reqwest::Response, name: reqwest::header::HeaderName, wanted: &str) -> bool {
+    let value = response.headers().get(name).and_then(|v| v.to_str().ok());
+    value.unwrap_or_default().split(',').any(|v| {
+        let v = v.trim();
+        v == "*" || v.eq_ignore_ascii_case(wanted)
+    })
+}
+
+pub(crate) struct Checker {
+    pub(crate) http: reqwest::Client,
+    /// The site's origin: what a browser on the website sends.
+    pub(crate) origin: String,
+    pub(crate) api: String,
+}
+
+pub(crate) struct Upload {
+    pub(crate) url: String,
+    pub(crate) key: String,
     headers: Vec<(String, String)>,
 }
 
+/// What the gallery says of the new image.
+pub(crate) struct Listing {
+    /// Its presigned GET.
+    pub(crate) url: String,
+    /// Its thumbnail's URL, once the stack has made it.
+    pub(crate) thumbnail: Option<String>,
+    /// Whether the gallery names thumbnails at all (an entry has a thumbnail field, even
+    /// null): the stack makes them.
+    pub(crate) makes_thumbnails: bool,
+}
+
+/// The names a gallery entry gives its thumbnail's URL.
+const THUMBNAIL_FIELDS: [&str; 4] = ["thumbnailUrl", "thumbnail_url", "thumbUrl", "thumbnail"];
+
+/// Where the new image must be in the gallery.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Listed {
+    /// Newest first: right after the upload, it is the first.
+    First,
+    /// Anywhere on the first page (others may upload at the same moment).
+    OnFirstPage,
+}
+
 impl Checker {
-    /// The Access-Control-Allow-Origin values of a response (there must be exactly one).
-    fn allow_origins(response: &reqwest::Response) -> Vec<String> {
-        response
-            .headers()
-            .get_all(reqwest::header::ACCESS_CONTROL_ALLOW_ORIGIN)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect()
+    /// Fails unless `response` carries one Access-Control-Allow-Origin, the site's origin; a
+    /// Function URL's answer (`cors` says which setting it comes from).
+    fn exactly_our_origin(&self, response: &reqwest::Response, cors: Cors) -> anyhow::Result<()> {
+        let origins = allow_origins(response);
+        let problem = || {
+            format!(
+                "Access-Control-Allow-Origin should be exactly once {}, got {origins:?}",
+                self.origin
+            )
+        };
+        match origins.as_slice() {
+            [one] if *one == self.origin => Ok(()),
+            [] if cors == Cors::FunctionUrl => hint::fail(problem(), Hint::NoFunctionCors),
+            [one] if *one == format!("{}/", self.origin) => {
+                hint::fail(problem(), Hint::TrailingSlash(cors))
+            }
+            [one] if one == "*" => hint::fail(problem(), Hint::AnyOrigin),
+            [_, _, ..] => hint::fail(problem(), Hint::DoubleHeader),
+            _ => bail!(problem()),
+        }
     }
 
-    fn exactly_our_origin(&self, response: &reqwest::Response) -> anyhow::Result<()> {
-        let origins = Self::allow_origins(response);
-        ensure!(
-            origins == [self.origin.as_str()],
-            "Access-Control-Allow-Origin should be exactly once {}, got {origins:?}",
-            self.origin
-        );
-        Ok(())
-    }
-
-    pub(super) async fn post_upload(&self, size: usize) -> anyhow::Result<(Upload, String)> {
+    pub(crate) async fn post_upload(&self, size: usize) -> anyhow::Result<(Upload, String)> {
         let response = self
             .http
             .post(&self.api)
             .header(reqwest::header::ORIGIN, &self.origin)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(serde_json::json!({"contentType": "image/png", "size": size}).to_string())
+            .body(serde_json::json!({"contentType": PNG_TYPE, "size": size}).to_string())
             .send()
             .await
             .context("POST to the Function URL")?;
         let response = expect_200("POST", response).await?;
-        self.exactly_our_origin(&response)?;
+        self.exactly_our_origin(&response, Cors::FunctionUrl)?;
         let body: Value =
             serde_json::from_slice(&response.bytes().await?).context("POST answer is not JSON")?;
         let text = |field: &str| {
@@ -105,7 +175,7 @@ impl Checker {
     }
 
     /// The CORS preflight a browser sends before a `method` request with a JSON or image body.
-    async fn preflight(
+    pub(crate) async fn preflight(
         &self,
         url: &str,
         origin: &str,
@@ -123,53 +193,123 @@ impl Checker {
             .await
     }
 
+    /// Fails unless a preflight answer lets the site send `method`. (A preflight asks for
+    /// content-type too: S3 refuses it outright when its rule does not allow that header.)
+    fn allows_method(
+        &self,
+        response: &reqwest::Response,
+        what: &str,
+        method: &str,
+    ) -> anyhow::Result<()> {
+        let origins = allow_origins(response);
+        ensure!(
+            origins.iter().any(|o| o == &self.origin || o == "*"),
+            "{what} allows {origins:?}, not {}",
+            self.origin
+        );
+        let header = reqwest::header::ACCESS_CONTROL_ALLOW_METHODS;
+        ensure!(
+            lists(response, header, method),
+            "{what} does not allow {method}"
+        );
+        Ok(())
+    }
+
     /// What a browser on the site asks S3 before the PUT: OPTIONS on the upload URL with the
     /// site's Origin; S3 answers 200 with the origin and PUT allowed, or 403.
-    pub(super) async fn upload_preflight(&self, upload: &Upload) -> anyhow::Result<((), String)> {
+    pub(crate) async fn upload_preflight(&self, upload: &Upload) -> anyhow::Result<((), String)> {
+        let what = "the images bucket's preflight";
         let response = self
             .preflight(&upload.url, &self.origin, "PUT")
             .await
             .context("preflight OPTIONS to the upload URL")?;
-        let response = expect_200("the images bucket's preflight", response).await?;
-        let origins = Self::allow_origins(&response);
-        ensure!(
-            origins.iter().any(|o| o == &self.origin || o == "*"),
-            "the images bucket's preflight allows {origins:?}, not {}",
-            self.origin
-        );
-        let methods = response
-            .headers()
-            .get(reqwest::header::ACCESS_CONTROL_ALLOW_METHODS)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        ensure!(
-            methods
-                .split(',')
-                .any(|m| m.trim().eq_ignore_ascii_case("PUT")),
-            "the images bucket's preflight allows methods {methods:?}, not PUT"
-        );
+        let response = expect_200(what, response).await?;
+        self.allows_method(&response, what, "PUT")?;
         Ok(((), format!("200, PUT from {}", self.origin)))
     }
 
-    pub(super) async fn put(&self, upload: &Upload, png: &[u8]) -> anyhow::Result<((), String)> {
-        let mut request = self.http.put(&upload.url).body(png.to_vec());
+    /// The Function URL's answer to the preflight a browser sends before the site's POST.
+    pub(crate) async fn function_preflight(&self) -> anyhow::Result<((), String)> {
+        let what = "the Function URL's preflight";
+        let response = self
+            .preflight(&self.api, &self.origin, "POST")
+            .await
+            .context("preflight OPTIONS to the Function URL")?;
+        let status = response.status();
+        ensure!(status.is_success(), "{what} answered {status}");
+        self.exactly_our_origin(&response, Cors::FunctionUrl)?;
+        self.allows_method(&response, what, "POST")?;
+        // A Function URL answers every preflight of an allowed origin, naming the headers it
+        // allows: without content-type, the browser never sends the JSON POST.
+        let header = reqwest::header::ACCESS_CONTROL_ALLOW_HEADERS;
+        if !lists(&response, header, "content-type") {
+            let problem = format!("{what} does not allow the content-type header");
+            return hint::fail(problem, Hint::NoFunctionCors);
+        }
+        Ok((
+            (),
+            format!("{status}, POST with content-type from {}", self.origin),
+        ))
+    }
+
+    /// Whether a preflight from `origin` to `url` is allowed: what tells a trailing slash in
+    /// a CORS origin (allowed with the slash, refused without) from a missing rule.
+    pub(crate) async fn preflight_allows(&self, url: &str, origin: &str, method: &str) -> bool {
+        match self.preflight(url, origin, method).await {
+            Ok(response) => allows(&response, origin),
+            Err(_) => false,
+        }
+    }
+
+    /// PUT the image as a browser does: the signed headers the POST returned, with the
+    /// file's own type (a page that presigned for another type is refused by S3).
+    pub(crate) async fn put(&self, upload: &Upload, png: &[u8]) -> anyhow::Result<((), String)> {
+        let mut request = self
+            .http
+            .put(&upload.url)
+            .header(reqwest::header::CONTENT_TYPE, PNG_TYPE)
+            .body(png.to_vec());
         for (name, value) in &upload.headers {
             // reqwest sets content-length from the body, as a browser does.
-            if !name.eq_ignore_ascii_case("content-length") {
+            let by_the_browser = ["content-length", "content-type"];
+            if !by_the_browser.iter().any(|h| name.eq_ignore_ascii_case(h)) {
                 request = request.header(name, value);
             }
         }
         let response = request.send().await.context("PUT to the presigned URL")?;
         let status = response.status();
-        let response = match status.is_success() {
-            true => response,
-            false => expect_200("PUT", response).await?,
-        };
-        Ok(((), format!("{}, {} bytes", response.status(), png.len())))
+        if status.is_success() {
+            return Ok(((), format!("{status}, {} bytes", png.len())));
+        }
+        match expect_200("PUT", response).await {
+            Err(e) if format!("{e}").contains("SignatureDoesNotMatch") => {
+                match self.signed_type(upload) {
+                    Some(signed) if !signed.eq_ignore_ascii_case(PNG_TYPE) => {
+                        let sent = PNG_TYPE.to_owned();
+                        hint::fail(format!("{e}"), Hint::ContentType { signed, sent })
+                    }
+                    _ => Err(e),
+                }
+            }
+            other => other.map(|_| ((), String::new())),
+        }
     }
 
-    pub(super) async fn gallery_first(&self, key: &str) -> anyhow::Result<(String, String)> {
+    /// The Content-Type the upload URL was signed for, as the POST said.
+    fn signed_type(&self, upload: &Upload) -> Option<String> {
+        let signed = upload.headers.iter();
+        let found = signed
+            .clone()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        found.map(|(_, v)| v.clone())
+    }
+
+    /// GET the gallery; the new image must be listed where `listed` says.
+    pub(crate) async fn gallery(
+        &self,
+        key: &str,
+        listed: Listed,
+    ) -> anyhow::Result<(Listing, String)> {
         let response = self
             .http
             .get(&self.api)
@@ -178,23 +318,38 @@ impl Checker {
             .await
             .context("GET the gallery")?;
         let response = expect_200("GET", response).await?;
-        self.exactly_our_origin(&response)?;
+        self.exactly_our_origin(&response, Cors::FunctionUrl)?;
         let body: Value =
             serde_json::from_slice(&response.bytes().await?).context("GET answer is not JSON")?;
-        let first = &body["images"][0];
-        ensure!(
-            first["key"] == key,
-            "the first image is {} , not {key}",
-            first["key"]
-        );
-        let url = first["url"]
-            .as_str()
-            .context("the image has no url")?
-            .to_owned();
-        Ok((url, "newest first".to_owned()))
+        let images = body["images"].as_array().cloned().unwrap_or_default();
+        let (found, detail) = match listed {
+            Listed::First => (images.first().filter(|i| i["key"] == key), "newest first"),
+            Listed::OnFirstPage => (images.iter().find(|i| i["key"] == key), "listed"),
+        };
+        let Some(image) = found else {
+            bail!(
+                "the gallery does not list {key} {}: its first is {}",
+                match listed {
+                    Listed::First => "first",
+                    Listed::OnFirstPage => "on its first page",
+                },
+                images.first().map_or(Value::Null, |i| i["key"].clone())
+            );
+        };
+        let url = image["url"].as_str().context("the image has no url")?;
+        let thumbnail_of = |image: &Value| {
+            let field = THUMBNAIL_FIELDS.iter().find(|f| image.get(**f).is_some());
+            field.map(|f| image[*f].as_str().map(str::to_owned))
+        };
+        let listing = Listing {
+            url: url.to_owned(),
+            thumbnail: thumbnail_of(image).flatten(),
+            makes_thumbnails: images.iter().any(|i| thumbnail_of(i).is_some()),
+        };
+        Ok((listing, detail.to_owned()))
     }
 
-    pub(super) async fn same_bytes(&self, url: &str, png: &[u8]) -> anyhow::Result<((), String)> {
+    pub(crate) async fn same_bytes(&self, url: &str, png: &[u8]) -> anyhow::Result<((), String)> {
         let response = self.http.get(url).send().await.context("GET the image")?;
         let response = expect_200("GET image", response).await?;
         let bytes = response.bytes().await?;
@@ -207,7 +362,7 @@ impl Checker {
         Ok(((), format!("{} bytes identical", png.len())))
     }
 
-    pub(super) async fn config_js(&self, website_url: &str) -> anyhow::Result<((), String)> {
+    pub(crate) async fn config_js(&self, website_url: &str) -> anyhow::Result<((), String)> {
         let url = format!("{}/config.js", website_url.trim_end_matches('/'));
         let response = self
             .http
@@ -224,17 +379,30 @@ impl Checker {
         Ok(((), url))
     }
 
-    pub(super) async fn foreign_preflight(&self) -> anyhow::Result<((), String)> {
+    /// A preflight from another origin for `method` to `url` answers without that origin
+    /// (or `*`).
+    pub(crate) async fn foreign_refused(
+        &self,
+        url: &str,
+        what: &str,
+        method: &str,
+    ) -> anyhow::Result<String> {
         let response = self
-            .preflight(&self.api, FOREIGN_ORIGIN, "POST")
+            .preflight(url, FOREIGN_ORIGIN, method)
             .await
-            .context("preflight OPTIONS")?;
-        let origins = Self::allow_origins(&response);
-        let allowed = origins.iter().any(|o| o == FOREIGN_ORIGIN || o == "*");
-        ensure!(
-            !allowed,
-            "a preflight from {FOREIGN_ORIGIN} was allowed: {origins:?}"
-        );
-        Ok(((), format!("{} without allow-origin", response.status())))
+            .with_context(|| format!("preflight OPTIONS to {what}"))?;
+        let origins = allow_origins(&response);
+        if allows(&response, FOREIGN_ORIGIN) {
+            let problem = format!("{what} allowed a preflight from {FOREIGN_ORIGIN}: {origins:?}");
+            return hint::fail(problem, Hint::AnyOrigin);
+        }
+        Ok(format!("refused ({})", response.status()))
+    }
+
+    pub(crate) async fn foreign_preflight(&self) -> anyhow::Result<((), String)> {
+        let detail = self
+            .foreign_refused(&self.api, "the Function URL", "POST")
+            .await?;
+        Ok(((), detail))
     }
 }
