@@ -79,7 +79,7 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Check any student's deployed app from its website URL alone, as a browser uses it;
     /// needs no AWS credentials. --class FILE grades a whole class.
-    Check(crate::commands::check::CheckArgs),
+    Check(CheckArgs),
     /// Run the whole app on this machine: moto_server as AWS, the function and the site on
     /// localhost. Ctrl-C stops everything.
     Dev(DevArgs),
@@ -210,4 +210,33 @@ pub struct TeardownArgs {
     /// (or find nothing to delete), 1 when it would refuse (the refusal on stderr).
     #[arg(long)]
     pub dry_run: bool,
+}
+
+const CHECK_EXIT_CODES: &str =
+    "Exit codes: 0 every check of every site passed, 1 a check failed (or an error: an \
+unreadable class file), 2 bad usage.";
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = CHECK_EXIT_CODES)]
+pub struct CheckArgs {
+    /// The website URLs to check (the S3 website endpoint a student hands in; `http://` may
+    /// be left out).
+    #[arg(value_name = "URL", required_unless_present = "class")]
+    pub urls: Vec<String>,
+    /// A class file: one website URL a line, optionally after the student's name
+    /// ("Ada Lovelace http://..."); blank lines and lines starting with # are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub class: Option<PathBuf>,
+    /// Also write the results as CSV, one row per site, for a gradebook ("-": stdout,
+    /// instead of the table).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Seconds a site's checks may take in all; a site still unfinished then is a failed
+    /// row (each request is also given up after 15 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub deadline: u64,
+    /// How many sites are checked at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub jobs: u64,
 }

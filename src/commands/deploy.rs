@@ -13,11 +13,11 @@ pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitC
     let (ctx, frontend, zipping) = prepare(global, &args.inputs, Packing::Zip).await?;
     let mut report = deploy(&ctx, zipped(zipping), frontend, None).await?;
     if args.verify {
-        let target = super::verify::Target {
+        let target = super::verification::Target {
             function_url: report.function_url.clone(),
             website_url: report.website_url.clone(),
         };
-        report.verification = Some(super::verify::verify_where_served(&ctx, &target).await);
+        report.verification = Some(super::verification::verify_where_served(&ctx, &target).await);
     }
     emit(&report, global.json)?;
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);

@@ -12,6 +12,7 @@ pub mod preflight;
 pub mod status;
 pub mod survey;
 pub mod teardown;
+pub mod verification;
 pub mod verify;
 
 use std::path::PathBuf;

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use super::report::SiteReport;
-use super::site::{self, Deadline, Entry};
+use super::site;
+use super::step::{Deadline, Entry};
 
 /// Longest a single request may take before it counts as not answered.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);

@@ -5,8 +5,8 @@
 use anyhow::Context as _;
 use reqwest::Url;
 
-use crate::commands::verify::checker::expect_200;
-use crate::commands::verify::hint::{self, Hint};
+use crate::commands::verification::checker::expect_200;
+use crate::commands::verification::hint::{self, Hint};
 
 /// The site as loaded: where the page ended up (after redirects), its origin, its config.js.
 pub struct Page {

@@ -6,9 +6,9 @@ use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
-use super::site::{Deadline, Entry};
 use super::step::Step;
-use crate::commands::verify::hint;
+use super::step::{Deadline, Entry};
+use crate::commands::verification::hint;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

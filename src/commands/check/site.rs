@@ -1,22 +1,14 @@
 //! One student's site checked the way a browser uses it, within the site's deadline: each
 //! check runs once what it needs has passed, and is skipped (naming the failure) otherwise.
 
-use std::fmt;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use super::page;
 use super::report::{Line, SiteReport};
-use super::step::Step;
-use crate::commands::verify::checker::{test_png, Checker, Listed};
-use crate::commands::verify::hint::{self, Cors, Hint};
-
-/// A site to check: the URL handed in, and who handed it in.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub student: Option<String>,
-    pub url: String,
-}
+use super::step::{Deadline, Entry, Step};
+use crate::commands::verification::checker::{test_png, Checker, Listed};
+use crate::commands::verification::hint::{self, Cors, Hint};
 
 /// The lines so far, and the check under way when the deadline passes.
 struct Walk {
@@ -77,27 +69,6 @@ impl Walk {
                 };
                 self.lines.push(line);
             }
-        }
-    }
-}
-
-/// How long a site may still take, and which limit says so.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    pub after: Duration,
-    /// The run's `--timeout` comes first, not the site's `--deadline`.
-    pub run_ends: bool,
-}
-
-impl fmt::Display for Deadline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.run_ends {
-            true => f.write_str("the end of the run (--timeout)"),
-            false => write!(
-                f,
-                "the site's deadline (--deadline {})",
-                self.after.as_secs()
-            ),
         }
     }
 }

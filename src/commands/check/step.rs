@@ -2,9 +2,12 @@
 //! each names the ones it needs (a check whose need failed is skipped, naming it) and the
 //! lecture's hint for a failure it does not recognise more precisely.
 
+use std::fmt;
+use std::time::Duration;
+
 use serde::Serialize;
 
-use crate::commands::verify::hint::Hint;
+use crate::commands::verification::hint::Hint;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -111,6 +114,34 @@ mod tests {
                 let need_at = Step::ALL.iter().position(|s| s == need).unwrap();
                 assert!(need_at < at, "{step:?} needs {need:?}, which comes later");
             }
+        }
+    }
+}
+
+/// A site to check: the URL handed in, and who handed it in.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub student: Option<String>,
+    pub url: String,
+}
+
+/// How long a site may still take, and which limit says so.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub after: Duration,
+    /// The run's `--timeout` comes first, not the site's `--deadline`.
+    pub run_ends: bool,
+}
+
+impl fmt::Display for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.run_ends {
+            true => f.write_str("the end of the run (--timeout)"),
+            false => write!(
+                f,
+                "the site's deadline (--deadline {})",
+                self.after.as_secs()
+            ),
         }
     }
 }
