@@ -261,9 +261,19 @@ mod tests {
         }
     }
 
+    type Check = fn(&PackageError) -> bool;
+
+    fn assert_refused(cases: Vec<(&str, Vec<u8>, Check, &str)>) {
+        for (name, bytes, is_expected, in_message) in cases {
+            let err = check_bootstrap(&bytes).expect_err(name);
+            assert!(is_expected(&err), "{name}: {err:?}");
+            let message = err.to_string();
+            assert!(message.contains(in_message), "{name}: {message}");
+        }
+    }
+
     #[test]
-    fn refused_binaries() {
-        type Check = fn(&PackageError) -> bool;
+    fn binaries_that_need_a_newer_glibc_are_refused() {
         let cases: Vec<(&str, Vec<u8>, Check, &str)> = vec![
             (
                 "needs 2.35",
@@ -307,6 +317,13 @@ mod tests {
                 },
                 "GLIBC_2.36",
             ),
+        ];
+        assert_refused(cases);
+    }
+
+    #[test]
+    fn binaries_that_are_not_x86_64_linux_executables_are_refused() {
+        let cases: Vec<(&str, Vec<u8>, Check, &str)> = vec![
             (
                 "aarch64",
                 build(&ElfSpec {
@@ -369,12 +386,7 @@ mod tests {
                 "damaged",
             ),
         ];
-        for (name, bytes, is_expected, in_message) in cases {
-            let err = check_bootstrap(&bytes).expect_err(name);
-            assert!(is_expected(&err), "{name}: {err:?}");
-            let message = err.to_string();
-            assert!(message.contains(in_message), "{name}: {message}");
-        }
+        assert_refused(cases);
     }
 
     #[test]
