@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::reconcile::{Action, Foreign, Kind};
+use crate::reconcile::{DeployAction, Foreign, Kind};
 use crate::resource::{Planning, SiteInput};
 use crate::resources::site_files;
 use crate::stack::Stack;
@@ -27,7 +27,7 @@ pub use site_files::Sync as SiteSync;
 pub struct PlanRow {
     pub kind: Kind,
     pub name: String,
-    pub action: Action,
+    pub action: DeployAction,
 }
 
 /// `{"kind", "name", "action": "update", "aspects": [...], "reason": null}`.
@@ -36,11 +36,11 @@ impl Serialize for PlanRow {
         use serde::ser::SerializeStruct;
         // The aspects' words: the edge where they become text.
         let aspects = match &self.action {
-            Action::Update(aspects) => crate::reconcile::words(aspects),
+            DeployAction::Update(aspects) => crate::reconcile::words(aspects),
             _ => Vec::new(),
         };
         let reason = match &self.action {
-            Action::Refused(why) => Some(why),
+            DeployAction::Refused(why) => Some(why),
             _ => None,
         };
         let mut row = s.serialize_struct("PlanRow", 5)?;
@@ -114,7 +114,7 @@ impl PlanRow {
             kind: row.kind,
             name: row.name,
             action: match refusal {
-                Some(foreign) => Action::Refused(foreign.why.clone()),
+                Some(foreign) => DeployAction::Refused(foreign.why.clone()),
                 None => row.change,
             },
         }

@@ -177,19 +177,19 @@ impl<A: AspectValue + PartialEq + Clone> Change<A> {
     }
 
     /// What `plan` says deploy will do.
-    pub fn action(&self) -> Action {
+    pub fn action(&self) -> DeployAction {
         match self {
-            Change::Create => Action::Create,
-            Change::Update(aspects) => Action::Update(Self::any(aspects)),
-            Change::InSync => Action::Unchanged,
-            Change::External => Action::External,
+            Change::Create => DeployAction::Create,
+            Change::Update(aspects) => DeployAction::Update(Self::any(aspects)),
+            Change::InSync => DeployAction::Unchanged,
+            Change::External => DeployAction::External,
         }
     }
 }
 
 /// What deploy will do to one resource, as `plan` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub enum DeployAction {
     Create,
     Update(Vec<AnyAspect>),
     Unchanged,
@@ -199,14 +199,14 @@ pub enum Action {
     External,
 }
 
-impl Action {
+impl DeployAction {
     pub fn line_state(&self) -> LineState {
         match self {
-            Action::Create => LineState::Create,
-            Action::Update(_) => LineState::Update,
-            Action::Unchanged => LineState::Unchanged,
-            Action::Refused(_) => LineState::Refused,
-            Action::External => LineState::External,
+            DeployAction::Create => LineState::Create,
+            DeployAction::Update(_) => LineState::Update,
+            DeployAction::Unchanged => LineState::Unchanged,
+            DeployAction::Refused(_) => LineState::Refused,
+            DeployAction::External => LineState::External,
         }
     }
 
@@ -216,16 +216,16 @@ impl Action {
 
     pub fn detail(&self) -> Option<String> {
         match self {
-            Action::Update(aspects) => Some(words(aspects).join(", ")),
-            Action::Refused(why) => Some(why.clone()),
+            DeployAction::Update(aspects) => Some(words(aspects).join(", ")),
+            DeployAction::Refused(why) => Some(why.clone()),
             _ => None,
         }
     }
 
-    /// [`Action::detail`] with a long list of aspects (a site's files) cut to its first few.
+    /// [`DeployAction::detail`] with a long list of aspects (a site's files) cut to its first few.
     pub fn short_detail(&self) -> Option<String> {
         match self {
-            Action::Update(aspects) => Some(abridged(&words(aspects))),
+            DeployAction::Update(aspects) => Some(abridged(&words(aspects))),
             _ => self.detail(),
         }
     }
@@ -233,19 +233,19 @@ impl Action {
     /// The state `status` reports for a resource deploy would treat so.
     pub fn state(&self) -> State {
         match self {
-            Action::Create => State::Missing,
-            Action::Update(aspects) => State::Drifted(Drift::Aspects(aspects.clone())),
-            Action::Unchanged => State::Ok,
-            Action::Refused(why) => {
+            DeployAction::Create => State::Missing,
+            DeployAction::Update(aspects) => State::Drifted(Drift::Aspects(aspects.clone())),
+            DeployAction::Unchanged => State::Ok,
+            DeployAction::Refused(why) => {
                 State::Drifted(Drift::Because(format!("not this stack's: {why}")))
             }
-            Action::External => State::External,
+            DeployAction::External => State::External,
         }
     }
 
     /// Whether deploy would call AWS to change something here.
     pub fn changes(&self) -> bool {
-        matches!(self, Action::Create | Action::Update(_))
+        matches!(self, DeployAction::Create | DeployAction::Update(_))
     }
 }
 
@@ -523,7 +523,7 @@ mod tests {
                 Change::Create,
                 Outcome::Created,
                 State::Missing,
-                Action::Create,
+                DeployAction::Create,
             ),
             (
                 Change::from_checks([
@@ -539,7 +539,7 @@ mod tests {
                     AnyAspect::new(Thing::Cors),
                     AnyAspect::new(Thing::Policy),
                 ])),
-                Action::Update(vec![
+                DeployAction::Update(vec![
                     AnyAspect::new(Thing::Cors),
                     AnyAspect::new(Thing::Policy),
                 ]),
@@ -548,7 +548,7 @@ mod tests {
                 Change::InSync,
                 Outcome::Unchanged,
                 State::Ok,
-                Action::Unchanged,
+                DeployAction::Unchanged,
             ),
         ];
         for (change, outcome, state, action) in cases {
@@ -556,7 +556,7 @@ mod tests {
             assert_eq!(change.action().state(), state);
             assert_eq!(change.action(), action);
         }
-        let Action::Update(aspects) = Change::Update(vec![Thing::Cors]).action() else {
+        let DeployAction::Update(aspects) = Change::Update(vec![Thing::Cors]).action() else {
             panic!("an update");
         };
         assert_eq!(aspects[0].get::<Thing>(), Some(&Thing::Cors));

@@ -95,7 +95,7 @@ macro_rules! stack_resources {
         pub struct Row {
             pub kind: Kind,
             pub name: String,
-            pub change: crate::reconcile::Action,
+            pub change: crate::reconcile::DeployAction,
         }
 
         impl Desired {

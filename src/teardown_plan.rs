@@ -7,7 +7,7 @@ use crate::reporter::ResourceLine;
 
 /// What teardown will do to one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub enum TeardownAction {
     Delete,
     Absent,
     /// Not the stack's to delete (or not deletable now): `why` in a few words, `message` the
@@ -20,13 +20,13 @@ pub enum Action {
     External,
 }
 
-impl Action {
+impl TeardownAction {
     pub fn line_state(&self) -> LineState {
         match self {
-            Action::Delete => LineState::Delete,
-            Action::Absent => LineState::Absent,
-            Action::Refused { .. } => LineState::Refused,
-            Action::External => LineState::External,
+            TeardownAction::Delete => LineState::Delete,
+            TeardownAction::Absent => LineState::Absent,
+            TeardownAction::Refused { .. } => LineState::Refused,
+            TeardownAction::External => LineState::External,
         }
     }
 
@@ -34,18 +34,18 @@ impl Action {
         self.line_state().word()
     }
 
-    pub fn of_existence(found: bool) -> Action {
+    pub fn of_existence(found: bool) -> TeardownAction {
         if found {
-            Action::Delete
+            TeardownAction::Delete
         } else {
-            Action::Absent
+            TeardownAction::Absent
         }
     }
 }
 
-impl From<Foreign> for Action {
-    fn from(foreign: Foreign) -> Action {
-        Action::Refused {
+impl From<Foreign> for TeardownAction {
+    fn from(foreign: Foreign) -> TeardownAction {
+        TeardownAction::Refused {
             message: foreign.to_string(),
             why: foreign.why,
         }
@@ -56,13 +56,13 @@ impl From<Foreign> for Action {
 pub struct Step {
     pub kind: Kind,
     pub name: String,
-    pub action: Action,
+    pub action: TeardownAction,
     /// Why this resource is in the list at all, where that is not obvious.
     pub note: Option<&'static str>,
 }
 
 impl Step {
-    pub fn new(kind: Kind, name: &str, action: Action) -> Step {
+    pub fn new(kind: Kind, name: &str, action: TeardownAction) -> Step {
         Step {
             kind,
             name: name.to_owned(),
@@ -72,12 +72,12 @@ impl Step {
     }
 
     pub fn deletes(&self) -> bool {
-        self.action == Action::Delete
+        self.action == TeardownAction::Delete
     }
 
     pub fn line(&self) -> ResourceLine {
         let detail = match &self.action {
-            Action::Refused { why, .. } => Some(why.clone()),
+            TeardownAction::Refused { why, .. } => Some(why.clone()),
             _ => self.note.map(str::to_owned),
         };
         ResourceLine {
@@ -122,7 +122,7 @@ impl TeardownPlan {
     /// The error teardown stops with, before deleting anything: the first refusal's.
     pub fn refusal(&self) -> Option<&str> {
         self.steps().find_map(|step| match &step.action {
-            Action::Refused { message, .. } => Some(message.as_str()),
+            TeardownAction::Refused { message, .. } => Some(message.as_str()),
             _ => None,
         })
     }
@@ -138,9 +138,9 @@ impl TeardownPlan {
 }
 
 /// Delete when the ownership check passes, else refused with its reason.
-pub fn owned(check: Result<(), Foreign>) -> Action {
+pub fn owned(check: Result<(), Foreign>) -> TeardownAction {
     match check {
-        Ok(()) => Action::Delete,
+        Ok(()) => TeardownAction::Delete,
         Err(foreign) => foreign.into(),
     }
 }

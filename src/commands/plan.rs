@@ -40,7 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
 #[cfg(test)]
 mod tests {
     use crate::deploy_plan::PlanRow;
-    use crate::reconcile::{Action, AnyAspect, Kind};
+    use crate::reconcile::{AnyAspect, DeployAction, Kind};
     use crate::resources::function;
 
     #[test]
@@ -48,13 +48,13 @@ mod tests {
         let row = PlanRow {
             kind: Kind::Function,
             name: "cats-api".into(),
-            action: Action::Update(vec![AnyAspect::new(function::Aspect::Code)]),
+            action: DeployAction::Update(vec![AnyAspect::new(function::Aspect::Code)]),
         };
         assert_eq!(row.sentence(), "will update function cats-api (code)");
         let row = PlanRow {
             kind: Kind::ImagesBucket,
             name: "b".into(),
-            action: Action::Create,
+            action: DeployAction::Create,
         };
         assert_eq!(row.sentence(), "will create images bucket b");
     }

@@ -18,7 +18,7 @@ use crate::resource_support::remembered;
 use crate::stack::{Stack, STACK_TAG};
 use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
-use crate::teardown_plan::{owned, Action, Step};
+use crate::teardown_plan::{owned, Step, TeardownAction};
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
@@ -404,9 +404,9 @@ pub async fn delete(aws: &Aws, name: &str) -> anyhow::Result<Outcome> {
 }
 
 /// What teardown does to the function found (or not).
-pub fn teardown_action(stack: &Stack, found: &Found) -> Action {
+pub fn teardown_action(stack: &Stack, found: &Found) -> TeardownAction {
     match &found.function {
-        None => Action::Absent,
+        None => TeardownAction::Absent,
         Some(actual) => owned(check_owner(&desired(stack), actual)),
     }
 }

@@ -18,7 +18,7 @@ use crate::resources::function;
 use crate::stack::Stack;
 use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
-use crate::teardown_plan::{Action, Step};
+use crate::teardown_plan::{Step, TeardownAction};
 
 pub mod permissions;
 pub use permissions::{Permission, Statement, PERMISSIONS};
@@ -340,11 +340,11 @@ impl Resource for FunctionUrl {
     /// The URL is the function's: it goes with it, or stays with it.
     fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
         let action = match (function::teardown_action(stack, found), found.url) {
-            (Action::Refused { message, .. }, true) => Action::Refused {
+            (TeardownAction::Refused { message, .. }, true) => TeardownAction::Refused {
                 why: "its function is not this stack's".into(),
                 message,
             },
-            (_, url) => Action::of_existence(url),
+            (_, url) => TeardownAction::of_existence(url),
         };
         Ok(vec![Step::new(
             Kind::FunctionUrl,

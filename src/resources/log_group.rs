@@ -11,7 +11,7 @@ use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
 use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
-use crate::teardown_plan::{owned, Action, Step};
+use crate::teardown_plan::{owned, Step, TeardownAction};
 
 pub const RETENTION_DAYS: i32 = 14;
 
@@ -208,7 +208,7 @@ impl Resource for LogGroup {
 
     fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
         let action = match &found.log_group {
-            None => Action::Absent,
+            None => TeardownAction::Absent,
             Some(actual) => owned(check_owner(&desired(stack), actual)),
         };
         Ok(vec![Step::new(Kind::LogGroup, &stack.log_group, action)])

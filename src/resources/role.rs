@@ -17,7 +17,7 @@ use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::stack::{Stack, STACK_TAG};
 use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
-use crate::teardown_plan::{owned, Action, Step};
+use crate::teardown_plan::{owned, Step, TeardownAction};
 
 pub mod given;
 
@@ -481,8 +481,8 @@ impl Resource for Role {
             (Some(name), Some(desired), Some(actual)) => {
                 Step::new(Kind::Role, name, owned(check_owner(desired, actual)))
             }
-            (Some(name), _, _) => Step::new(Kind::Role, name, Action::Absent),
-            (None, _, _) => Step::new(Kind::Role, &stack.role_arn, Action::External),
+            (Some(name), _, _) => Step::new(Kind::Role, name, TeardownAction::Absent),
+            (None, _, _) => Step::new(Kind::Role, &stack.role_arn, TeardownAction::External),
         };
         let legacy = match (&stack.legacy_role_name, &desired, &roles.legacy) {
             (Some(name), Some(desired), Some(actual))
@@ -490,7 +490,7 @@ impl Resource for Role {
             {
                 Some(Step {
                     note: Some(LEGACY_ROLE_NOTE),
-                    ..Step::new(Kind::Role, name, Action::Delete)
+                    ..Step::new(Kind::Role, name, TeardownAction::Delete)
                 })
             }
             _ => None,
@@ -512,7 +512,7 @@ impl Resource for Role {
         let progress = |message: String| d.progress(message);
         for (step, actual) in d.plan.steps_of(Kind::Role).zip([&found.own, &found.legacy]) {
             match (&step.action, actual) {
-                (Action::Delete, Some(actual)) => {
+                (TeardownAction::Delete, Some(actual)) => {
                     let outcome = delete_described(d.aws, &step.name, actual, &progress).await?;
                     if let Some(note) = step.note {
                         d.reporter
@@ -520,7 +520,7 @@ impl Resource for Role {
                     }
                     d.reporter.resource(step.kind, &step.name, &outcome);
                 }
-                (Action::External, _) => {
+                (TeardownAction::External, _) => {
                     d.reporter
                         .resource(step.kind, &step.name, &Outcome::External)
                 }

@@ -32,7 +32,7 @@ fn words(plan: &TeardownPlan) -> Vec<(Kind, &'static str)> {
 fn nothing_found_is_all_absent_and_deletes_nothing() {
     let stack = Stack::example("us-east-1");
     let plan = TeardownPlan::of(&stack, &Found::default()).unwrap();
-    assert!(plan.steps().all(|s| s.action == Action::Absent));
+    assert!(plan.steps().all(|s| s.action == TeardownAction::Absent));
     assert!(!plan.deletes_anything());
     assert_eq!(plan.refusal(), None);
 }
@@ -84,7 +84,9 @@ fn buckets_are_deleted_only_when_ours_for_their_role_and_unlocked() {
             "{bucket:?}"
         );
         assert_eq!(plan.deletes_anything(), word == "delete");
-        if let Action::Refused { why: said, message } = &plan.step(Kind::ImagesBucket).action {
+        if let TeardownAction::Refused { why: said, message } =
+            &plan.step(Kind::ImagesBucket).action
+        {
             assert!(said.contains(why), "{said}");
             assert_eq!(plan.refusal(), Some(message.as_str()));
         }
@@ -111,10 +113,10 @@ fn an_older_site_bucket_holding_images_is_refused_as_deploy_refuses_it() {
             .action
             .clone()
     };
-    assert_eq!(plan_with(Some((None, false))), Action::Delete);
+    assert_eq!(plan_with(Some((None, false))), TeardownAction::Delete);
     let refused = plan_with(Some((None, true)));
     assert!(
-        matches!(&refused, Action::Refused { why, .. } if why.contains("images/")),
+        matches!(&refused, TeardownAction::Refused { why, .. } if why.contains("images/")),
         "{refused:?}"
     );
 }

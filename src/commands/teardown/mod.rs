@@ -17,7 +17,7 @@ use crate::output::{emit, say, TeardownPlanReport};
 use crate::stack::Stack;
 
 pub use crate::stack_resources::Found;
-pub use crate::teardown_plan::{Action, Step, TeardownPlan};
+pub use crate::teardown_plan::{Step, TeardownAction, TeardownPlan};
 pub use execute::teardown;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {

@@ -8,7 +8,7 @@ use crate::aws::Aws;
 use crate::reconcile::{Foreign, Kind};
 use crate::resource_support::object_lock;
 use crate::stack::Stack;
-use crate::teardown_plan::{Action, Step};
+use crate::teardown_plan::{Step, TeardownAction};
 
 /// An existing bucket as teardown sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,19 +67,19 @@ pub fn step(
     stack: &Stack,
 ) -> Step {
     let action = match found {
-        None => Action::Absent,
+        None => TeardownAction::Absent,
         Some(bucket) => match owner(name, stack.tag_value(), role, bucket) {
             Err(foreign) => foreign.into(),
             Ok(()) => match (&bucket.unlistable, &bucket.locked) {
-                (Some(message), _) => Action::Refused {
+                (Some(message), _) => TeardownAction::Refused {
                     why: "its objects cannot be listed".into(),
                     message: format!("{message}: teardown deleted nothing; fix the access to the bucket's listing, then run teardown again"),
                 },
-                (None, Some(message)) => Action::Refused {
+                (None, Some(message)) => TeardownAction::Refused {
                     why: "objects locked by S3 Object Lock".into(),
                     message: message.clone(),
                 },
-                (None, None) => Action::Delete,
+                (None, None) => TeardownAction::Delete,
             },
         },
     };
