@@ -198,6 +198,11 @@ pub struct DeployInputs {
     /// files), which are refused otherwise.
     #[arg(long)]
     pub allow_secret_looking_files: bool,
+    /// Delete uploads (and anything else in the images bucket) N days after they arrive,
+    /// and incomplete uploads after a day; 0 keeps them for ever. Without the flag the
+    /// bucket keeps the cap it has.
+    #[arg(long, value_name = "N")]
+    pub keep_days: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -88,6 +88,8 @@ pub struct StatusReport {
     pub function_name: String,
     /// `None` with `--role-arn` (the role is not this stack's).
     pub role_name: Option<String>,
+    /// Days after which uploads are deleted (`deploy --keep-days`), if capped.
+    pub keep_days: Option<i32>,
     pub resources: Vec<ResourceLine>,
 }
 
@@ -105,6 +107,13 @@ impl fmt::Display for StatusReport {
         }
         writeln!(f, "Website URL:  {}", self.website_url)?;
         writeln!(f, "Stack:        {} ({})", self.stack, self.region)?;
+        if let Some(days) = self.keep_days {
+            writeln!(
+                f,
+                "Uploads kept: {}",
+                crate::console::count(days as usize, "day", "days")
+            )?;
+        }
         for line in &self.resources {
             writeln!(f, "{line}")?;
         }
@@ -315,6 +324,7 @@ mod tests {
             images_bucket: "ib".into(),
             function_name: "s-api".into(),
             role_name: Some("s-api-role".into()),
+            keep_days: Some(7),
             resources: vec![],
         };
         let text = report.to_string();
@@ -322,6 +332,7 @@ mod tests {
             text.lines().next(),
             Some("Function URL: https://u.lambda-url.us-east-1.on.aws/")
         );
+        assert!(text.contains("Uploads kept: 7 days"), "{text}");
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub struct Overrides {
     /// serves it on localhost); the CORS configurations allow this origin instead. Never
     /// remembered: it is this machine's.
     pub website_origin: Option<String>,
+    /// `--keep-days`: how long uploads are kept (0: for ever; none: as the bucket's rule
+    /// says). Not in the tags: the bucket's lifecycle rule itself remembers it.
+    pub keep_days: Option<u32>,
     /// Which names came only from the function's tags, not from this command's flags: a
     /// remembered name is a pointer, and what it points at must prove it is the stack's.
     pub from_memory: FromMemory,

@@ -37,7 +37,14 @@ pub async fn prepare(
     inputs: &DeployInputs,
     packing: Packing,
 ) -> anyhow::Result<(Context, Vec<site_files::SiteFile>, Zipping)> {
-    let names = super::validate_names(global)?;
+    let (name, overrides) = super::validate_names(global)?;
+    let names = (
+        name,
+        crate::stack::Overrides {
+            keep_days: inputs.keep_days,
+            ..overrides
+        },
+    );
     site_files::upload_limit()?;
     // A release catup carries the site with its function (there is no checkout to read).
     let frontend = match (&inputs.frontend, package::embedded::site()) {

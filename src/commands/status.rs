@@ -94,6 +94,7 @@ pub async fn status(
         images_bucket: stack.images_bucket.clone(),
         function_name: stack.function_name.clone(),
         role_name: stack.role_name.clone(),
+        keep_days: observed.images.as_ref().and_then(|i| i.lifecycle.keep_days),
         resources: lines,
     })
 }

@@ -248,6 +248,7 @@ pub fn merge(
         images_bucket,
         role_arn,
         website_origin: given.website_origin.clone(),
+        keep_days: given.keep_days,
         from_memory: FromMemory {
             site_bucket: site_mem,
             images_bucket: images_mem,

@@ -17,7 +17,7 @@ use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
 use crate::teardown_plan::Step;
 
-mod lifecycle;
+pub mod lifecycle;
 
 const ALL_BLOCKED: PublicAccessFlags = [true; 4];
 
@@ -85,6 +85,8 @@ pub struct Desired {
     /// Set when the name is remembered, not given: the bucket must prove it is the stack's.
     pub pointer: Option<ownership::Pointer>,
     pub cors: Vec<CorsRuleSpec>,
+    /// The user's cap on how long uploads are kept (`--keep-days`).
+    pub keep_days: lifecycle::KeepDays,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +109,7 @@ pub fn desired(stack: &Stack) -> anyhow::Result<Desired> {
         stack: stack.tag_value().to_owned(),
         pointer: ownership::Pointer::of(stack, BucketRole::Images),
         cors: cors_rules_from_json(&doc)?,
+        keep_days: lifecycle::KeepDays::from_flag(stack.overrides.keep_days),
     })
 }
 
@@ -217,7 +220,10 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
             Aspect::Policy,
             actual.policy.as_ref().is_some_and(grants_access),
         ),
-        (Aspect::Lifecycle, actual.lifecycle.expires_objects()),
+        (
+            Aspect::Lifecycle,
+            actual.lifecycle.differs(desired.keep_days),
+        ),
     ])
 }
 
@@ -249,8 +255,11 @@ pub async fn apply(
     ) {
         keep_only_denies(&target, policy).await?;
     }
-    if let (true, Some(actual)) = (change.differs(Aspect::Lifecycle), actual) {
-        lifecycle::remove_expiring_rules(&target, &actual.lifecycle).await?;
+    // A new bucket has no rules: it needs a call only for a cap.
+    let capped = matches!(desired.keep_days, lifecycle::KeepDays::Days(_));
+    if change.differs(Aspect::Lifecycle) && (actual.is_some() || capped) {
+        let current = actual.map(|a| a.lifecycle.clone()).unwrap_or_default();
+        lifecycle::put_rules(&target, &current, desired.keep_days).await?;
     }
     Ok(change.outcome())
 }

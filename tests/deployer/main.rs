@@ -24,6 +24,7 @@ mod function_build;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod keep_days;
 mod logs;
 mod overrides;
 mod ownership;

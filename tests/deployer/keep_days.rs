@@ -1,0 +1,137 @@
+//! `deploy --keep-days N`: the user's cap on how long uploads are kept, as a lifecycle rule
+//! catup owns on the images bucket. It is not drift; a deploy without the flag keeps it; 0
+//! removes it; a rule of the user's that only aborts uploads stays throughout.
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus, LifecycleRule,
+    LifecycleRuleFilter,
+};
+
+use crate::common::World;
+
+/// (id, expiration days, abort-incomplete days, filter prefix) of each rule.
+async fn rules(w: &World) -> Vec<(String, Option<i32>, Option<i32>, Option<String>)> {
+    let out = w
+        .s3()
+        .await
+        .get_bucket_lifecycle_configuration()
+        .bucket(w.images_bucket())
+        .send()
+        .await;
+    let Ok(out) = out else { return Vec::new() };
+    let mut rules: Vec<_> = out
+        .rules()
+        .iter()
+        .map(|r| {
+            (
+                r.id().unwrap_or_default().to_owned(),
+                r.expiration().and_then(|e| e.days()),
+                r.abort_incomplete_multipart_upload()
+                    .and_then(|a| a.days_after_initiation()),
+                r.filter().and_then(|f| f.prefix()).map(str::to_owned),
+            )
+        })
+        .collect();
+    rules.sort();
+    rules
+}
+
+async fn add_users_abort_rule(w: &World) {
+    let mut config = BucketLifecycleConfiguration::builder();
+    for rule in w
+        .s3()
+        .await
+        .get_bucket_lifecycle_configuration()
+        .bucket(w.images_bucket())
+        .send()
+        .await
+        .unwrap()
+        .rules()
+    {
+        config = config.rules(rule.clone());
+    }
+    let abort = LifecycleRule::builder()
+        .id("users-abort")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("images/").build())
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(3)
+                .build(),
+        )
+        .build()
+        .unwrap();
+    w.s3()
+        .await
+        .put_bucket_lifecycle_configuration()
+        .bucket(w.images_bucket())
+        .lifecycle_configuration(config.rules(abort).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn keep_days_is_a_cap_catup_owns_not_drift_and_zero_removes_it() {
+    let w = World::new();
+    w.deploy_as(&w.stack, &["--keep-days", "7"]);
+    let catups = (
+        "catup-keep-days".to_owned(),
+        Some(7),
+        Some(1),
+        Some(String::new()),
+    );
+    assert_eq!(rules(&w).await, [catups.clone()]);
+    add_users_abort_rule(&w).await;
+
+    // Not drift, shown by status; a deploy without the flag changes nothing.
+    let status = w.catup(&["status", "--json"]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    assert_eq!(status.json()["keep_days"], 7);
+    assert!(w
+        .catup(&["status"])
+        .ok()
+        .stdout
+        .contains("Uploads kept: 7 days"));
+    w.moto.start_recording().await;
+    w.deploy();
+    let mutations = w.recorded_mutation_lines().await;
+    // config.js and the site's files are compared by hash: nothing at all is written.
+    assert!(mutations.is_empty(), "{mutations:#?}");
+    let users = (
+        "users-abort".to_owned(),
+        None,
+        Some(3),
+        Some("images/".to_owned()),
+    );
+    assert_eq!(rules(&w).await, [catups, users.clone()]);
+
+    // Another number is planned as a lifecycle update, then applied.
+    let plan = w.catup(&[
+        "plan",
+        "--json",
+        "--keep-days",
+        "30",
+        "--bootstrap",
+        w.bootstrap.to_str().unwrap(),
+    ]);
+    assert_eq!(plan.code, 2, "{}{}", plan.stdout, plan.stderr);
+    let rows = plan.json()["resources"].clone();
+    let images = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "images_bucket")
+        .unwrap();
+    assert_eq!(images["aspects"], serde_json::json!(["lifecycle"]));
+    w.deploy_as(&w.stack, &["--keep-days", "30"]);
+    assert_eq!(rules(&w).await[0].1, Some(30));
+
+    // 0 removes catup's rule and only it.
+    w.deploy_as(&w.stack, &["--keep-days", "0"]);
+    assert_eq!(rules(&w).await, [users]);
+    assert_eq!(
+        w.catup(&["status", "--json"]).ok().json()["keep_days"],
+        serde_json::Value::Null
+    );
+}
