@@ -81,7 +81,7 @@ async fn keep_days_is_a_cap_catup_owns_not_drift_and_zero_removes_it() {
         Some(1),
         Some(String::new()),
     );
-    assert_eq!(rules(&w).await, [catups.clone()]);
+    assert_eq!(rules(&w).await, std::slice::from_ref(&catups));
     add_users_abort_rule(&w).await;
 
     // Not drift, shown by status; a deploy without the flag changes nothing.
