@@ -203,6 +203,11 @@ pub struct DeployInputs {
     /// bucket keeps the cap it has.
     #[arg(long, value_name = "N")]
     pub keep_days: Option<u32>,
+    /// Refuse uploads once the images bucket holds N images (1 to 1000; the page shows the
+    /// function's message); 0 removes the cap. Without the flag the function keeps the cap
+    /// it has.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub max_images: Option<u32>,
 }
 
 #[derive(Debug, Args)]

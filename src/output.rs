@@ -90,6 +90,8 @@ pub struct StatusReport {
     pub role_name: Option<String>,
     /// Days after which uploads are deleted (`deploy --keep-days`), if capped.
     pub keep_days: Option<i32>,
+    /// The most images the gallery takes (`deploy --max-images`), if capped.
+    pub max_images: Option<u32>,
     pub resources: Vec<ResourceLine>,
 }
 
@@ -325,6 +327,7 @@ mod tests {
             function_name: "s-api".into(),
             role_name: Some("s-api-role".into()),
             keep_days: Some(7),
+            max_images: Some(100),
             resources: vec![],
         };
         let text = report.to_string();
@@ -333,6 +336,7 @@ mod tests {
             Some("Function URL: https://u.lambda-url.us-east-1.on.aws/")
         );
         assert!(text.contains("Uploads kept: 7 days"), "{text}");
+        assert!(text.contains("Images at most: 100"), "{text}");
     }
 
     #[test]

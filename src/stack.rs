@@ -134,6 +134,9 @@ pub struct Overrides {
     /// `--keep-days`: how long uploads are kept (0: for ever; none: as the bucket's rule
     /// says). Not in the tags: the bucket's lifecycle rule itself remembers it.
     pub keep_days: Option<u32>,
+    /// `--max-images`: the most images the gallery takes (0: no cap; none: as the function
+    /// has it). Not in the tags: the function's MAX_IMAGES remembers it.
+    pub max_images: Option<u32>,
     /// Which names came only from the function's tags, not from this command's flags: a
     /// remembered name is a pointer, and what it points at must prove it is the stack's.
     pub from_memory: FromMemory,

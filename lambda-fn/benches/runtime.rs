@@ -165,6 +165,7 @@ async fn in_process_requests() {
             images_bucket: bucket.into(),
             url_ttl_seconds: 300,
             max_upload_bytes: 10 * 1024 * 1024,
+            max_images: None,
         },
     )
     .unwrap();

@@ -7,12 +7,16 @@ pub const DEFAULT_URL_TTL_SECONDS: u32 = 300;
 /// that a leaked gallery link dies soon.
 pub const MAX_URL_TTL_SECONDS: u32 = 900;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
+/// The most images a `MAX_IMAGES` cap may allow: one listing page counts them.
+pub const MAX_IMAGES_CAP: u32 = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub images_bucket: String,
     pub url_ttl_seconds: u32,
     pub max_upload_bytes: u64,
+    /// POST is refused once the bucket holds this many images (`MAX_IMAGES`; none: no cap).
+    pub max_images: Option<u32>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -23,6 +27,8 @@ pub enum ConfigError {
     BadTtl(String),
     #[error("MAX_UPLOAD_BYTES must be a whole number of bytes of at least 1, got {0:?}")]
     BadMaxUpload(String),
+    #[error("MAX_IMAGES must be a whole number from 1 to {MAX_IMAGES_CAP}, got {0:?}")]
+    BadMaxImages(String),
 }
 
 impl Config {
@@ -55,10 +61,21 @@ impl Config {
                 .filter(|max| *max >= 1)
                 .ok_or(ConfigError::BadMaxUpload(raw))?,
         };
+        let max_images = match lookup("MAX_IMAGES") {
+            None => None,
+            Some(raw) => Some(
+                raw.trim()
+                    .parse()
+                    .ok()
+                    .filter(|max| (1..=MAX_IMAGES_CAP).contains(max))
+                    .ok_or(ConfigError::BadMaxImages(raw))?,
+            ),
+        };
         Ok(Config {
             images_bucket,
             url_ttl_seconds,
             max_upload_bytes,
+            max_images,
         })
     }
 }
@@ -83,6 +100,7 @@ mod tests {
                 images_bucket: "imgs".into(),
                 url_ttl_seconds: 300,
                 max_upload_bytes: 10 * 1024 * 1024,
+                max_images: None,
             })
         );
     }
@@ -97,6 +115,19 @@ mod tests {
         assert!(ConfigError::MissingBucket
             .to_string()
             .contains("IMAGES_BUCKET"));
+    }
+
+    #[test]
+    fn max_images_is_a_whole_number_up_to_one_listing_page() {
+        let ok = config(&[("IMAGES_BUCKET", "b"), ("MAX_IMAGES", "1000")]).unwrap();
+        assert_eq!(ok.max_images, Some(1000));
+        for bad in ["0", "1001", "-1", "many", ""] {
+            assert_eq!(
+                config(&[("IMAGES_BUCKET", "b"), ("MAX_IMAGES", bad)]),
+                Err(ConfigError::BadMaxImages(bad.into())),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -111,6 +111,9 @@ impl App {
     /// POST: a presigned PUT for a server-chosen key.
     async fn upload_url(&self, body: &[u8]) -> Result<Value, ApiError> {
         let upload = UploadRequest::parse(body, self.config.max_upload_bytes)?;
+        if let Some(max) = self.config.max_images {
+            self.refuse_when_full(max).await?;
+        }
         let now = SystemTime::now();
         let now_ms = now
             .duration_since(UNIX_EPOCH)
@@ -146,6 +149,33 @@ impl App {
             "method": "PUT",
             "headers": headers,
         }))
+    }
+
+    /// The bucket's cap (`MAX_IMAGES`): one listing of at most `max` keys counts the images,
+    /// whatever the gallery holds. Uploads presigned but not yet made are not counted, so a
+    /// burst of POSTs can pass the cap by the uploads in flight.
+    async fn refuse_when_full(&self, max: u32) -> Result<(), ApiError> {
+        let listing = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.config.images_bucket)
+            .prefix(IMAGES_PREFIX)
+            .max_keys(i32::try_from(max).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), "ListObjectsV2 failed");
+                ApiError::storage_unavailable()
+            })?;
+        let held = listing.key_count().unwrap_or(0);
+        if i64::from(held) >= i64::from(max) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "gallery_full",
+                format!("this gallery holds its maximum of {max} images: no more uploads until some are deleted (the stack's owner sets the cap with catup deploy --max-images)"),
+            ));
+        }
+        Ok(())
     }
 
     /// GET: one page of the gallery, newest first, each image with a presigned GET.

@@ -42,6 +42,7 @@ pub async fn prepare(
         name,
         crate::stack::Overrides {
             keep_days: inputs.keep_days,
+            max_images: inputs.max_images,
             ..overrides
         },
     );

@@ -95,6 +95,13 @@ pub async fn status(
         function_name: stack.function_name.clone(),
         role_name: stack.role_name.clone(),
         keep_days: observed.images.as_ref().and_then(|i| i.lifecycle.keep_days),
+        max_images: observed.function.as_ref().and_then(|f| {
+            let cap = f
+                .settings
+                .environment
+                .get(crate::resources::function::MAX_IMAGES_VAR);
+            cap.and_then(|c| c.parse().ok())
+        }),
         resources: lines,
     })
 }

@@ -249,6 +249,7 @@ pub fn merge(
         role_arn,
         website_origin: given.website_origin.clone(),
         keep_days: given.keep_days,
+        max_images: given.max_images,
         from_memory: FromMemory {
             site_bucket: site_mem,
             images_bucket: images_mem,

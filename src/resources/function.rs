@@ -53,6 +53,49 @@ pub struct Desired {
     pub settings: Settings,
     /// The names given instead of the derived ones, kept in the function's tags.
     pub remembered: BTreeMap<String, String>,
+    /// `--max-images`: the cap on the gallery, in the function's MAX_IMAGES.
+    pub max_images: MaxImages,
+}
+
+/// The variable the upload function reads its cap from.
+pub const MAX_IMAGES_VAR: &str = "MAX_IMAGES";
+
+/// What `--max-images` asks of the function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaxImages {
+    /// No flag: the cap the function has stays (the variable is what catup remembers).
+    #[default]
+    AsItIs,
+    Cap(u32),
+    /// `--max-images 0`: no cap.
+    None,
+}
+
+impl MaxImages {
+    pub fn from_flag(flag: Option<u32>) -> MaxImages {
+        match flag {
+            None => MaxImages::AsItIs,
+            Some(0) => MaxImages::None,
+            Some(n) => MaxImages::Cap(n),
+        }
+    }
+}
+
+/// `desired` with the cap resolved against what the function has: the flag's, or (no flag)
+/// the function's own.
+pub fn with_cap(desired: &Desired, actual: Option<&Actual>) -> Desired {
+    let current = actual.and_then(|a| a.settings.environment.get(MAX_IMAGES_VAR));
+    let cap = match desired.max_images {
+        MaxImages::AsItIs => current.cloned(),
+        MaxImages::Cap(n) => Some(n.to_string()),
+        MaxImages::None => None,
+    };
+    let mut resolved = desired.clone();
+    if let Some(cap) = cap {
+        let environment = &mut resolved.settings.environment;
+        environment.insert(MAX_IMAGES_VAR.to_owned(), cap);
+    }
+    resolved
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +125,7 @@ pub fn desired(stack: &Stack) -> Desired {
         name: stack.function_name.clone(),
         arn: stack.function_arn(),
         remembered: remembered::tags_of(&stack.overrides),
+        max_images: MaxImages::from_flag(stack.overrides.max_images),
         stack: stack.tag_value().to_owned(),
         settings: Settings {
             runtime: RUNTIME.into(),
@@ -444,7 +488,8 @@ impl Resource for Function {
             desired.role.is_some() && role.is_none(),
             role.and_then(|r| r.created_at),
         );
-        diff(&desired.function, plan.code_sha256, actual, recreated)
+        let desired = with_cap(&desired.function, actual);
+        diff(&desired, plan.code_sha256, actual, recreated)
     }
 
     fn name(stack: &Stack, _: &Observed) -> String {
@@ -459,15 +504,8 @@ impl Resource for Function {
         };
         let progress = |message: String| a.progress(message);
         let change = &a.changes.function;
-        apply(
-            a.aws,
-            &a.desired.function,
-            a.package,
-            change,
-            role,
-            &progress,
-        )
-        .await?;
+        let desired = with_cap(&a.desired.function, a.observed.function.as_ref());
+        apply(a.aws, &desired, a.package, change, role, &progress).await?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@ mod bad_input;
 mod bucket_roles;
 mod build_kit;
 mod build_toolchain;
+mod caps;
 mod changing_files;
 mod check;
 mod checks_first;
@@ -24,7 +25,7 @@ mod function_build;
 mod function_input;
 mod idempotence;
 mod interruption;
-mod keep_days;
+
 mod logs;
 mod overrides;
 mod ownership;

@@ -20,6 +20,7 @@ pub fn app(sdk: &SdkConfig, bucket: &str) -> App {
         images_bucket: bucket.to_owned(),
         url_ttl_seconds: 300,
         max_upload_bytes: 10 * 1024 * 1024,
+        max_images: None,
     };
     App::new(sdk, config).expect("app from test SDK config")
 }

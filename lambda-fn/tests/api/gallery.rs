@@ -238,3 +238,39 @@ async fn fifteen_hundred_images_page_newest_first_exactly_once() {
             .collect::<Vec<_>>()
     );
 }
+
+/// `MAX_IMAGES=3`: three uploads go through; the fourth POST is refused with 429 and the
+/// documented JSON error; objects outside `images/` do not count.
+#[tokio::test]
+async fn a_full_gallery_refuses_the_next_upload() {
+    let moto = Moto::start();
+    let (sdk, s3, bucket) = images_bucket(&moto).await;
+    let mut config = app(&sdk, &bucket).config().clone();
+    config.max_images = Some(3);
+    let app = cat_upload_fn::App::new(&sdk, config).unwrap();
+    let http = http_client();
+    let request = || post(json_value!({"contentType": "image/png", "size": PNG.len()}));
+    s3.put_object()
+        .bucket(&bucket)
+        .key("thumbs/not-an-upload.png")
+        .body(PNG.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let (status, upload) = json(&app.handle(request()).await);
+        assert_eq!(status, 200, "{upload}");
+        let mut put = http
+            .put(upload["uploadUrl"].as_str().unwrap())
+            .body(PNG.to_vec());
+        for (name, value) in upload["headers"].as_object().unwrap() {
+            put = put.header(name.as_str(), value.as_str().unwrap());
+        }
+        assert!(put.send().await.unwrap().status().is_success());
+    }
+    let (status, refused) = json(&app.handle(request()).await);
+    assert_eq!(status, 429, "{refused}");
+    let (code, message) = crate::common::error_of(&refused);
+    assert_eq!(code, "gallery_full");
+    assert!(message.contains("maximum of 3 images"), "{message}");
+}

@@ -1,6 +1,8 @@
-//! `deploy --keep-days N`: the user's cap on how long uploads are kept, as a lifecycle rule
-//! catup owns on the images bucket. It is not drift; a deploy without the flag keeps it; 0
-//! removes it; a rule of the user's that only aborts uploads stays throughout.
+//! The caps a user sets on what the stack may cost, each managed by catup and remembered by
+//! the resource itself: not drift, kept by a deploy without the flag, removed by 0.
+//! `--keep-days N`: a lifecycle rule catup owns on the images bucket (a rule of the user's
+//! that only aborts uploads stays throughout). `--max-images N`: the upload function's
+//! MAX_IMAGES (the refusal itself is tested on the handler: lambda-fn's api tests).
 
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus, LifecycleRule,
@@ -134,4 +136,32 @@ async fn keep_days_is_a_cap_catup_owns_not_drift_and_zero_removes_it() {
         w.catup(&["status", "--json"]).ok().json()["keep_days"],
         serde_json::Value::Null
     );
+}
+
+/// The function's MAX_IMAGES, as Lambda holds it.
+async fn max_images_variable(w: &World) -> Option<String> {
+    let configuration = w.function_configuration().await;
+    let variables = configuration.environment().and_then(|e| e.variables());
+    variables.and_then(|v| v.get("MAX_IMAGES").cloned())
+}
+
+#[tokio::test]
+async fn max_images_is_the_function_s_cap_not_drift_and_zero_removes_it() {
+    let w = World::new();
+    w.deploy_as(&w.stack, &["--max-images", "3"]);
+    assert_eq!(max_images_variable(&w).await.as_deref(), Some("3"));
+    let status = w.catup(&["status", "--json"]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    assert_eq!(status.json()["max_images"], 3);
+
+    w.moto.start_recording().await;
+    w.deploy();
+    let mutations = w.recorded_mutation_lines().await;
+    assert!(mutations.is_empty(), "{mutations:#?}");
+    assert_eq!(max_images_variable(&w).await.as_deref(), Some("3"));
+
+    w.deploy_as(&w.stack, &["--max-images", "0"]);
+    assert_eq!(max_images_variable(&w).await, None);
+    let refused = w.catup(&["deploy", "--max-images", "1001"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
 }
