@@ -116,6 +116,9 @@ impl fmt::Display for StatusReport {
                 crate::console::count(days as usize, "day", "days")
             )?;
         }
+        if let Some(max) = self.max_images {
+            writeln!(f, "Images at most: {max}")?;
+        }
         for line in &self.resources {
             writeln!(f, "{line}")?;
         }
