@@ -208,6 +208,11 @@ pub struct DeployInputs {
     /// it has.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub max_images: Option<u32>,
+    /// Reserve N concurrent executions for the function: at most N run at once, whatever
+    /// the traffic (refused before any change where the account's quota cannot give them);
+    /// 0 removes the reservation. Without the flag the function keeps the one it has.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10000))]
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Debug, Args)]

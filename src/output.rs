@@ -92,6 +92,8 @@ pub struct StatusReport {
     pub keep_days: Option<i32>,
     /// The most images the gallery takes (`deploy --max-images`), if capped.
     pub max_images: Option<u32>,
+    /// The function's reserved concurrency (`deploy --concurrency`), if any.
+    pub reserved_concurrency: Option<i32>,
     pub resources: Vec<ResourceLine>,
 }
 
@@ -118,6 +120,12 @@ impl fmt::Display for StatusReport {
         }
         if let Some(max) = self.max_images {
             writeln!(f, "Images at most: {max}")?;
+        }
+        if let Some(reserved) = self.reserved_concurrency {
+            writeln!(
+                f,
+                "Concurrency:  {reserved} reserved (at most {reserved} run at once)"
+            )?;
         }
         for line in &self.resources {
             writeln!(f, "{line}")?;
@@ -331,6 +339,7 @@ mod tests {
             role_name: Some("s-api-role".into()),
             keep_days: Some(7),
             max_images: Some(100),
+            reserved_concurrency: Some(5),
             resources: vec![],
         };
         let text = report.to_string();
@@ -340,6 +349,7 @@ mod tests {
         );
         assert!(text.contains("Uploads kept: 7 days"), "{text}");
         assert!(text.contains("Images at most: 100"), "{text}");
+        assert!(text.contains("Concurrency:  5 reserved"), "{text}");
     }
 
     #[test]

@@ -137,6 +137,9 @@ pub struct Overrides {
     /// `--max-images`: the most images the gallery takes (0: no cap; none: as the function
     /// has it). Not in the tags: the function's MAX_IMAGES remembers it.
     pub max_images: Option<u32>,
+    /// `--concurrency`: the function's reserved concurrency (0: none; none: as it is). The
+    /// function's reservation remembers it.
+    pub concurrency: Option<u32>,
     /// Which names came only from the function's tags, not from this command's flags: a
     /// remembered name is a pointer, and what it points at must prove it is the stack's.
     pub from_memory: FromMemory,

@@ -43,6 +43,7 @@ pub async fn prepare(
         crate::stack::Overrides {
             keep_days: inputs.keep_days,
             max_images: inputs.max_images,
+            concurrency: inputs.concurrency,
             ..overrides
         },
     );

@@ -102,6 +102,11 @@ pub async fn status(
                 .get(crate::resources::function::MAX_IMAGES_VAR);
             cap.and_then(|c| c.parse().ok())
         }),
+        reserved_concurrency: observed
+            .function
+            .as_ref()
+            .and_then(|f| f.reserved_concurrency)
+            .filter(|r| *r > 0),
         resources: lines,
     })
 }

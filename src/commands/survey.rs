@@ -99,6 +99,7 @@ pub async fn survey(
         package,
     )?;
     preflight::check_zipped_size(&package)?;
+    check_concurrency_room(ctx, &desired, &observed).await?;
     let site = SiteInput {
         files: frontend,
         complete: true,
@@ -144,4 +145,27 @@ async fn apply(
     };
     Changes::apply(&applying).await?;
     Ok(applying.address(Kind::FunctionUrl).unwrap_or_default())
+}
+
+/// A reservation the account cannot give is refused before any change (one read, made only
+/// when `--concurrency` asks for a new reservation).
+async fn check_concurrency_room(
+    ctx: &Context,
+    desired: &Desired,
+    observed: &Observed,
+) -> anyhow::Result<()> {
+    use crate::resources::function::concurrency::{self, Reservation};
+    let current = observed
+        .function
+        .as_ref()
+        .and_then(|f| f.reserved_concurrency);
+    let wanted = desired.function.concurrency;
+    let Reservation::Reserve(n) = wanted else {
+        return Ok(());
+    };
+    if !wanted.differs(current) {
+        return Ok(());
+    }
+    let (total, unreserved) = concurrency::account_room(&ctx.aws).await?;
+    concurrency::check_room(n, total, unreserved, current)
 }

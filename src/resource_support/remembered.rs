@@ -250,6 +250,7 @@ pub fn merge(
         website_origin: given.website_origin.clone(),
         keep_days: given.keep_days,
         max_images: given.max_images,
+        concurrency: given.concurrency,
         from_memory: FromMemory {
             site_bucket: site_mem,
             images_bucket: images_mem,

@@ -23,7 +23,7 @@ use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
 
-mod concurrency;
+pub mod concurrency;
 mod settle;
 pub use settle::RoleOrigin;
 use settle::{failure, wait_until_applied, wait_until_settled, RolePropagation};
@@ -55,6 +55,8 @@ pub struct Desired {
     pub remembered: BTreeMap<String, String>,
     /// `--max-images`: the cap on the gallery, in the function's MAX_IMAGES.
     pub max_images: MaxImages,
+    /// `--concurrency`: the function's reserved concurrency.
+    pub concurrency: concurrency::Reservation,
 }
 
 /// The variable the upload function reads its cap from.
@@ -126,6 +128,7 @@ pub fn desired(stack: &Stack) -> Desired {
         arn: stack.function_arn(),
         remembered: remembered::tags_of(&stack.overrides),
         max_images: MaxImages::from_flag(stack.overrides.max_images),
+        concurrency: concurrency::Reservation::from_flag(stack.overrides.concurrency),
         stack: stack.tag_value().to_owned(),
         settings: Settings {
             runtime: RUNTIME.into(),
@@ -225,6 +228,7 @@ aspects! {
         Code => "code",
         Configuration => "configuration",
         ReservedConcurrencyZero => "reserved concurrency 0",
+        Concurrency => "reserved concurrency",
         RememberedFlags => "remembered flags",
         RoleRecreated => "role re-created since (stale grant)",
     }
@@ -282,6 +286,10 @@ pub fn diff(
             actual.reserved_concurrency == Some(0),
         ),
         (
+            Aspect::Concurrency,
+            desired.concurrency.differs(actual.reserved_concurrency),
+        ),
+        (
             Aspect::RememberedFlags,
             actual.remembered != desired.remembered,
         ),
@@ -318,6 +326,9 @@ pub async fn apply(
         }
         if created != Created::Active {
             wait_until_applied(aws, name, progress).await?;
+        }
+        if let concurrency::Reservation::Reserve(n) = desired.concurrency {
+            concurrency::reserve(aws, name, n).await?;
         }
         return Ok(change.outcome());
     }
@@ -361,8 +372,13 @@ pub async fn apply(
             .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    if change.differs(Aspect::ReservedConcurrencyZero) {
-        concurrency::remove_zero_concurrency(aws, name).await?;
+    match (change.differs(Aspect::Concurrency), desired.concurrency) {
+        (true, concurrency::Reservation::Reserve(n)) => concurrency::reserve(aws, name, n).await?,
+        (true, _) => concurrency::remove_zero_concurrency(aws, name).await?,
+        (false, _) if change.differs(Aspect::ReservedConcurrencyZero) => {
+            concurrency::remove_zero_concurrency(aws, name).await?
+        }
+        _ => {}
     }
     if change.differs(Aspect::RememberedFlags) {
         remembered::write(aws, &desired.arn, &desired.remembered).await?;

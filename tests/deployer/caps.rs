@@ -3,11 +3,17 @@
 //! `--keep-days N`: a lifecycle rule catup owns on the images bucket (a rule of the user's
 //! that only aborts uploads stays throughout). `--max-images N`: the upload function's
 //! MAX_IMAGES (the refusal itself is tested on the handler: lambda-fn's api tests).
+//! `--concurrency N`: the function's reserved concurrency, refused before any change where
+//! the account's quota cannot give it. moto has no GetAccountSettings: the test proxy answers
+//! it as AWS does, for a new account (10 in all) and for an ordinary one (1,000).
 
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, ExpirationStatus, LifecycleRule,
     LifecycleRuleFilter,
 };
+
+use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
+use serde_json::json;
 
 use crate::common::World;
 
@@ -164,4 +170,80 @@ async fn max_images_is_the_function_s_cap_not_drift_and_zero_removes_it() {
     assert_eq!(max_images_variable(&w).await, None);
     let refused = w.catup(&["deploy", "--max-images", "1001"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
+}
+
+/// The function's reserved concurrency, as Lambda holds it.
+async fn reserved(w: &World) -> Option<i32> {
+    let lambda = w.lambda().await;
+    let out = lambda
+        .get_function_concurrency()
+        .function_name(w.function())
+        .send()
+        .await
+        .unwrap();
+    out.reserved_concurrent_executions()
+}
+
+/// A proxy in front of the world's moto answering GetAccountSettings as AWS does for an
+/// account with `quota` concurrent executions, none reserved.
+async fn account_with_quota(w: &World, quota: i32) -> FaultProxy {
+    let settings = Answer::Json(json!({
+        "AccountLimit": {
+            "TotalCodeSize": 80_530_636_800_i64,
+            "CodeSizeUnzipped": 262_144_000,
+            "CodeSizeZipped": 52_428_800,
+            "ConcurrentExecutions": quota,
+            "UnreservedConcurrentExecutions": quota
+        },
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}
+    }));
+    let on = On::lambda("GET", "/2016-08-19/account-settings");
+    let script = vec![Scripted::new(on, usize::MAX, settings)];
+    FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_that_the_account_cannot_give_is_refused_before_any_change() {
+    let w = World::new();
+    let proxy = account_with_quota(&w, 10).await;
+    w.moto.start_recording().await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let args = ["deploy", "--bootstrap", bootstrap, "--concurrency", "5"];
+    let run = w.catup_via(&proxy.endpoint(), &w.stack, &args);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(
+        errors[0].contains("10 concurrent executions") && errors[0].contains("at most 0"),
+        "{}",
+        errors[0]
+    );
+    let mutations = w.recorded_mutation_lines().await;
+    assert!(mutations.is_empty(), "{mutations:#?}");
+    assert!(!w.function_exists().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_is_reserved_kept_without_the_flag_and_zero_removes_it() {
+    let w = World::new();
+    let proxy = account_with_quota(&w, 1000).await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let args = ["deploy", "--bootstrap", bootstrap, "--concurrency", "5"];
+    w.catup_via(&proxy.endpoint(), &w.stack, &args).ok();
+    assert_eq!(reserved(&w).await, Some(5));
+    let status = w.catup(&["status", "--json"]);
+    assert_eq!(status.code, 0, "{}{}", status.stdout, status.stderr);
+    assert_eq!(status.json()["reserved_concurrency"], 5);
+
+    w.moto.start_recording().await;
+    w.deploy();
+    let mutations = w.recorded_mutation_lines().await;
+    assert!(mutations.is_empty(), "{mutations:#?}");
+
+    w.deploy_as(&w.stack, &["--concurrency", "0"]);
+    assert_eq!(reserved(&w).await, None);
 }
