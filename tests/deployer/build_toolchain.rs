@@ -73,6 +73,24 @@ async fn without_zig_deploy_on_x86_64_linux_builds_natively_and_says_why() {
 }
 
 #[tokio::test]
+async fn a_build_already_done_does_not_claim_minutes() {
+    let w = World::new();
+    let source = tiny_source(&w.dir.join("tiny"));
+    let path = path_without_zig(&w.dir.join("bin"), true);
+    let target = w.dir.join("tiny-target").to_str().unwrap().to_owned();
+    let env = [("PATH", path), ("CARGO_TARGET_DIR", target)];
+    let source = source.to_str().unwrap();
+    catup_building(&w, &env, &["deploy", "--source", source]).ok();
+    // The stack exists, so plan builds to compare the code: cargo finds the build fresh.
+    let run = catup_building(&w, &env, &["plan", "--source", source]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("minutes"), "{}", run.stderr);
+    let said = "tiny-target/lambda-fn holds an earlier build: cargo rebuilds only what changed";
+    assert!(run.stderr.contains(said), "{}", run.stderr);
+    assert!(!run.stderr.contains("Compiling"), "{}", run.stderr);
+}
+
+#[tokio::test]
 async fn where_neither_zig_nor_a_native_build_works_the_error_names_the_install_command() {
     for (keep_cargo_zigbuild, install) in [
         (
