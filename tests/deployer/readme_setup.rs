@@ -102,7 +102,7 @@ fn is_in_tree(word: &str) -> bool {
 /// `./scripts/dev ARGS` with PATH = cargo's, moto_server's and the system's folders only,
 /// HOME = `home`, and the tests' target folder and cargo home.
 fn scripts_dev(checkout: &Path, home: &Path, args: &[&str]) -> Output {
-    let folders = ["cargo", "moto_server"].map(|tool| folder_of(tool));
+    let folders = ["cargo", "moto_server"].map(folder_of);
     let path = std::env::join_paths(
         folders
             .iter()
