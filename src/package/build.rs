@@ -45,8 +45,8 @@ impl Build {
 
     /// What the build is about to do, said before cargo's progress: minutes only when they are
     /// due, that is when the target folder holds no earlier build of this profile (cargo
-    /// then compiles every dependency, the AWS SDK with LTO); otherwise cargo rebuilds only
-    /// what changed, and says so itself.
+    /// then compiles every dependency, the AWS SDK with LTO); otherwise that cargo rebuilds
+    /// only what changed (nothing, often: 0.3 s).
     pub fn expectation(&self) -> String {
         let folder = self.target_dir.display();
         if self.is_first() {
