@@ -162,18 +162,14 @@ impl Input {
 }
 
 /// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,
-/// and that the first time takes minutes; cargo's own progress follows on stderr.
+/// and (for a first build only) that it takes minutes; cargo's own progress follows on stderr.
 pub async fn build(plan: Build) -> anyhow::Result<PathBuf> {
     progress(format!(
         "building the function (lambda-fn, profile {PROFILE}) from {}, since no --bootstrap was given: {}",
         plan.tree.display(),
         plan.path.describe()
     ));
-    progress(format!(
-        "the first build compiles the AWS SDK with LTO and takes several minutes; later ones take \
-         seconds (build folder {}). cargo's progress follows",
-        plan.target_dir.display()
-    ));
+    progress(plan.expectation());
     // A build's minutes do not count against --timeout, whichever command builds.
     let building = tokio::task::spawn_blocking(move || plan.run(&progress));
     let built = crate::waiting::paused(building)

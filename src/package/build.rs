@@ -15,8 +15,8 @@ use super::{PackageError, ENTRY_NAME};
 /// The profile in the workspace's Cargo.toml: opt-level s, LTO, one codegen unit, stripped.
 pub const PROFILE: &str = "lambda";
 /// Off a terminal cargo shows no progress bar, and the final LTO link is minutes without a
-/// line: say that the build is alive this often.
-const HEARTBEAT: Duration = Duration::from_secs(60);
+/// line: say that the build is alive this often (as the set-up scripts do).
+const HEARTBEAT: Duration = Duration::from_secs(30);
 
 /// One build of the function from a source tree (a catup checkout).
 #[derive(Clone, Debug)]
@@ -41,6 +41,32 @@ impl Build {
     /// The same build in another target folder (the build benchmark's cold builds).
     pub fn in_target_dir(self, target_dir: PathBuf) -> Build {
         Build { target_dir, ..self }
+    }
+
+    /// What the build is about to do, said before cargo's progress: minutes only when they are
+    /// due, that is when the target folder holds no earlier build of this profile (cargo
+    /// then compiles every dependency, the AWS SDK with LTO); otherwise that cargo rebuilds
+    /// only what changed (nothing, often: 0.3 s).
+    pub fn expectation(&self) -> String {
+        let folder = self.target_dir.display();
+        if self.is_first() {
+            format!(
+                "no earlier build in {folder}: the first build compiles the AWS SDK with LTO and \
+                 takes several minutes; later ones reuse it. cargo's progress follows"
+            )
+        } else {
+            format!(
+                "{folder} holds an earlier build: cargo rebuilds only what changed. cargo's \
+                 progress follows"
+            )
+        }
+    }
+
+    /// No executable of an earlier build of this profile in the target folder (both build
+    /// paths put it in the same place: cargo-zigbuild drops the glibc suffix from the folder).
+    fn is_first(&self) -> bool {
+        let earlier = self.target_dir.join(LAMBDA_TARGET).join(PROFILE);
+        !earlier.join(ENTRY_NAME).is_file()
     }
 
     /// The command, with its output: cargo's JSON messages on stdout, progress on stderr.
@@ -252,6 +278,20 @@ mod tests {
         assert!(spaced
             .rustflags()
             .contains(&"--remap-path-prefix=/Users/Ana Lima/catup=/catup".to_owned()));
+    }
+
+    #[test]
+    fn minutes_are_announced_only_when_no_earlier_build_is_there() {
+        let folder = std::env::temp_dir().join(format!("catup-earlier-{}", std::process::id()));
+        let plan = build(BuildPath::Zig).in_target_dir(folder.clone());
+        assert!(plan.expectation().contains("takes several minutes"));
+        let profile = folder.join(LAMBDA_TARGET).join(PROFILE);
+        std::fs::create_dir_all(&profile).unwrap();
+        std::fs::write(profile.join(ENTRY_NAME), b"").unwrap();
+        let said = plan.expectation();
+        std::fs::remove_dir_all(&folder).unwrap();
+        assert!(!said.contains("minutes"), "{said}");
+        assert!(said.contains("holds an earlier build"), "{said}");
     }
 
     #[test]

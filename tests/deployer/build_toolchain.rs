@@ -41,19 +41,24 @@ pub fn tiny_source(root: &Path) -> PathBuf {
     root.to_owned()
 }
 
-#[tokio::test]
-async fn without_zig_deploy_on_x86_64_linux_builds_natively_and_says_why() {
-    let w = World::new();
-    let source = tiny_source(&w.dir.join("tiny"));
+/// The tiny checkout, and an environment in which catup builds it natively (no zig on PATH)
+/// into a target folder of the world's own: (source, target folder, environment).
+fn tiny_without_zig(w: &World) -> (String, String, [(&'static str, String); 2]) {
+    let source = tiny_source(&w.dir.join("tiny"))
+        .to_str()
+        .unwrap()
+        .to_owned();
     let path = path_without_zig(&w.dir.join("bin"), true);
     let target = w.dir.join("tiny-target").to_str().unwrap().to_owned();
     let env = [("PATH", path), ("CARGO_TARGET_DIR", target.clone())];
-    let run = catup_building(
-        &w,
-        &env,
-        &["deploy", "--json", "--source", source.to_str().unwrap()],
-    )
-    .ok();
+    (source, target, env)
+}
+
+#[tokio::test]
+async fn without_zig_deploy_on_x86_64_linux_builds_natively_and_says_why() {
+    let w = World::new();
+    let (source, target, env) = tiny_without_zig(&w);
+    let run = catup_building(&w, &env, &["deploy", "--json", "--source", &source]).ok();
     assert!(
         run.stderr.contains(
             "natively with cargo build for x86_64-unknown-linux-gnu, because zig is not \
@@ -70,6 +75,20 @@ async fn without_zig_deploy_on_x86_64_linux_builds_natively_and_says_why() {
     let zip = zip_bootstrap(&std::fs::read(&built).unwrap()).unwrap();
     let held = w.function_configuration().await;
     assert_eq!(held.code_sha256(), Some(code_sha256(&zip).as_str()));
+}
+
+#[tokio::test]
+async fn a_build_already_done_does_not_claim_minutes() {
+    let w = World::new();
+    let (source, _, env) = tiny_without_zig(&w);
+    catup_building(&w, &env, &["deploy", "--source", &source]).ok();
+    // The stack exists, so plan builds to compare the code: cargo finds the build fresh.
+    let run = catup_building(&w, &env, &["plan", "--source", &source]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("minutes"), "{}", run.stderr);
+    let said = "tiny-target/lambda-fn holds an earlier build: cargo rebuilds only what changed";
+    assert!(run.stderr.contains(said), "{}", run.stderr);
+    assert!(!run.stderr.contains("Compiling"), "{}", run.stderr);
 }
 
 #[tokio::test]

@@ -32,6 +32,7 @@ mod ownership;
 mod plan;
 mod private_stays_private;
 mod read_back;
+mod readme_setup;
 mod real_account;
 mod regions;
 mod remembered_pointers;
