@@ -11,6 +11,7 @@
 pub mod config;
 pub mod event;
 pub mod handler;
+pub mod jpeg;
 pub mod thumbnail;
 
 pub use config::{Config, ConfigError};

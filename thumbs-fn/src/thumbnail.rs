@@ -12,6 +12,7 @@ use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Li
 use thiserror::Error;
 
 use crate::config::Config;
+use crate::jpeg;
 
 /// JPEG thumbnails: small files with no visible blocks at 400 px.
 const JPEG_QUALITY: u8 = 82;
@@ -110,6 +111,11 @@ fn open<'a>(
             claimed: kind.mime(),
             found: found.map_or("no image type known here", |f| f.to_mime_type()),
         });
+    }
+    if kind == Kind::Jpeg && !jpeg::is_whole(bytes) {
+        return Err(Refusal::Undecodable(
+            "the JPEG ends before its end-of-image marker".into(),
+        ));
     }
     let mut limits = Limits::default();
     limits.max_alloc = Some(config.max_decoded_bytes);
