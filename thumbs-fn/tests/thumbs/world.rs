@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use thumbs_fn::{App, Config, Outcome, S3Event};
 
 pub struct World {
-    _moto: Moto,
+    pub moto: Moto,
     pub app: App,
     pub s3: aws_sdk_s3::Client,
     pub bucket: String,
@@ -27,7 +27,7 @@ impl World {
         s3.create_bucket().bucket(&bucket).send().await.unwrap();
         let app = App::new(&sdk, Config::default());
         World {
-            _moto: moto,
+            moto,
             app,
             s3,
             bucket,
@@ -77,7 +77,12 @@ impl World {
 
 /// A notification as S3 sends it to Lambda (the documented structure, version 2.1).
 pub fn notification(bucket: &str, event_name: &str, raw_key: &str) -> S3Event {
-    let json = json!({"Records": [{
+    let json = notification_json(bucket, event_name, raw_key);
+    serde_json::from_value(json).expect("notification parses")
+}
+
+pub fn notification_json(bucket: &str, event_name: &str, raw_key: &str) -> Value {
+    json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventTime": "2026-12-06T08:00:00.000Z", "eventName": event_name,
         "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
@@ -88,8 +93,7 @@ pub fn notification(bucket: &str, event_name: &str, raw_key: &str) -> S3Event {
                 "arn": format!("arn:aws:s3:::{bucket}")},
             "object": {"key": raw_key, "size": 1024, "eTag": "d41d8cd98f00b204e9800998ecf8427e",
                 "sequencer": "0055AED6DCD90281E5"}}
-    }]});
-    serde_json::from_value(json).expect("notification parses")
+    }]})
 }
 
 #[derive(Clone, Default)]
