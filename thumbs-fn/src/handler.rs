@@ -34,6 +34,12 @@ pub enum Outcome {
     Refused { key: String, refusal: Refusal },
 }
 
+impl Outcome {
+    pub fn is_written(&self) -> bool {
+        matches!(self, Outcome::Written { .. })
+    }
+}
+
 /// Failures worth Lambda's retry: S3 could not be read or written.
 #[derive(Debug, Error)]
 pub enum HandleError {

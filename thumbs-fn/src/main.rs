@@ -3,7 +3,7 @@
 use aws_config::BehaviorVersion;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
-use thumbs_fn::{App, Config, Outcome, S3Event};
+use thumbs_fn::{App, Config, S3Event};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -21,7 +21,8 @@ async fn main() -> Result<(), Error> {
     let app = &App::new(&sdk, config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
         let outcomes = app.handle(&event.payload).await?;
-        Ok::<Value, Error>(json!({ "thumbnails": outcomes.iter().filter(|o| matches!(o, Outcome::Written { .. })).count() }))
+        let thumbnails = outcomes.iter().filter(|o| o.is_written()).count();
+        Ok::<Value, Error>(json!({ "thumbnails": thumbnails }))
     }))
     .await
 }

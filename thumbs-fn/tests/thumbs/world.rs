@@ -1,7 +1,6 @@
 //! A moto_server with one bucket, the handler built on it, and the S3 calls tests make.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use aws_sdk_s3::primitives::ByteStream;
 use catup_testkit::Moto;
@@ -96,36 +95,24 @@ pub fn notification_json(bucket: &str, event_name: &str, raw_key: &str) -> Value
     }]})
 }
 
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Runs the handler with a JSON subscriber on this thread (tests run on a current-thread
 /// runtime), so its log lines are this test's alone. Panics when the handler fails: every
 /// record here is one the function must handle.
 async fn logged<E: std::fmt::Debug>(
     handling: impl std::future::Future<Output = Result<Vec<Outcome>, E>>,
 ) -> (Vec<Outcome>, Vec<Value>) {
-    let lines = Lines::default();
-    let sink = lines.clone();
+    let path = std::env::temp_dir().join(catup_testkit::unique_name("thumbs-log"));
+    let file = std::fs::File::create(&path).unwrap();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("info")
-        .with_writer(move || sink.clone())
+        .with_writer(Mutex::new(file))
         .json()
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
     let outcomes = handling.await.expect("the invocation ends as handled");
     drop(guard);
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
     let lines = text.lines().map(|l| serde_json::from_str(l).unwrap());
     (outcomes, lines.collect())
 }
