@@ -83,29 +83,36 @@ pub enum Refusal {
 
 /// The thumbnail of `bytes`, an image of `kind`: longest side at most `config.max_side`
 /// (smaller images keep their size), EXIF orientation applied, the first frame of an
-/// animation, encoded as `kind` again.
+/// animation, encoded as `kind` again. A decoder that panics on a hostile file is a refusal
+/// too: the same file would panic again on every retry.
 pub fn make_thumbnail(bytes: &[u8], kind: Kind, config: &Config) -> Result<Thumbnail, Refusal> {
-    let mut decoder = open(bytes, kind, config)?;
-    // A damaged EXIF block is no reason to refuse the picture: it stays as stored.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| refusal(e, config))?;
+    std::panic::catch_unwind(|| thumbnail_of(bytes, kind, config)).unwrap_or_else(|_| {
+        Err(Refusal::Undecodable(
+            "the decoder stopped on this file (panic)".into(),
+        ))
+    })
+}
+
+fn thumbnail_of(bytes: &[u8], kind: Kind, config: &Config) -> Result<Thumbnail, Refusal> {
+    check_claim(bytes, kind)?;
+    let scaled = match kind {
+        Kind::Jpeg => jpeg::decode_scaled(bytes, config)?,
+        _ => None,
+    };
+    let (image, orientation) = match scaled {
+        Some(decoded) => decoded,
+        None => decode(bytes, kind, config)?,
+    };
     let mut small = shrink(&image, config.max_side);
     drop(image);
     small.apply_orientation(orientation);
     encode(&small, kind)
 }
 
-/// A decoder for `bytes` once the header has shown that the content is `kind` and that the
-/// decoded image fits the budget: nothing the size of the image is allocated before that.
-fn open<'a>(
-    bytes: &'a [u8],
-    kind: Kind,
-    config: &Config,
-) -> Result<impl ImageDecoder + 'a, Refusal> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| Refusal::Undecodable(e.to_string()))?;
-    let found = reader.format();
+/// The content is what the name says, and a JPEG is whole (its decoder would fill a cut one
+/// with grey and call it done; a thumbnail half grey is worse than none).
+fn check_claim(bytes: &[u8], kind: Kind) -> Result<(), Refusal> {
+    let found = image::guess_format(bytes).ok();
     if found != Some(kind.format()) {
         return Err(Refusal::NotTheClaimedImage {
             claimed: kind.mime(),
@@ -117,19 +124,53 @@ fn open<'a>(
             "the JPEG ends before its end-of-image marker".into(),
         ));
     }
+    Ok(())
+}
+
+/// The whole image at full size with its EXIF orientation, through `image`'s decoders.
+fn decode(
+    bytes: &[u8],
+    kind: Kind,
+    config: &Config,
+) -> Result<(DynamicImage, Orientation), Refusal> {
+    let mut decoder = open(bytes, kind, config)?;
+    // A damaged EXIF block is no reason to refuse the picture: it stays as stored.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| refusal(e, config))?;
+    Ok((image, orientation))
+}
+
+/// A decoder for `bytes` once the header has shown that the decoded image fits the budget:
+/// nothing the size of the image is allocated before that.
+fn open<'a>(
+    bytes: &'a [u8],
+    kind: Kind,
+    config: &Config,
+) -> Result<impl ImageDecoder + 'a, Refusal> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
     let mut limits = Limits::default();
     limits.max_alloc = Some(config.max_decoded_bytes);
     reader.limits(limits);
     let decoder = reader.into_decoder().map_err(|e| refusal(e, config))?;
     let (width, height) = decoder.dimensions();
-    let needed = decoder.total_bytes();
-    if needed > config.max_decoded_bytes {
-        return Err(Refusal::TooLarge(format!(
-            "{width} x {height} pixels would take {needed} bytes decoded, more than the budget of {} bytes",
-            config.max_decoded_bytes
-        )));
-    }
+    check_budget(width, height, decoder.total_bytes(), config)?;
     Ok(decoder)
+}
+
+/// Refuses an image whose decoded pixels would take more than the budget.
+pub(crate) fn check_budget(
+    width: u32,
+    height: u32,
+    needed: u64,
+    config: &Config,
+) -> Result<(), Refusal> {
+    if needed <= config.max_decoded_bytes {
+        return Ok(());
+    }
+    Err(Refusal::TooLarge(format!(
+        "{width} x {height} pixels would take {needed} bytes decoded, more than the budget of {} bytes",
+        config.max_decoded_bytes
+    )))
 }
 
 fn refusal(error: ImageError, config: &Config) -> Refusal {
@@ -156,7 +197,7 @@ pub fn fitted(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     (scale(width), scale(height))
 }
 
-fn shrink(image: &DynamicImage, max_side: u32) -> DynamicImage {
+pub(crate) fn shrink(image: &DynamicImage, max_side: u32) -> DynamicImage {
     let (width, height) = fitted(image.width(), image.height(), max_side);
     if (width, height) == (image.width(), image.height()) {
         return image.clone();

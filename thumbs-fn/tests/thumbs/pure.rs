@@ -76,3 +76,44 @@ fn content_of_another_type_than_the_name_is_refused() {
         "{refusal}"
     );
 }
+
+#[test]
+fn a_large_jpeg_is_decoded_scaled_down_and_still_stands_upright() {
+    // 1,700 x 1,000 decodes at 1/2 (850 x 500, at least twice 400 x 235), then shrinks.
+    let jpeg = crate::fixtures::jpeg_with_orientation(1700, 1000, 6);
+    let thumb = make_thumbnail(&jpeg, Kind::Jpeg, &Config::default()).unwrap();
+    assert_eq!((thumb.width, thumb.height), (235, 400));
+    let image = image::load_from_memory(&thumb.bytes).unwrap().to_rgb8();
+    assert!(
+        crate::fixtures::is_red(*image.get_pixel(224, 10)),
+        "top-right"
+    );
+    assert!(!crate::fixtures::is_red(*image.get_pixel(10, 10)));
+}
+
+#[test]
+fn a_grey_jpeg_stays_grey_and_a_two_component_one_is_refused() {
+    let grey = image::GrayImage::from_fn(900, 300, |x, _| image::Luma([(x % 256) as u8]));
+    let grey = crate::fixtures::encoded(&grey.into(), ImageFormat::Jpeg);
+    let thumb = make_thumbnail(&grey, Kind::Jpeg, &Config::default()).unwrap();
+    assert_eq!((thumb.width, thumb.height), (400, 133));
+    let decoded = image::load_from_memory(&thumb.bytes).unwrap().to_rgb8();
+    let greyish = |p: &image::Rgb<u8>| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() < 8;
+    assert!(decoded.pixels().all(greyish));
+
+    // The frame header declares a second component: no JPEG colour model has two.
+    let at = grey
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("SOF0");
+    let mut two = grey.clone();
+    two[at + 3] += 3; // segment length
+    two[at + 9] = 2; // component count
+    two.splice(at + 13..at + 13, [2, 0x11, 0]);
+    let made = make_thumbnail(&two, Kind::Jpeg, &Config::default());
+    assert!(
+        matches!(made, Err(Refusal::Undecodable(_))),
+        "{:?}",
+        made.map(|t| t.width)
+    );
+}
