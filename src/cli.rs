@@ -72,6 +72,9 @@ pub enum Command {
     /// Print the Function URL, the website URL and the state of every resource.
     #[command(after_help = STATUS_EXIT_CODES)]
     Status(StatusArgs),
+    /// Every catup stack in the account, in every region: what is left of each, the images
+    /// it holds and an estimated monthly cost. Changes nothing.
+    List,
     /// Delete everything this stack owns (buckets are emptied first).
     #[command(visible_aliases = ["destroy", "delete"])]
     Teardown(TeardownArgs),

@@ -5,6 +5,7 @@ pub mod check;
 pub mod deploy;
 pub mod dev;
 pub mod inputs;
+pub mod list;
 pub mod logs;
 pub mod package;
 pub mod plan;
