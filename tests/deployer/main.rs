@@ -24,6 +24,7 @@ mod function_build;
 mod function_input;
 mod idempotence;
 mod interruption;
+mod list;
 mod logs;
 mod overrides;
 mod ownership;
