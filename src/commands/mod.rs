@@ -4,6 +4,7 @@
 pub mod check;
 pub mod deploy;
 pub mod dev;
+pub mod finding;
 pub mod inputs;
 pub mod list;
 pub mod logs;

@@ -6,10 +6,12 @@ use super::{exit, validate_names, Context, EXIT_DRIFTED, EXIT_NOT_DEPLOYED};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::deploy_plan::DeployPlan;
 use crate::output::{emit, ResourceLine, StatusReport};
-use crate::reconcile::{Drift, Kind, State};
+use crate::pricing::{monthly_usd, Prices};
+use crate::reconcile::{Drift, Kind, LineState, State};
 use crate::resource::SiteInput;
 use crate::resource_support::account_access;
 use crate::resources::site_files;
+use crate::stack_finder::{held, usage_of};
 use crate::stack_resources::{Desired, Observed};
 
 pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
@@ -22,7 +24,14 @@ pub async fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitC
         None => None,
     };
     let ctx = Context::connect(global, names).await?;
-    let report = status(&ctx, frontend).await?;
+    let mut report = status(&ctx, frontend).await?;
+    let nothing_here = report
+        .resources
+        .iter()
+        .all(|l| matches!(l.state, LineState::Missing | LineState::External));
+    if nothing_here {
+        report.found_in_regions = super::finding::elsewhere(&ctx, "status").await;
+    }
     emit(&report, global.json)?;
     Ok(if !report.deployed {
         exit(EXIT_NOT_DEPLOYED)
@@ -79,6 +88,12 @@ pub async fn status(
         && states
             .iter()
             .all(|(.., s)| matches!(s, State::Ok | State::External));
+    let images = match &observed.images {
+        Some(_) => Some(held::images(&ctx.aws, &stack.images_bucket).await?),
+        None => None,
+    };
+    let log_bytes = observed.log_group.as_ref().map_or(0, |g| g.stored_bytes);
+    let usage = usage_of(images.as_ref(), log_bytes);
     let lines = states
         .iter()
         .map(|(kind, name, state)| ResourceLine::from_state(*kind, name, state))
@@ -95,6 +110,9 @@ pub async fn status(
         function_name: stack.function_name.clone(),
         role_name: stack.role_name.clone(),
         resources: lines,
+        monthly_usd: monthly_usd(&usage, &Prices::of(stack.region.as_str())),
+        images,
+        found_in_regions: Vec::new(),
     })
 }
 

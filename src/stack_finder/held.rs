@@ -3,21 +3,12 @@
 
 use aws_sdk_s3::primitives::DateTime;
 use cat_upload_fn::listed_key;
-use serde::Serialize;
 
 use crate::aws::{reason, Aws, SdkResultExt};
+pub use crate::output::Images;
 use crate::region::Region;
 use crate::resource_support::bucket::ownership::IMAGES_PREFIX;
-
-/// The images a stack's images bucket holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Images {
-    pub count: u64,
-    pub bytes: u64,
-    /// The newest image's time (RFC 3339), if there is one.
-    pub last_upload: Option<String>,
-    pub uploads_last_30_days: u64,
-}
+use crate::resources::log_group;
 
 /// The bucket's own region (HeadBucket names it, also when answering 301 from another
 /// region); `None` when it is gone since the listing.
@@ -76,17 +67,6 @@ pub async fn images(aws: &Aws, bucket: &str) -> anyhow::Result<Images> {
 
 /// The bytes the log group stores (0 when it is gone).
 pub async fn log_bytes(aws: &Aws, group: &str) -> anyhow::Result<u64> {
-    let out = aws
-        .logs
-        .describe_log_groups()
-        .log_group_name_prefix(group)
-        .send()
-        .await
-        .or_fail(|| format!("read log group {group}"))?;
-    let stored = out
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(group))
-        .and_then(|g| g.stored_bytes());
-    Ok(stored.map_or(0, |b| u64::try_from(b).unwrap_or(0)))
+    let found = log_group::find(aws, group).await?;
+    Ok(found.as_ref().map_or(0, log_group::stored_bytes))
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::{FoundStack, Unread, LISTED};
+use crate::output::human_bytes;
 use crate::pricing::{dollars, PRICES_AS_OF};
 
 #[derive(Debug, Serialize)]
@@ -13,22 +14,6 @@ pub struct ListReport {
     pub prices_as_of: &'static str,
     pub stacks: Vec<FoundStack>,
     pub unread_regions: Vec<Unread>,
-}
-
-/// Bytes as a person reads them (1024-based).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// What is left of a stack, in a few words.
@@ -98,18 +83,5 @@ impl fmt::Display for ListReport {
             writeln!(f, "not read: {} ({})", unread.region, unread.reason)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_read_as_a_person_reads_them() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
     }
 }

@@ -19,6 +19,7 @@ mod drift;
 mod drifts;
 mod exposure;
 mod faults;
+mod finding;
 mod fresh;
 mod function_build;
 mod function_input;

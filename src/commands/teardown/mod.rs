@@ -24,6 +24,24 @@ pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<Exi
     let mut ctx = Context::open_lenient(global).await?;
     let found = resolve::read_resolved(&mut ctx).await?;
     let plan = TeardownPlan::of(&ctx.stack, &found)?;
+    // Nothing of it here: a stack deployed elsewhere is named with the command to run there,
+    // and teardown ends as "not deployed" (here), changing nothing.
+    if !plan.deletes_anything() && plan.refusal().is_none() {
+        let elsewhere = super::finding::elsewhere(&ctx, "teardown").await;
+        if !elsewhere.is_empty() {
+            if global.json {
+                let stack = &ctx.stack;
+                let message = format!(
+                    "stack '{}' has nothing in {}",
+                    stack.name.as_str(),
+                    stack.region
+                );
+                let error = super::finding::not_here_json(&message, &elsewhere);
+                let _ = writeln!(std::io::stdout(), "{error}");
+            }
+            return Ok(super::exit(super::EXIT_NOT_DEPLOYED));
+        }
+    }
     if args.dry_run {
         let report = TeardownPlanReport {
             stack: ctx.stack.name.as_str().to_owned(),
