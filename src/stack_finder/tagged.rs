@@ -2,7 +2,9 @@
 //! `catup:stack`), each kept only where its name is the one catup gives it (a function,
 //! a log group) or its role tag says which bucket of the stack it is.
 
+use aws_config::retry::RetryConfig;
 use aws_sdk_resourcegroupstagging::types::{ResourceTagMapping, TagFilter};
+use aws_sdk_resourcegroupstagging::Client;
 
 use crate::aws::{reason, Aws};
 use crate::reconcile::Kind;
@@ -19,12 +21,16 @@ pub struct Tagged {
     pub region: Region,
 }
 
+/// What a stack has that the tagging API lists: only these services are asked about (the
+/// whole of "logs": moto knows log groups by another type name than AWS's `log-group`).
+const TYPES: &[&str] = &["s3:bucket", "lambda:function", "logs"];
+
 /// Every catup resource the region's listing holds; an error names the region.
 pub async fn read(aws: &Aws) -> Result<Vec<Tagged>, String> {
-    let mut pages = aws
-        .tagging
+    let mut pages = impatient(&aws.tagging)
         .get_resources()
         .tag_filters(TagFilter::builder().key(STACK_TAG).build())
+        .set_resource_type_filters(Some(TYPES.iter().map(|t| (*t).to_owned()).collect()))
         .into_paginator()
         .send();
     let mut found = Vec::new();
@@ -37,6 +43,21 @@ pub async fn read(aws: &Aws) -> Result<Vec<Tagged>, String> {
         );
     }
     Ok(found)
+}
+
+/// Two attempts, not five: a region that fails (one AWS has not enabled for the account, one
+/// an emulator does not know) is reported as not read rather than waited out with back-off.
+fn impatient(client: &Client) -> Client {
+    let config = client.config().to_builder();
+    Client::from_conf(
+        config
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(2)
+                    .with_initial_backoff(std::time::Duration::from_millis(100)),
+            )
+            .build(),
+    )
 }
 
 fn of_mapping(mapping: &ResourceTagMapping, region: &Region) -> Option<Tagged> {
