@@ -16,7 +16,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Stack name: 3-24 lower-case letters, digits and '-'. Several stacks can live side by
@@ -213,6 +213,10 @@ pub struct TeardownArgs {
     /// (or find nothing to delete), 1 when it would refuse (the refusal on stderr).
     #[arg(long)]
     pub dry_run: bool,
+    /// Tear down every stack `catup list` finds, in every region (asks once on a terminal,
+    /// naming each stack and region; --yes off a terminal). --stack and --region are not used.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub all: bool,
 }
 
 const CHECK_EXIT_CODES: &str =

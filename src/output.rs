@@ -183,6 +183,29 @@ impl fmt::Display for TeardownReport {
     }
 }
 
+/// `teardown --all`: each stack's teardown, and the stacks whose teardown failed.
+#[derive(Debug, Serialize)]
+pub struct TeardownAllReport {
+    pub stacks: Vec<TeardownReport>,
+    /// "<stack> in <region>: <error>".
+    pub failed: Vec<String>,
+}
+
+impl fmt::Display for TeardownAllReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.stacks.is_empty() && self.failed.is_empty() {
+            return writeln!(f, "nothing to do: no catup stack in this account");
+        }
+        for report in &self.stacks {
+            write!(f, "{report}")?;
+        }
+        for failed in &self.failed {
+            writeln!(f, "not torn down: {failed}")?;
+        }
+        Ok(())
+    }
+}
+
 /// What deploy would do (`catup plan`).
 #[derive(Debug, Serialize)]
 pub struct PlanReport {

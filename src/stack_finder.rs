@@ -4,6 +4,7 @@
 //! region use it to say where it is.
 
 pub mod held;
+pub mod named;
 pub mod report;
 pub mod roles;
 pub mod tagged;
@@ -64,7 +65,7 @@ pub async fn locate(aws: &Aws, regions: &[Region]) -> anyhow::Result<(Vec<Tagged
         listings.spawn(async move { (here.region.clone(), tagged::read(&here).await) });
     }
     // The listings run while IAM (global) is read here.
-    let (mut found, mut unread) = (roles::find(aws, regions).await?, Vec::new());
+    let (mut found, mut unread) = (roles::find(aws, regions, None).await?, Vec::new());
     let mut buckets = Vec::new();
     while let Some(done) = listings.join_next().await {
         match done? {
@@ -200,16 +201,35 @@ pub fn usage_of(images: Option<&Images>, log_bytes: u64) -> Usage {
     }
 }
 
-/// The regions other than `aws`'s own where a stack of this name has anything; reads only
-/// the listings (no images, no logs).
+/// Every stack (name and region) that has anything left in `regions`, sorted; reads only
+/// the listings.
+pub async fn stacks(
+    aws: &Aws,
+    regions: &[Region],
+) -> anyhow::Result<(Vec<(String, Region)>, Vec<Unread>)> {
+    let (found, unread) = locate(aws, regions).await?;
+    let mut stacks: Vec<(String, Region)> =
+        found.into_iter().map(|t| (t.stack, t.region)).collect();
+    stacks.sort();
+    stacks.dedup();
+    Ok((stacks, unread))
+}
+
+/// The regions other than `aws`'s own where a stack of this name has a bucket or a role
+/// by catup's names and its own tags: global listings (S3, IAM) and a read per candidate,
+/// not a call in every region.
 pub async fn regions_of(aws: &Aws, stack: &str) -> anyhow::Result<Vec<Region>> {
-    let (found, _) = locate(aws, &Region::all_with(&aws.region)).await?;
-    let mut regions: Vec<Region> = found
+    let regions = Region::all_with(&aws.region);
+    let (buckets, roles) = tokio::try_join!(
+        named::bucket_regions(aws, stack, &regions),
+        roles::find(aws, &regions, Some(stack)),
+    )?;
+    let mut found: Vec<Region> = buckets
         .into_iter()
-        .filter(|t| t.stack == stack && t.region != aws.region)
-        .map(|t| t.region)
+        .chain(roles.into_iter().map(|t| t.region))
+        .filter(|r| *r != aws.region)
         .collect();
-    regions.sort();
-    regions.dedup();
-    Ok(regions)
+    found.sort();
+    found.dedup();
+    Ok(found)
 }

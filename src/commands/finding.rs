@@ -1,5 +1,6 @@
-//! Where a stack is when the command's region holds nothing of it: the lookup `catup list`
-//! makes (`stack_finder`), done only then, so that a stack found here costs no extra call.
+//! Where a stack is when the command's region holds nothing of it: `stack_finder`'s
+//! lookup by catup's names and the resources' own tags, done only then, so that a stack
+//! found here costs no extra call.
 
 use super::Context;
 use crate::output::{command_for, say};

@@ -10,8 +10,12 @@ use crate::stack::{StackName, STACK_TAG};
 
 use super::tagged::Tagged;
 
-/// Every role of a catup stack in one of `regions`.
-pub async fn find(aws: &Aws, regions: &[Region]) -> anyhow::Result<Vec<Tagged>> {
+/// Every role of a catup stack (of `only`, when given) in one of `regions`.
+pub async fn find(
+    aws: &Aws,
+    regions: &[Region],
+    only: Option<&str>,
+) -> anyhow::Result<Vec<Tagged>> {
     let mut pages = aws.iam.list_roles().into_paginator().send();
     let mut candidates = Vec::new();
     while let Some(page) = pages.next().await {
@@ -19,7 +23,8 @@ pub async fn find(aws: &Aws, regions: &[Region]) -> anyhow::Result<Vec<Tagged>> 
         candidates.extend(
             page.roles()
                 .iter()
-                .filter_map(|r| named_for(r.role_name(), regions)),
+                .filter_map(|r| named_for(r.role_name(), regions))
+                .filter(|c| only.is_none_or(|stack| c.stack == stack)),
         );
     }
     let mut tasks = tokio::task::JoinSet::new();

@@ -64,7 +64,7 @@ fn row<'a>(listed: &'a Value, stack: &str) -> &'a Value {
 }
 
 #[tokio::test]
-async fn three_stacks_in_three_regions_are_listed_with_their_images_and_nothing_else() {
+async fn three_stacks_in_three_regions_are_listed_then_torn_down_and_nothing_else() {
     let w = World::new();
     let (away, far) = (w.other_stack(), w.other_stack());
     w.deploy();
@@ -83,7 +83,7 @@ async fn three_stacks_in_three_regions_are_listed_with_their_images_and_nothing_
         .send()
         .await
         .unwrap();
-    foreign_lookalikes(&w).await;
+    let foreign = foreign_lookalikes(&w).await;
 
     w.moto.start_recording().await;
     let listed = w.catup(&["list", "--json"]).ok().json();
@@ -137,4 +137,39 @@ async fn three_stacks_in_three_regions_are_listed_with_their_images_and_nothing_
         !text.contains("ghost") && !text.contains("backup"),
         "{text}"
     );
+
+    // teardown --all: each of the three, and nothing of the look-alikes.
+    w.catup(&["teardown", "--all"]).fails_with(1, "--yes");
+    w.moto.start_recording().await;
+    let torn = w
+        .catup(&["teardown", "--all", "--yes", "--json"])
+        .ok()
+        .json();
+    assert_eq!(torn["stacks"].as_array().unwrap().len(), 3, "{torn:#}");
+    let mutations = w.recorded_mutation_lines().await;
+    let touched: Vec<&String> = mutations
+        .iter()
+        .filter(|l| foreign.iter().any(|f| l.contains(f.as_str())))
+        .collect();
+    assert!(touched.is_empty(), "{touched:#?}");
+    let left = w.catup(&["list", "--json"]).ok().json();
+    assert_eq!(left["stacks"], serde_json::json!([]), "{left:#}");
+    let s3 = w.s3().await;
+    for bucket in &foreign {
+        let object = s3
+            .get_object()
+            .bucket(bucket)
+            .key("images/cat.jpg")
+            .send()
+            .await;
+        let body = object.unwrap().body.collect().await.unwrap().into_bytes();
+        assert_eq!(body.as_ref(), [b'x'; 10]);
+    }
+    let tags = s3
+        .get_bucket_tagging()
+        .bucket(&foreign[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 2);
 }

@@ -3,6 +3,7 @@
 //! any resource is refused, so a refusal leaves nothing half-deleted; `--dry-run` prints
 //! the plan and stops there.
 
+mod all;
 mod execute;
 mod resolve;
 
@@ -21,6 +22,9 @@ pub use crate::teardown_plan::{Action, Step, TeardownPlan};
 pub use execute::teardown;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
+    if args.all {
+        return all::run(global, args.yes).await;
+    }
     let mut ctx = Context::open_lenient(global).await?;
     let found = resolve::read_resolved(&mut ctx).await?;
     let plan = TeardownPlan::of(&ctx.stack, &found)?;
