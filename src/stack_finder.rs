@@ -58,15 +58,22 @@ pub struct Unread {
 }
 
 /// Every catup resource in `regions`, each under its own region, and the regions not read.
+/// IAM (global) is read beside the regions' listings and the buckets' regions.
 pub async fn locate(aws: &Aws, regions: &[Region]) -> anyhow::Result<(Vec<Tagged>, Vec<Unread>)> {
+    let (roles, listed) = tokio::join!(roles::find(aws, regions, None), listed(aws, regions));
+    let (mut found, unread) = listed?;
+    found.extend(roles?);
+    Ok((found, unread))
+}
+
+/// Every region's listing at once, then each bucket placed in its own region.
+async fn listed(aws: &Aws, regions: &[Region]) -> anyhow::Result<(Vec<Tagged>, Vec<Unread>)> {
     let mut listings = tokio::task::JoinSet::new();
     for region in regions {
         let here = aws.in_region(region);
         listings.spawn(async move { (here.region.clone(), tagged::read(&here).await) });
     }
-    // The listings run while IAM (global) is read here.
-    let (mut found, mut unread) = (roles::find(aws, regions, None).await?, Vec::new());
-    let mut buckets = Vec::new();
+    let (mut found, mut unread, mut buckets) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(done) = listings.join_next().await {
         match done? {
             (_, Ok(tagged)) => {
