@@ -3,7 +3,6 @@
 
 use std::process::ExitCode;
 
-use crate::aws::{Aws, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::output::emit;
 use crate::pricing::PRICES_AS_OF;
@@ -11,17 +10,7 @@ use crate::region::Region;
 use crate::stack_finder::{self, report::ListReport};
 
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    if let Some(region) = &global.region {
-        Region::parse(region)?;
-    }
-    let aws = Aws::connect(&ConnectOptions {
-        region: global.region.clone(),
-        profile: global.profile.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    })
-    .await?;
-    // The first call proves the credentials and endpoint, with the error that says so.
-    aws.account_id().await?;
+    let aws = super::connect_account(global).await?;
     let regions = Region::all_with(&aws.region);
     let (stacks, unread_regions) = stack_finder::census(&aws, &regions).await?;
     let report = ListReport {

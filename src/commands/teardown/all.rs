@@ -2,13 +2,12 @@
 //! by the one teardown path (its own read, plan, refusal and deletions), after one
 //! confirmation that names every stack and region.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::bail;
 
 use super::{execute::teardown, resolve, Cancelled, TeardownPlan};
-use crate::aws::{Aws, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::commands::Context;
 use crate::output::{emit, say, TeardownAllReport, TeardownReport};
@@ -24,13 +23,7 @@ pub async fn run(global: &GlobalArgs, yes: bool) -> anyhow::Result<ExitCode> {
     if let Some((flag, _)) = per_stack.iter().find(|(_, given)| *given) {
         bail!("teardown --all takes no {flag}: each stack's names come from its own tags");
     }
-    let aws = Aws::connect(&ConnectOptions {
-        region: global.region.clone(),
-        profile: global.profile.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-    })
-    .await?;
-    aws.account_id().await?;
+    let aws = crate::commands::connect_account(global).await?;
     let (stacks, unread) = stack_finder::stacks(&aws, &Region::all_with(&aws.region)).await?;
     for region in &unread {
         say(format_args!(
@@ -93,11 +86,5 @@ fn confirm(stacks: &[(String, Region)]) -> anyhow::Result<()> {
         eprintln!("  {stack} in {region}");
     }
     eprint!("[y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        return Err(Cancelled.into());
-    }
-    Ok(())
+    super::answered_yes()
 }

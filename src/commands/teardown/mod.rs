@@ -92,6 +92,11 @@ fn confirm(stack: &Stack) -> anyhow::Result<()> {
         stack.site_bucket,
         stack.images_bucket
     );
+    answered_yes()
+}
+
+/// Reads the answer to the question just asked on stderr: yes, or [`Cancelled`].
+fn answered_yes() -> anyhow::Result<()> {
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
