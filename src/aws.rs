@@ -41,6 +41,8 @@ pub struct Aws {
     pub region: Region,
     /// The endpoint override (an emulator), if any.
     pub endpoint_url: Option<String>,
+    /// What the clients were built from: the same credentials serve other regions.
+    config: SdkConfig,
 }
 
 impl Aws {
@@ -68,7 +70,18 @@ impl Aws {
             tagging: logged_client!(aws_sdk_resourcegroupstagging, config),
             region,
             endpoint_url,
+            config: config.clone(),
         }
+    }
+
+    /// The same credentials and endpoint, in another region (no AWS call).
+    pub fn in_region(&self, region: &Region) -> Aws {
+        let config = self
+            .config
+            .to_builder()
+            .region(aws_config::Region::new(region.as_str().to_owned()))
+            .build();
+        Aws::from_config(&config, region.clone())
     }
 
     /// The account id of the caller (STS GetCallerIdentity); also the first call, that proves

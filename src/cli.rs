@@ -16,7 +16,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Stack name: 3-24 lower-case letters, digits and '-'. Several stacks can live side by
@@ -72,6 +72,9 @@ pub enum Command {
     /// Print the Function URL, the website URL and the state of every resource.
     #[command(after_help = STATUS_EXIT_CODES)]
     Status(StatusArgs),
+    /// Every catup stack in the account, in every region: what is left of each, the images
+    /// it holds and an estimated monthly cost. Changes nothing.
+    List,
     /// Delete everything this stack owns (buckets are emptied first).
     #[command(visible_aliases = ["destroy", "delete"])]
     Teardown(TeardownArgs),
@@ -225,6 +228,10 @@ pub struct TeardownArgs {
     /// (or find nothing to delete), 1 when it would refuse (the refusal on stderr).
     #[arg(long)]
     pub dry_run: bool,
+    /// Tear down every stack `catup list` finds, in every region (asks once on a terminal,
+    /// naming each stack and region; --yes off a terminal). --stack and --region are not used.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub all: bool,
 }
 
 const CHECK_EXIT_CODES: &str =

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod output;
 pub mod package;
 pub mod policies;
+pub mod pricing;
 pub mod reconcile;
 pub mod region;
 pub mod reporter;
@@ -20,6 +21,7 @@ pub mod resource;
 pub mod resource_support;
 pub mod resources;
 pub mod stack;
+pub mod stack_finder;
 pub mod stack_resources;
 pub mod teardown_plan;
 

@@ -6,7 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use catup::cli::{Cli, Command};
-use catup::commands::{check, deploy, dev, logs, package, plan, status, teardown, verify};
+use catup::commands::{check, deploy, dev, list, logs, package, plan, status, teardown, verify};
 use catup::output::{say, StdoutClosed};
 use catup::waiting;
 
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             Command::Deploy(args) => deploy::run(&cli.global, args).await,
             Command::Plan(args) => plan::run(&cli.global, args).await,
             Command::Status(args) => status::run(&cli.global, args).await,
+            Command::List => list::run(&cli.global).await,
             Command::Teardown(args) => teardown::run(&cli.global, args).await,
             Command::Dev(args) => dev::run(&cli.global, args).await,
             Command::Verify(args) => verify::run(&cli.global, args).await,

@@ -19,7 +19,7 @@ pub fn command_for(stack: &str, subcommand: &str) -> String {
     }
 }
 
-pub use crate::console::{count, progress, say};
+pub use crate::console::{count, human_bytes, progress, say};
 
 /// Stdout was closed before the report was written (`catup status | head -1`): the reader has
 /// what it wanted, and the command ends quietly.
@@ -73,6 +73,32 @@ impl fmt::Display for DeployReport {
     }
 }
 
+/// The images a stack's images bucket holds (under `images/`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Images {
+    pub count: u64,
+    pub bytes: u64,
+    /// The newest image's time (RFC 3339), if there is one.
+    pub last_upload: Option<String>,
+    pub uploads_last_30_days: u64,
+}
+
+impl fmt::Display for Images {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = usize::try_from(self.count).unwrap_or(usize::MAX);
+        write!(
+            f,
+            "{} ({})",
+            count(n, "image", "images"),
+            human_bytes(self.bytes)
+        )?;
+        if let Some(last) = &self.last_upload {
+            write!(f, ", last upload {last}")?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
     pub stack: String,
@@ -95,6 +121,14 @@ pub struct StatusReport {
     /// The function's reserved concurrency (`deploy --concurrency`), if any.
     pub reserved_concurrency: Option<i32>,
     pub resources: Vec<ResourceLine>,
+    /// `None` while the images bucket does not exist.
+    pub images: Option<Images>,
+    /// The estimated monthly cost in USD (`crate::pricing`: storage, and requests at the
+    /// last 30 days' uploads).
+    pub monthly_usd: f64,
+    /// The other regions holding something of this stack, when this one holds nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub found_in_regions: Vec<String>,
 }
 
 impl fmt::Display for StatusReport {
@@ -127,6 +161,15 @@ impl fmt::Display for StatusReport {
                 "Concurrency:  {reserved} reserved (at most {reserved} run at once)"
             )?;
         }
+        if let Some(images) = &self.images {
+            writeln!(f, "Images:       {images}")?;
+        }
+        writeln!(
+            f,
+            "Est. cost:    {} a month (AWS prices of {})",
+            crate::pricing::dollars(self.monthly_usd),
+            crate::pricing::PRICES_AS_OF
+        )?;
         for line in &self.resources {
             writeln!(f, "{line}")?;
         }
@@ -159,6 +202,29 @@ impl fmt::Display for TeardownReport {
                 self.stack, self.region
             )
         }
+    }
+}
+
+/// `teardown --all`: each stack's teardown, and the stacks whose teardown failed.
+#[derive(Debug, Serialize)]
+pub struct TeardownAllReport {
+    pub stacks: Vec<TeardownReport>,
+    /// "<stack> in <region>: <error>".
+    pub failed: Vec<String>,
+}
+
+impl fmt::Display for TeardownAllReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.stacks.is_empty() && self.failed.is_empty() {
+            return writeln!(f, "nothing to do: no catup stack in this account");
+        }
+        for report in &self.stacks {
+            write!(f, "{report}")?;
+        }
+        for failed in &self.failed {
+            writeln!(f, "not torn down: {failed}")?;
+        }
+        Ok(())
     }
 }
 
@@ -341,6 +407,9 @@ mod tests {
             max_images: Some(100),
             reserved_concurrency: Some(5),
             resources: vec![],
+            images: None,
+            monthly_usd: 0.0,
+            found_in_regions: vec![],
         };
         let text = report.to_string();
         assert_eq!(

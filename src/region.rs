@@ -24,7 +24,47 @@ const DASH_WEBSITE: &[&str] = &[
     "sa-east-1",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The `aws` partition's regions as of 2026-12 (botocore's endpoint data), each of which
+/// `catup list` and the commands that look for a stack elsewhere read: a region launched
+/// later is deployed to with --region, and read once it is added here.
+pub const KNOWN: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(String);
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -46,6 +86,15 @@ impl Region {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Every known region, and `current` too when it is newer than this build.
+    pub fn all_with(current: &Region) -> Vec<Region> {
+        let mut all: Vec<Region> = KNOWN.iter().map(|r| Region((*r).to_owned())).collect();
+        if !all.contains(current) {
+            all.push(current.clone());
+        }
+        all
     }
 
     /// The S3 website endpoint host of a bucket in this region.
@@ -127,7 +176,7 @@ mod tests {
 
     #[test]
     fn every_dash_style_region_matches_the_pattern() {
-        for region in DASH_WEBSITE {
+        for region in DASH_WEBSITE.iter().chain(KNOWN) {
             assert!(matches_aws_pattern(region), "{region}");
         }
     }

@@ -38,9 +38,11 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
             command_for(name, "deploy")
         );
         say(&message);
+        let elsewhere = super::finding::elsewhere(&ctx, "logs").await;
         if global.json {
             // A script reading stdout gets an object either way.
-            let _ = writeln!(io::stdout(), "{}", serde_json::json!({ "error": message }));
+            let error = super::finding::not_here_json(&message, &elsewhere);
+            let _ = writeln!(io::stdout(), "{error}");
         }
         return Ok(exit(EXIT_NOT_DEPLOYED));
     };

@@ -4,7 +4,9 @@
 pub mod check;
 pub mod deploy;
 pub mod dev;
+pub mod finding;
 pub mod inputs;
+pub mod list;
 pub mod logs;
 pub mod package;
 pub mod plan;
@@ -189,6 +191,22 @@ pub fn validate_names(global: &GlobalArgs) -> anyhow::Result<(StackName, Overrid
         crate::region::Region::parse(region)?;
     }
     Ok((name, overrides))
+}
+
+/// The account's clients for commands about every stack (`list`, `teardown --all`): the
+/// region checked, then connected, and the first call made (its error says what is wrong).
+pub async fn connect_account(global: &GlobalArgs) -> anyhow::Result<Aws> {
+    if let Some(region) = &global.region {
+        crate::region::Region::parse(region)?;
+    }
+    let aws = Aws::connect(&ConnectOptions {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    })
+    .await?;
+    aws.account_id().await?;
+    Ok(aws)
 }
 
 pub fn exit(code: u8) -> ExitCode {

@@ -9,6 +9,7 @@ use super::inputs::{prepare, zipped, Packing};
 use super::survey::survey;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::output::{emit, PlanReport};
+use crate::reconcile::DeployAction;
 
 /// Deploy would change something.
 pub const EXIT_CHANGES: u8 = 2;
@@ -18,6 +19,12 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCod
     let survey = survey(&ctx, zipped(zipping), &frontend, None).await?;
     let refusal = survey.refusal(&ctx.stack);
     let rows = survey.plan.rows();
+    if rows
+        .iter()
+        .all(|r| matches!(r.action, DeployAction::Create | DeployAction::External))
+    {
+        super::finding::elsewhere(&ctx, "plan").await;
+    }
     let report = PlanReport {
         stack: ctx.stack.name.as_str().to_owned(),
         region: ctx.stack.region.to_string(),

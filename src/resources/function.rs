@@ -312,24 +312,7 @@ pub async fn apply(
         progress,
     };
     if change.is_create() {
-        let created = propagation
-            .retry(|| create(aws, desired, package))
-            .await
-            .or_fail(|| format!("create function {name}"))?;
-        // Each of these is a round trip on the way to the Function URL: skipped when the
-        // create's own answer tells (created with the stack's tag in the same call; Active).
-        if created == Created::Existed {
-            match describe(aws, name).await? {
-                Some(actual) => check_owner(desired, &actual)?,
-                None => bail!("create function {name}: Lambda accepted it but cannot find it"),
-            }
-        }
-        if created != Created::Active {
-            wait_until_applied(aws, name, progress).await?;
-        }
-        if let concurrency::Reservation::Reserve(n) = desired.concurrency {
-            concurrency::reserve(aws, name, n).await?;
-        }
+        create_settled(aws, desired, package, &propagation).await?;
         return Ok(change.outcome());
     }
     if change == &Change::InSync {
@@ -372,18 +355,59 @@ pub async fn apply(
             .or_fail(|| format!("update configuration of function {name}"))?;
         wait_until_applied(aws, name, progress).await?;
     }
-    match (change.differs(Aspect::Concurrency), desired.concurrency) {
-        (true, concurrency::Reservation::Reserve(n)) => concurrency::reserve(aws, name, n).await?,
-        (true, _) => concurrency::remove_zero_concurrency(aws, name).await?,
-        (false, _) if change.differs(Aspect::ReservedConcurrencyZero) => {
-            concurrency::remove_zero_concurrency(aws, name).await?
-        }
-        _ => {}
-    }
+    apply_reservation(aws, desired, change).await?;
     if change.differs(Aspect::RememberedFlags) {
         remembered::write(aws, &desired.arn, &desired.remembered).await?;
     }
     Ok(change.outcome())
+}
+
+/// Creates the function and waits until Lambda can run it, with its reservation if one is
+/// asked for.
+async fn create_settled(
+    aws: &Aws,
+    desired: &Desired,
+    package: &Package,
+    propagation: &RolePropagation<'_>,
+) -> anyhow::Result<()> {
+    let (name, progress) = (desired.name.as_str(), propagation.progress);
+    let created = propagation
+        .retry(|| create(aws, desired, package))
+        .await
+        .or_fail(|| format!("create function {name}"))?;
+    // Each of these is a round trip on the way to the Function URL: skipped when the
+    // create's own answer tells (created with the stack's tag in the same call; Active).
+    if created == Created::Existed {
+        match describe(aws, name).await? {
+            Some(actual) => check_owner(desired, &actual)?,
+            None => bail!("create function {name}: Lambda accepted it but cannot find it"),
+        }
+    }
+    if created != Created::Active {
+        wait_until_applied(aws, name, progress).await?;
+    }
+    if let concurrency::Reservation::Reserve(n) = desired.concurrency {
+        concurrency::reserve(aws, name, n).await?;
+    }
+    Ok(())
+}
+
+/// The reservation `--concurrency` asks for, or none where someone set 0 (the function
+/// disabled).
+async fn apply_reservation(
+    aws: &Aws,
+    desired: &Desired,
+    change: &Change<Aspect>,
+) -> anyhow::Result<()> {
+    let name = desired.name.as_str();
+    match (change.differs(Aspect::Concurrency), desired.concurrency) {
+        (true, concurrency::Reservation::Reserve(n)) => concurrency::reserve(aws, name, n).await,
+        (true, _) => concurrency::remove_zero_concurrency(aws, name).await,
+        (false, _) if change.differs(Aspect::ReservedConcurrencyZero) => {
+            concurrency::remove_zero_concurrency(aws, name).await
+        }
+        _ => Ok(()),
+    }
 }
 
 fn environment(settings: &Settings) -> Environment {

@@ -27,6 +27,8 @@ pub struct Actual {
     pub arn: String,
     pub retention_days: Option<i32>,
     pub stack_tag: Option<String>,
+    /// What the group stores (status's cost estimate counts it).
+    pub stored_bytes: u64,
 }
 
 pub fn desired(stack: &Stack) -> Desired {
@@ -48,10 +50,19 @@ pub async fn describe(aws: &Aws, name: &str, arn: &str) -> anyhow::Result<Option
         arn: arn.to_owned(),
         retention_days: group.retention_in_days(),
         stack_tag: stack_tag?,
+        stored_bytes: stored_bytes(&group),
     }))
 }
 
-async fn find(aws: &Aws, name: &str) -> anyhow::Result<Option<FoundGroup>> {
+/// The bytes a group stores, as the listing says.
+pub fn stored_bytes(group: &FoundGroup) -> u64 {
+    group
+        .stored_bytes()
+        .map_or(0, |b| u64::try_from(b).unwrap_or(0))
+}
+
+/// The group of exactly this name, if it exists.
+pub async fn find(aws: &Aws, name: &str) -> anyhow::Result<Option<FoundGroup>> {
     let page = aws
         .logs
         .describe_log_groups()
@@ -253,6 +264,7 @@ mod tests {
         let ok = Actual {
             arn: "arn".into(),
             retention_days: Some(14),
+            stored_bytes: 0,
             stack_tag: Some("s".into()),
         };
         assert_eq!(diff(&d(), None), Change::Create);
@@ -260,6 +272,7 @@ mod tests {
         let lambda_made = Actual {
             arn: "arn".into(),
             retention_days: None,
+            stored_bytes: 0,
             stack_tag: None,
         };
         assert_eq!(
@@ -270,6 +283,7 @@ mod tests {
         let other = Actual {
             arn: "arn".into(),
             retention_days: Some(14),
+            stored_bytes: 0,
             stack_tag: Some("t".into()),
         };
         assert!(check_owner(&d(), &other).is_err());

@@ -192,6 +192,7 @@ fn a_deployed_stack_deletes_all_and_this_region_s_legacy_role_too() {
         log_group: Some(log_group::Actual {
             arn: "arn".into(),
             retention_days: Some(14),
+            stored_bytes: 0,
             stack_tag: Some(tag.clone()),
         }),
         role: FoundRoles {

@@ -20,12 +20,13 @@ mod drift;
 mod drifts;
 mod exposure;
 mod faults;
+mod finding;
 mod fresh;
 mod function_build;
 mod function_input;
 mod idempotence;
 mod interruption;
-
+mod list;
 mod logs;
 mod overrides;
 mod ownership;

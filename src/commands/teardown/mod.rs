@@ -3,6 +3,7 @@
 //! any resource is refused, so a refusal leaves nothing half-deleted; `--dry-run` prints
 //! the plan and stops there.
 
+mod all;
 mod execute;
 mod resolve;
 
@@ -21,9 +22,30 @@ pub use crate::teardown_plan::{Step, TeardownAction, TeardownPlan};
 pub use execute::teardown;
 
 pub async fn run(global: &GlobalArgs, args: &TeardownArgs) -> anyhow::Result<ExitCode> {
+    if args.all {
+        return all::run(global, args.yes).await;
+    }
     let mut ctx = Context::open_lenient(global).await?;
     let found = resolve::read_resolved(&mut ctx).await?;
     let plan = TeardownPlan::of(&ctx.stack, &found)?;
+    // Nothing of it here: a stack deployed elsewhere is named with the command to run there,
+    // and teardown ends as "not deployed" (here), changing nothing.
+    if !plan.deletes_anything() && plan.refusal().is_none() {
+        let elsewhere = super::finding::elsewhere(&ctx, "teardown").await;
+        if !elsewhere.is_empty() {
+            if global.json {
+                let stack = &ctx.stack;
+                let message = format!(
+                    "stack '{}' has nothing in {}",
+                    stack.name.as_str(),
+                    stack.region
+                );
+                let error = super::finding::not_here_json(&message, &elsewhere);
+                let _ = writeln!(std::io::stdout(), "{error}");
+            }
+            return Ok(super::exit(super::EXIT_NOT_DEPLOYED));
+        }
+    }
     if args.dry_run {
         let report = TeardownPlanReport {
             stack: ctx.stack.name.as_str().to_owned(),
@@ -70,6 +92,11 @@ fn confirm(stack: &Stack) -> anyhow::Result<()> {
         stack.site_bucket,
         stack.images_bucket
     );
+    answered_yes()
+}
+
+/// Reads the answer to the question just asked on stderr: yes, or [`Cancelled`].
+fn answered_yes() -> anyhow::Result<()> {
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
