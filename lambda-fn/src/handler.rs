@@ -163,10 +163,7 @@ impl App {
             .max_keys(i32::try_from(max).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(|e| {
-                tracing::error!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), "ListObjectsV2 failed");
-                ApiError::storage_unavailable()
-            })?;
+            .map_err(listing_failed)?;
         let held = listing.key_count().unwrap_or(0);
         if i64::from(held) >= i64::from(max) {
             return Err(ApiError::new(
@@ -191,10 +188,7 @@ impl App {
             .encoding_type(listed_key::LISTING_ENCODING)
             .send()
             .await
-            .map_err(|e| {
-                tracing::error!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), "ListObjectsV2 failed");
-                ApiError::storage_unavailable()
-            })?;
+            .map_err(listing_failed)?;
         let encoding = listing.encoding_type();
         let objects = listing
             .contents()
@@ -399,6 +393,14 @@ fn request_id<B>(request: &Request<B>) -> String {
         .extensions()
         .get::<lambda_http::Context>()
         .map_or_else(|| "local".to_owned(), |c| c.request_id.clone())
+}
+
+/// A failed listing: logged with the SDK's detail, answered as storage being unavailable.
+fn listing_failed<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    error: aws_sdk_s3::error::SdkError<E, R>,
+) -> ApiError {
+    tracing::error!(error = %aws_sdk_s3::error::DisplayErrorContext(&error), "ListObjectsV2 failed");
+    ApiError::storage_unavailable()
 }
 
 #[cfg(test)]

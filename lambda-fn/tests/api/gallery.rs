@@ -57,6 +57,17 @@ const PNG: &[u8] = &[
     0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
+/// PUTs the PNG to a POST's presigned URL with the headers it was signed with.
+async fn put_upload(http: &reqwest::Client, upload: &Value) -> reqwest::Response {
+    let mut put = http
+        .put(upload["uploadUrl"].as_str().unwrap())
+        .body(PNG.to_vec());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        put = put.header(name.as_str(), value.as_str().unwrap());
+    }
+    put.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn upload_then_gallery_round_trip() {
     let moto = Moto::start();
@@ -71,13 +82,7 @@ async fn upload_then_gallery_round_trip() {
         .await,
     );
     assert_eq!(status, 200, "{upload}");
-    let mut put = http
-        .put(upload["uploadUrl"].as_str().unwrap())
-        .body(PNG.to_vec());
-    for (name, value) in upload["headers"].as_object().unwrap() {
-        put = put.header(name.as_str(), value.as_str().unwrap());
-    }
-    let put = put.send().await.unwrap();
+    let put = put_upload(&http, &upload).await;
     assert!(put.status().is_success(), "PUT {}", put.status());
 
     let key = upload["key"].as_str().unwrap();
@@ -260,13 +265,7 @@ async fn a_full_gallery_refuses_the_next_upload() {
     for _ in 0..3 {
         let (status, upload) = json(&app.handle(request()).await);
         assert_eq!(status, 200, "{upload}");
-        let mut put = http
-            .put(upload["uploadUrl"].as_str().unwrap())
-            .body(PNG.to_vec());
-        for (name, value) in upload["headers"].as_object().unwrap() {
-            put = put.header(name.as_str(), value.as_str().unwrap());
-        }
-        assert!(put.send().await.unwrap().status().is_success());
+        assert!(put_upload(&http, &upload).await.status().is_success());
     }
     let (status, refused) = json(&app.handle(request()).await);
     assert_eq!(status, 429, "{refused}");
