@@ -1,7 +1,9 @@
 //! What a stack costs a month, estimated from what it holds and how much it was used.
 //!
 //! Prices are AWS's public on-demand list prices (aws.amazon.com/s3/pricing,
-//! /lambda/pricing, /cloudwatch/pricing) as catup's authors had them on 2026-12-06, in USD,
+//! /lambda/pricing, /cloudwatch/pricing) as written down on 2026-12-06 from their
+//! long-standing published values, not re-read from those pages that day (the machine they
+//! were written on has no web access), in USD,
 //! without the free tier: S3 Standard storage (first 50 TB tier), S3 PUT and GET requests,
 //! Lambda requests and x86 GB-seconds, CloudWatch Logs standard ingestion and storage. A
 //! region not in the table is estimated at us-east-1's prices. Re-check them against those
