@@ -32,7 +32,7 @@ async fn bootstrap_writes_thumbnails_and_answers_a_bomb_as_handled() {
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
     ];
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_thumbs-bootstrap"))
         .env_clear()
         .envs(world.moto.env())
         .envs(lambda)
