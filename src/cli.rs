@@ -157,6 +157,10 @@ pub struct DevArgs {
     /// files), which are refused otherwise.
     #[arg(long)]
     pub allow_secret_looking_files: bool,
+    /// Refuse uploads once the images bucket holds N images (1 to 1000), as `deploy
+    /// --max-images` makes the deployed function do.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_images: Option<u32>,
     /// Not used by dev (its AWS is the emulator); defined here so that the global flag is not
     /// listed in dev's help, and refused when given.
     #[arg(long, hide = true)]

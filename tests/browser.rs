@@ -1,7 +1,7 @@
 //! A real browser against `catup dev`: Debian's Chromium, driven by playwright-core from
 //! tests/browser/e2e.mjs, uploads a PNG and a JPEG through the site's file input and checks
-//! that the gallery renders them from presigned URLs, then the readable errors for a text file
-//! and for a missing configuration. Everything runs on loopback (moto_server as AWS).
+//! that the gallery renders them from presigned URLs, then the readable errors for a text file,
+//! for an upload past `--max-images` and for a missing configuration. Everything runs on loopback (moto_server as AWS).
 //!
 //! Needs /usr/bin/chromium, Node.js 20+ and tests/browser/node_modules; `./scripts/test`
 //! installs the missing ones. The screenshot of the gallery lands in target/browser/.
@@ -24,6 +24,9 @@ const READY_TIMEOUT: Duration = Duration::from_secs(180);
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(240);
 /// From SIGTERM to catup's exit, moto_server stopped.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The gallery's cap given to dev: the page's two uploads fit, the fourth is refused.
+const MAX_IMAGES: &str = "3";
 
 const INSTALL_HINT: &str = "run ./scripts/test once (it installs what is missing), or by hand: \
      apt-get install -y chromium; Node.js 20+; npm ci --prefix tests/browser";
@@ -78,6 +81,7 @@ fn browser_uploads_and_gallery_against_catup_dev() {
         .env("CATUP_FUNCTION_URL", &function_url)
         .env("CATUP_ENDPOINT_URL", &endpoint_url)
         .env("CATUP_SCREENSHOT", &screenshot)
+        .env("CATUP_MAX_IMAGES", MAX_IMAGES)
         .env("CATUP_CHROMIUM", &chromium)
         .env("TMPDIR", &work);
     let browser = run_with_timeout(node, BROWSER_TIMEOUT);
@@ -171,6 +175,7 @@ impl Dev {
         let mut command = Command::new(env!("CARGO_BIN_EXE_catup"));
         command
             .args(["--stack", stack, "dev", "--port", "0", "--json"])
+            .args(["--max-images", MAX_IMAGES])
             .current_dir(work)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

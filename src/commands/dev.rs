@@ -63,7 +63,9 @@ pub async fn run(global: &GlobalArgs, args: &DevArgs) -> anyhow::Result<ExitCode
     if global.role_arn.is_some() || args.role_arn.is_some() {
         anyhow::bail!("catup dev creates its own role in the emulator: drop --role-arn");
     }
-    let (name, overrides) = validate_names(global)?;
+    let (name, mut overrides) = validate_names(global)?;
+    // The stub deployed to the emulator holds the cap too, so that status reads it.
+    overrides.max_images = args.max_images;
     // An installed catup carries the site (there is no checkout to read), as deploy does.
     let frontend = match (&args.frontend, package::embedded::site()) {
         (None, Some(carried)) => carried,
@@ -186,8 +188,11 @@ async fn serve_function(
         .and_then(|url| url.cors)
         .context("the deployed Function URL has no CORS configuration")?;
     let images_bucket = stack.images_bucket.clone();
-    let function_config = cat_upload_fn::Config::from_lookup(|key| {
-        (key == "IMAGES_BUCKET").then(|| images_bucket.clone())
+    let max_images = stack.overrides.max_images.map(|cap| cap.to_string());
+    let function_config = cat_upload_fn::Config::from_lookup(|key| match key {
+        "IMAGES_BUCKET" => Some(images_bucket.clone()),
+        "MAX_IMAGES" => max_images.clone(),
+        _ => None,
     })?;
     let app = cat_upload_fn::App::new(config, function_config)?;
     let host = format!("localhost:{}", ports.api);

@@ -47,6 +47,8 @@ const endpointUrl = requiredEnv("CATUP_ENDPOINT_URL").replace(/\/+$/, "");
 const screenshotPath = resolve(process.env.CATUP_SCREENSHOT || join(REPO, "target", "browser", "gallery.png"));
 const failureShotPath = join(dirname(screenshotPath), "failure.png");
 const chromiumPath = process.env.CATUP_CHROMIUM || "/usr/bin/chromium";
+// The cap catup dev was given (--max-images): uploads past it are refused with the API's words.
+const maxImages = Number(requiredEnv("CATUP_MAX_IMAGES"));
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const isLoopback = (url) => {
@@ -256,6 +258,41 @@ async function uploadText() {
   log(`readable error shown, data-state=error: ${s.error}`);
 }
 
+// One image through #file-input, waiting until the page has settled (idle or error).
+async function uploadOne(name) {
+  const buffer = await drawImage(200, 150, "image/png", name);
+  const before = await pageState();
+  await page.locator("#file-input").setInputFiles({ name, mimeType: "image/png", buffer });
+  // Settled: the upload counted, or a new error shown (the last step's may still be up).
+  await page.waitForFunction(
+    ({ done, error }) => {
+      const shown = document.getElementById("error");
+      const newError = !shown.hidden && shown.textContent !== error;
+      return document.body.dataset.state !== "uploading" && (document.body.dataset.uploadsDone !== done || newError);
+    },
+    { done: before.uploadsDone, error: before.error ?? "" },
+  );
+  return pageState();
+}
+
+async function galleryFull() {
+  const held = (await pageState()).galleryItems;
+  check(held < maxImages, `the gallery already holds ${held} images, the cap ${maxImages} leaves no room to test it`);
+  for (let i = held + 1; i <= maxImages; i++) {
+    log(`upload cat-${i}.png (image ${i} of the cap ${maxImages})`);
+    const s = await uploadOne(`cat-${i}.png`);
+    check(s.error === null, `upload ${i} of ${maxImages} was refused: ${s.error}`);
+    await page.waitForFunction((n) => document.querySelectorAll("#gallery img.gallery-item").length === n, i);
+  }
+  log(`upload cat-${maxImages + 1}.png, past the cap`);
+  const s = await uploadOne(`cat-${maxImages + 1}.png`);
+  const expected = `this gallery holds its maximum of ${maxImages} images: no more uploads until some are deleted (the stack's owner sets the cap with catup deploy --max-images)`;
+  check(s.state === "error", `an upload past the cap left data-state=${s.state}, expected error`);
+  check(s.error === expected, `#error reads ${JSON.stringify(s.error)}, expected ${JSON.stringify(expected)}`);
+  check(s.galleryItems === maxImages, `the gallery shows ${s.galleryItems} images after a refused upload, expected ${maxImages}`);
+  log(`the upload past the cap is refused with the API's message: ${s.error}`);
+}
+
 async function notConfigured(variant, respond) {
   log(`reload with config.js ${variant}`);
   await page.route("**/config.js", respond);
@@ -286,6 +323,7 @@ async function main() {
   await openSite();
   await uploadImages();
   await uploadText();
+  await galleryFull();
   // Only now any page.route: the steps above used the real CORS preflights.
   await notConfigured("missing (HTTP 404)", (route) => route.fulfill({ status: 404, contentType: "text/plain", body: "Not Found" }));
   await notConfigured("without apiBaseUrl", (route) =>
