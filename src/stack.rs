@@ -174,6 +174,17 @@ pub struct Stack {
     pub overrides: Overrides,
 }
 
+/// Whether `arn` is the role `name` of `account` (IAM role names are unique in an account,
+/// whatever their path).
+fn names_role(arn: &str, account: &str, name: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    let account_of_arn = parts.nth(4);
+    let role_name = parts
+        .next()
+        .and_then(|resource| resource.rsplit('/').next());
+    account_of_arn == Some(account) && role_name == Some(name)
+}
+
 impl Stack {
     pub fn new(
         name: StackName,
@@ -199,12 +210,14 @@ impl Stack {
             });
         }
         let function_name = Stack::function_name_of(&name);
+        let own_role = format!("{function_name}-{region}-role");
         let (role_name, role_arn) = match &overrides.role_arn {
-            Some(arn) => (None, arn.clone()),
-            None => {
-                let role = format!("{function_name}-{region}-role");
-                let arn = format!("arn:aws:iam::{account_id}:role/{role}");
-                (Some(role), arn)
+            // The stack's own role named as an outside one (a flag, or an edited tag) is
+            // still the stack's: owned, and deleted with it.
+            Some(arn) if !names_role(arn, account_id, &own_role) => (None, arn.clone()),
+            _ => {
+                let arn = format!("arn:aws:iam::{account_id}:role/{own_role}");
+                (Some(own_role), arn)
             }
         };
         let legacy_role_name = role_name.as_ref().map(|_| format!("{function_name}-role"));
@@ -299,6 +312,38 @@ mod tests {
             "123456789012",
             overrides,
         )
+    }
+
+    #[test]
+    fn the_stack_s_own_role_given_as_an_arn_stays_the_stack_s() {
+        let own = "arn:aws:iam::123456789012:role/cats-api-eu-west-1-role";
+        let with_path = "arn:aws:iam::123456789012:role/lab/cats-api-eu-west-1-role";
+        for arn in [own, with_path] {
+            let overrides = Overrides {
+                role_arn: Some(arn.to_owned()),
+                ..Overrides::default()
+            };
+            let s = stack("cats", "eu-west-1", &overrides).unwrap();
+            assert_eq!(
+                s.role_name.as_deref(),
+                Some("cats-api-eu-west-1-role"),
+                "{arn}"
+            );
+            assert_eq!(s.role_arn, own);
+        }
+        for outside in [
+            "arn:aws:iam::123456789012:role/LabRole",
+            "arn:aws:iam::210987654321:role/cats-api-eu-west-1-role",
+            "arn:aws:iam::123456789012:role/cats-api-us-east-1-role",
+        ] {
+            let overrides = Overrides {
+                role_arn: Some(outside.to_owned()),
+                ..Overrides::default()
+            };
+            let s = stack("cats", "eu-west-1", &overrides).unwrap();
+            assert_eq!(s.role_name, None, "{outside}");
+            assert_eq!(s.role_arn, outside);
+        }
     }
 
     #[test]

@@ -160,6 +160,8 @@ impl App {
             .list_objects_v2()
             .bucket(&self.config.images_bucket)
             .prefix(IMAGES_PREFIX)
+            // Any key (a control character put there by anyone) must not break the count.
+            .encoding_type(listed_key::LISTING_ENCODING)
             .max_keys(i32::try_from(max).unwrap_or(i32::MAX))
             .send()
             .await

@@ -284,6 +284,12 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, file: &SiteFile) -> anyhow::
         .body(ByteStream::from(file.body.clone()))
         .content_type(file.content_type)
         .set_cache_control(file.cache_control.map(str::to_owned))
+        // A large file on a slow uplink gets the time to send it, not the flat call limit.
+        .customize()
+        .config_override(
+            aws_sdk_s3::config::Builder::default()
+                .timeout_config(crate::aws::upload_timeouts(file.body.len())),
+        )
         .send()
         .await
         .or_fail(|| format!("upload {} to bucket {bucket}", file.key))?;

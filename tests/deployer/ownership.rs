@@ -169,6 +169,7 @@ async fn another_stack_s_bucket_is_not_taken_over(region: &str) {
     let other = w.other_stack();
     let bootstrap = w.bootstrap.to_str().unwrap();
     let args = ["deploy", "--bootstrap", bootstrap, "--site-bucket", &shared];
+    w.moto.start_recording().await;
     let run = w
         .catup_via(&proxy.endpoint(), &other, &args)
         .fails_with(1, &format!("catup:stack={}", w.stack));
@@ -178,6 +179,37 @@ async fn another_stack_s_bucket_is_not_taken_over(region: &str) {
         run.stdout
     );
     assert_eq!(proxy.answered(0), 1);
+    // The path under test went through CreateBucket, which answers as S3 does in this
+    // region: 200 in us-east-1 for a bucket the account owns, BucketAlreadyOwnedByYou elsewhere.
+    let create_bucket = |c: &catup_testkit::recorder::Call| {
+        c.method == "PUT" && c.url.trim_end_matches('/').ends_with(&format!("/{shared}"))
+    };
+    let calls = w.moto.recorded_calls().await;
+    assert!(
+        calls.iter().any(create_bucket),
+        "no CreateBucket sent: {calls:?}"
+    );
+    let mut again = w.s3().await.create_bucket().bucket(&shared);
+    if region != "us-east-1" {
+        let constraint = aws_sdk_s3::types::BucketLocationConstraint::from(region);
+        again = again.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(constraint)
+                .build(),
+        );
+    }
+    let again = again.send().await;
+    if region == "us-east-1" {
+        assert!(again.is_ok(), "CreateBucket of an owned bucket: {again:?}");
+    } else {
+        let code = again
+            .unwrap_err()
+            .into_service_error()
+            .meta()
+            .code()
+            .map(str::to_owned);
+        assert_eq!(code.as_deref(), Some("BucketAlreadyOwnedByYou"));
+    }
     assert_eq!(tags_of(&w, &shared).await, before);
     assert_eq!(object_text(&w, &shared, "config.js").await, config_js);
     w.catup(&["status", "--site-bucket", &shared]).ok();

@@ -110,6 +110,27 @@ async fn an_edited_role_tag_never_moves_the_function_and_teardown_deletes_the_st
     w.catup_as(&other, &["status"]).ok();
 }
 
+/// The stack's own role written into the tag (as if it were a `--role-arn` role): still the
+/// stack's, so teardown deletes it instead of leaving it as an outside role.
+#[tokio::test]
+async fn an_edited_role_tag_naming_the_stack_s_own_role_never_leaves_it_behind() {
+    let w = World::new();
+    w.deploy();
+    let own_role_arn = w.function_configuration().await.role().unwrap().to_owned();
+    assert!(own_role_arn.ends_with(&w.role()), "{own_role_arn}");
+    edit_function_tag(&w, "catup:role-arn", &own_role_arn).await;
+
+    let status = w.catup(&["status", "--json"]).ok();
+    crate::common::assert_all(&status.json(), "ok");
+
+    w.catup(&["teardown", "--yes"]).ok();
+    let iam = w.iam().await;
+    assert!(
+        iam.get_role().role_name(w.role()).send().await.is_err(),
+        "the stack's own role was left behind as an outside one"
+    );
+}
+
 #[tokio::test]
 async fn a_remembered_role_of_another_account_is_named_and_replaced_by_the_flag() {
     let w = World::new();
