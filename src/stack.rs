@@ -174,6 +174,22 @@ pub struct Stack {
     pub overrides: Overrides,
 }
 
+/// The buckets' names when no flag or memory names them.
+pub struct DefaultBuckets {
+    pub site: String,
+    pub images: String,
+}
+
+impl DefaultBuckets {
+    pub fn of(name: &StackName, region: &Region, account_id: &str) -> DefaultBuckets {
+        let derived = |kind: &str| format!("{}-{kind}-{account_id}-{region}", name.as_str());
+        DefaultBuckets {
+            site: derived("site"),
+            images: derived("images"),
+        }
+    }
+}
+
 /// Whether `arn` is the role `name` of `account` (IAM role names are unique in an account,
 /// whatever their path).
 fn names_role(arn: &str, account: &str, name: &str) -> bool {
@@ -192,15 +208,9 @@ impl Stack {
         account_id: &str,
         overrides: &Overrides,
     ) -> Result<Stack, NameError> {
-        let derived = |kind: &str| format!("{}-{kind}-{account_id}-{region}", name.as_str());
-        let site_bucket = overrides
-            .site_bucket
-            .clone()
-            .unwrap_or_else(|| derived("site"));
-        let images_bucket = overrides
-            .images_bucket
-            .clone()
-            .unwrap_or_else(|| derived("images"));
+        let derived = DefaultBuckets::of(&name, &region, account_id);
+        let site_bucket = overrides.site_bucket.clone().unwrap_or(derived.site);
+        let images_bucket = overrides.images_bucket.clone().unwrap_or(derived.images);
         validate_bucket_name(&site_bucket)?;
         validate_images_bucket_name(&images_bucket)?;
         if site_bucket == images_bucket {

@@ -111,7 +111,9 @@ impl Context {
             .map(|f| remembered::overrides_of(&f.remembered))
             .unwrap_or_default();
         let function_role = function.as_ref().map(|f| f.settings.role.as_str());
-        let (usable, unusable) = remembered::check(&remembered, &account_id, function_role);
+        let defaults = crate::stack::DefaultBuckets::of(&name, &aws.region, &account_id);
+        let (usable, unusable) =
+            remembered::check(&remembered, &account_id, function_role, &defaults);
         let (overrides, unusable) = remembered_overrides(&usable, unusable, &name, &overrides)?;
         let left_alone = match (unusable.first(), memory) {
             (None, _) => Vec::new(),

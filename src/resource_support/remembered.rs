@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::bail;
 
 use crate::aws::{Aws, SdkResultExt};
-use crate::stack::{validate_bucket_name, validate_images_bucket_name, FromMemory, Overrides};
+use crate::stack::{
+    validate_bucket_name, validate_images_bucket_name, DefaultBuckets, FromMemory, Overrides,
+};
 
 const SITE_BUCKET: &str = "catup:site-bucket";
 const IMAGES_BUCKET: &str = "catup:images-bucket";
@@ -154,6 +156,7 @@ pub fn check(
     remembered: &Overrides,
     account_id: &str,
     function_role: Option<&str>,
+    defaults: &DefaultBuckets,
 ) -> (Overrides, Vec<Unusable>) {
     let mut usable = remembered.clone();
     let mut unusable = Vec::new();
@@ -167,17 +170,19 @@ pub fn check(
             });
         }
     };
-    if let (Some(site), Some(images)) = (&usable.site_bucket, &usable.images_bucket) {
-        if site == images {
-            let why = "is also the site bucket's name (the two buckets must differ)".to_owned();
-            refuse(
-                IMAGES_BUCKET,
-                "--images-bucket",
-                &mut usable.images_bucket,
-                why.clone(),
-            );
-            refuse(SITE_BUCKET, "--site-bucket", &mut usable.site_bucket, why);
-        }
+    // The other bucket may have its default name: one remembered name is enough to clash.
+    let site = usable.site_bucket.as_deref().unwrap_or(&defaults.site);
+    let images = usable.images_bucket.as_deref().unwrap_or(&defaults.images);
+    if site == images {
+        let why =
+            "would be both the site and the images bucket (the two buckets must differ)".to_owned();
+        refuse(
+            IMAGES_BUCKET,
+            "--images-bucket",
+            &mut usable.images_bucket,
+            why.clone(),
+        );
+        refuse(SITE_BUCKET, "--site-bucket", &mut usable.site_bucket, why);
     }
     if let Some(Err(e)) = usable.site_bucket.as_deref().map(validate_bucket_name) {
         refuse(
@@ -344,7 +349,7 @@ mod tests {
 
     #[test]
     fn unusable_values_are_set_apart_and_a_flag_replaces_them() {
-        let cases: [(Overrides, Option<&str>, &str); 6] = [
+        let cases: [(Overrides, Option<&str>, &str); 7] = [
             (overrides(None, Some(ROLE)), Some(ROLE), ""),
             (
                 overrides(None, Some("arn:aws:iam::222222222222:role/r")),
@@ -362,6 +367,12 @@ mod tests {
                 "not the role the function runs with",
             ),
             (
+                // The images tag edited to the site bucket's default name.
+                overrides(Some("s-site-111111111111-us-east-1"), None),
+                None,
+                "must differ",
+            ),
+            (
                 overrides(Some("Bad_Name"), None),
                 None,
                 "not a valid images bucket name",
@@ -376,7 +387,11 @@ mod tests {
             ),
         ];
         for (remembered, function_role, why) in cases {
-            let (usable, unusable) = check(&remembered, "111111111111", function_role);
+            let defaults = DefaultBuckets {
+                site: "s-site-111111111111-us-east-1".into(),
+                images: "s-images-111111111111-us-east-1".into(),
+            };
+            let (usable, unusable) = check(&remembered, "111111111111", function_role, &defaults);
             if why.is_empty() {
                 assert!(unusable.is_empty(), "{unusable:?}");
                 assert_eq!(usable, remembered);

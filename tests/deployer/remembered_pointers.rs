@@ -191,3 +191,35 @@ async fn a_teardown_cut_short_after_the_function_is_finished_by_the_next_with_no
     let again = w.catup(&["teardown", "--yes"]).ok();
     assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
 }
+
+/// A remembered images bucket no bucket could be named (or the site bucket's own name):
+/// every command but teardown stops naming the tag, changing nothing; `--images-bucket`
+/// replaces it; teardown is not blocked and removes the stack.
+#[tokio::test]
+async fn an_unusable_images_bucket_tag_stops_commands_but_never_teardown() {
+    let w = World::new();
+    let custom = format!("{}-own-images", w.stack);
+    w.deploy_as(&w.stack, &["--images-bucket", &custom]);
+    let site = w.site_bucket();
+    for unusable in ["Not_A_Bucket", site.as_str()] {
+        edit_function_tag(&w, "catup:images-bucket", unusable).await;
+        w.moto.start_recording().await;
+        let run = w.catup(&["status"]).fails_with(1, "catup:images-bucket");
+        assert!(run.stderr.contains(unusable), "{}", run.stderr);
+        let args = deploy_args(&w);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.catup(&args).fails_with(1, "catup:images-bucket");
+        assert!(w.moto.recorded_mutations().await.is_empty());
+        // The flag with the right name replaces the unusable value.
+        w.deploy_as(&w.stack, &["--images-bucket", &custom]);
+        w.catup(&["status"]).ok();
+    }
+    edit_function_tag(&w, "catup:images-bucket", "Not_A_Bucket").await;
+    w.catup(&["teardown", "--yes"]).ok();
+    assert!(!w.function_exists().await);
+    assert!(!bucket_exists(&w, &site).await);
+    assert!(
+        !bucket_exists(&w, &custom).await,
+        "the custom images bucket was left behind (found by its tags)"
+    );
+}

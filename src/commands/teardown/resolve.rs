@@ -1,8 +1,8 @@
 //! Which buckets teardown acts on. A name remembered in the function's tags is a pointer, not
 //! a proof: a bucket it names that does not carry the stack's tags for its role is left alone,
 //! never deleted. When the function is gone (a teardown cut short after deleting it: custom
-//! names went with its tags), or a remembered name was left alone, the stack's buckets are
-//! found by their own tags instead.
+//! names went with its tags), or a remembered name was left alone or could not be used, the
+//! stack's buckets are found by their own tags instead.
 
 use crate::commands::Context;
 use crate::resource_support::bucket::by_tags::{self, Tagged};
@@ -18,6 +18,9 @@ const ROLES: [BucketRole; 2] = [BucketRole::Images, BucketRole::Site];
 /// is known to be gone, so the usual teardown makes no call more in a row.
 pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
     let function_gone = matches!(ctx.function_read, Some(None));
+    // A remembered value teardown could not use (an invalid name, images = site) was set
+    // aside when connecting: the bucket it stood for is looked for by its tags.
+    let memory_set_aside = !ctx.left_alone.is_empty();
     let (aws, stack) = (&ctx.aws, &ctx.stack);
     let reading = ctx.reading();
     let (found, tagged) = tokio::join!(Found::read(&reading), async {
@@ -46,7 +49,7 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
     }
     let tagged = match tagged {
         Some(tagged) => Some(tagged),
-        None if !unproven.is_empty() => Some(by_tags::find(aws, stack.tag_value()).await),
+        None if !unproven.is_empty() || memory_set_aside => Some(by_tags::find(aws, stack.tag_value()).await),
         None => None,
     };
     match tagged {
