@@ -14,8 +14,11 @@ use crate::stack::{
 const SITE_BUCKET: &str = "catup:site-bucket";
 const IMAGES_BUCKET: &str = "catup:images-bucket";
 const ROLE_ARN: &str = "catup:role-arn";
+/// IAM's id of the role the function's grant is for (the stack's own role): a role re-created
+/// under its name has another id, and the grant must be renewed.
+pub const ROLE_ID: &str = "catup:role-id";
 /// Every tag this module writes.
-pub const KEYS: [&str; 3] = [SITE_BUCKET, IMAGES_BUCKET, ROLE_ARN];
+pub const KEYS: [&str; 4] = [SITE_BUCKET, IMAGES_BUCKET, ROLE_ARN, ROLE_ID];
 
 /// The tags that remember `overrides`.
 pub fn tags_of(overrides: &Overrides) -> BTreeMap<String, String> {

@@ -245,19 +245,40 @@ fn parse_last_modified(text: &str) -> Option<i64> {
 }
 
 /// Whether the function's grant for its role is stale: the role is about to be created (it
-/// was deleted), or was created after the function last changed (deleted and re-created under
-/// the same name). Lambda then fails every invocation with KMSAccessDeniedException until its
-/// configuration is applied again.
+/// was deleted), or is not the one the grant was made for (deleted and re-created under the
+/// same name: another IAM id than the function remembers). Lambda then fails every invocation
+/// with KMSAccessDeniedException until its configuration is applied again. A function
+/// deployed before catup remembered the id is judged by the role's creation against the
+/// function's last change.
 pub fn role_recreated(
     actual: Option<&Actual>,
     role_will_be_created: bool,
-    role_created_at: Option<i64>,
+    role: Option<&super::role::Actual>,
 ) -> bool {
     let Some(actual) = actual else {
         return false;
     };
+    let granted = actual.remembered.get(remembered::ROLE_ID);
+    let role_id = role.and_then(|r| r.role_id.as_ref());
+    let created_at = role.and_then(|r| r.created_at);
     role_will_be_created
-        || matches!((role_created_at, actual.last_modified), (Some(role), Some(function)) if role > function)
+        || match (granted, role_id) {
+            (Some(granted), Some(id)) => granted != id,
+            _ => {
+                matches!((created_at, actual.last_modified), (Some(role), Some(function)) if role > function)
+            }
+        }
+}
+
+/// `desired` remembering which role its grant is for (`None`: no role of the stack's own).
+fn granted_to(desired: &Desired, role_id: Option<String>) -> Desired {
+    let mut desired = desired.clone();
+    if let Some(id) = role_id {
+        desired
+            .remembered
+            .insert(remembered::ROLE_ID.to_owned(), id);
+    }
+    desired
 }
 
 /// `code_sha256` is the package's (`None` when the caller has no package, as in `status`,
@@ -523,12 +544,13 @@ impl Resource for Function {
         let (desired, observed) = (plan.desired, plan.observed);
         let actual = observed.function.as_ref();
         let role = observed.role.as_ref();
-        let recreated = role_recreated(
-            actual,
-            desired.role.is_some() && role.is_none(),
-            role.and_then(|r| r.created_at),
-        );
-        let desired = with_cap(&desired.function, actual);
+        let recreated = role_recreated(actual, desired.role.is_some() && role.is_none(), role);
+        let role_id = desired
+            .role
+            .as_ref()
+            .and(role)
+            .and_then(|r| r.role_id.clone());
+        let desired = granted_to(&with_cap(&desired.function, actual), role_id);
         diff(&desired, plan.code_sha256, actual, recreated)
     }
 
@@ -545,6 +567,8 @@ impl Resource for Function {
         let progress = |message: String| a.progress(message);
         let change = &a.changes.function;
         let desired = with_cap(&a.desired.function, a.observed.function.as_ref());
+        // The stack's own role publishes its IAM id once applied (created now: a new one).
+        let desired = granted_to(&desired, a.address(Kind::Role));
         apply(a.aws, &desired, a.package, change, role, &progress).await?;
         Ok(())
     }
@@ -590,17 +614,47 @@ mod tests {
     fn a_role_newer_than_the_function_or_about_to_be_created_makes_the_grant_stale() {
         let d = desired_for_stack();
         let a = in_sync(&d);
+        let role = |created_at: Option<i64>, id: Option<&str>| super::super::role::Actual {
+            stack_tag: None,
+            region_tag: None,
+            trust: None,
+            runtime_policy: None,
+            extra_inline: vec![],
+            attached: vec![],
+            created_at,
+            role_id: id.map(str::to_owned),
+        };
+        // Deployed before the id was remembered: the creation time against LastModified.
         let cases = [
             (None, false, None, false),
-            (Some(&a), false, Some(900), false),
-            (Some(&a), false, Some(1_000), false),
-            (Some(&a), false, Some(1_001), true),
+            (Some(&a), false, Some(role(Some(900), None)), false),
+            (
+                Some(&a),
+                false,
+                Some(role(Some(1_000), Some("AROA1"))),
+                false,
+            ),
+            (
+                Some(&a),
+                false,
+                Some(role(Some(1_001), Some("AROA1"))),
+                true,
+            ),
             (Some(&a), true, None, true),
             (Some(&a), false, None, false),
         ];
-        for (actual, will_create, role_created, stale) in cases {
-            assert_eq!(role_recreated(actual, will_create, role_created), stale);
+        for (actual, will_create, role, stale) in &cases {
+            assert_eq!(role_recreated(*actual, *will_create, role.as_ref()), *stale);
         }
+        // The id remembered decides, whatever the times say (a later code update moves
+        // LastModified past a re-created role's creation).
+        let mut granted = a.clone();
+        let id = remembered::ROLE_ID.to_owned();
+        granted.remembered.insert(id, "AROA1".into());
+        let same = role(Some(1_001), Some("AROA1"));
+        let other = role(Some(900), Some("AROA2"));
+        assert!(!role_recreated(Some(&granted), false, Some(&same)));
+        assert!(role_recreated(Some(&granted), false, Some(&other)));
         let change = diff(&d, Some("sha"), Some(&a), true);
         assert!(change.differs(Aspect::RoleRecreated) && !change.differs(Aspect::Configuration));
         assert_eq!(

@@ -47,6 +47,8 @@ pub struct Actual {
     /// When IAM created the role (seconds since 1970): a role newer than the function's last
     /// change was deleted and re-created, and Lambda's grant for the old one is stale.
     pub created_at: Option<i64>,
+    /// IAM's unique id of the role: a role re-created under the same name has a new one.
+    pub role_id: Option<String>,
 }
 
 /// `None` when the stack uses the caller's role (`--role-arn`).
@@ -183,6 +185,7 @@ fn actual_of(
             .filter_map(|p| p.policy_arn().map(str::to_owned))
             .collect(),
         created_at: Some(role.create_date().secs()),
+        role_id: Some(role.role_id().to_owned()),
     }
 }
 
@@ -243,13 +246,16 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
     ])
 }
 
+/// Applies the change; returns IAM's id of the role as it now is (the function remembers
+/// which role its grant is for).
 pub async fn apply(
     aws: &Aws,
     desired: &Desired,
     actual: Option<&Actual>,
     change: &Change<Aspect>,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<(Outcome, Option<String>)> {
     let name = desired.name.as_str();
+    let mut role_id = actual.and_then(|a| a.role_id.clone());
     if change.is_create() {
         let created = aws
             .iam
@@ -276,12 +282,16 @@ pub async fn apply(
             .await;
         let created = unless_denied(created, &format!("create role {name}"))?
             .or_code(&["EntityAlreadyExists"], || format!("create role {name}"))?;
-        if created.is_none() {
+        match created {
+            Some(created) => role_id = created.role().map(|r| r.role_id().to_owned()),
             // Created by a first attempt whose answer was lost, or by someone else meanwhile.
-            match describe(aws, name).await? {
-                Some(actual) => check_owner(desired, &actual)?,
+            None => match describe(aws, name).await? {
+                Some(actual) => {
+                    check_owner(desired, &actual)?;
+                    role_id = actual.role_id;
+                }
                 None => anyhow::bail!("create role {name}: IAM says it exists but cannot read it"),
-            }
+            },
         }
     } else if change.differs(Aspect::TrustPolicy) {
         aws.iam
@@ -307,7 +317,7 @@ pub async fn apply(
     if let (true, Some(actual)) = (change.differs(Aspect::ExtraPolicies), actual) {
         remove_extra_policies(aws, name, &actual.extra_inline, &actual.attached).await?;
     }
-    Ok(change.outcome())
+    Ok((change.outcome(), role_id))
 }
 
 /// Deletes inline policies and detaches managed ones; gone already is fine.
@@ -454,7 +464,11 @@ impl Resource for Role {
 
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
         if let Some(desired) = &a.desired.role {
-            apply(a.aws, desired, a.observed.role.as_ref(), &a.changes.role).await?;
+            let (_, role_id) =
+                apply(a.aws, desired, a.observed.role.as_ref(), &a.changes.role).await?;
+            if let Some(id) = role_id {
+                a.publish(Kind::Role, &id);
+            }
         }
         Ok(())
     }
@@ -560,6 +574,7 @@ mod tests {
             stack_tag: Some("s".into()),
             region_tag: Some("us-east-1".into()),
             created_at: None,
+            role_id: None,
             trust: Some(d.trust.clone()),
             runtime_policy: Some(d.runtime_policy.clone()),
             extra_inline: vec![],
@@ -592,6 +607,7 @@ mod tests {
         let other_region = Actual {
             region_tag: Some("eu-west-1".into()),
             created_at: None,
+            role_id: None,
             ..ok.clone()
         };
         let err = check_owner(&d, &other_region).unwrap_err().to_string();

@@ -180,6 +180,7 @@ fn a_deployed_stack_deletes_all_and_this_region_s_legacy_role_too() {
         stack_tag: Some(desired.stack.clone()),
         region_tag: Some(desired.region.clone()),
         created_at: None,
+        role_id: None,
         trust: None,
         runtime_policy: Some(desired.runtime_policy.clone()),
         extra_inline: vec![],

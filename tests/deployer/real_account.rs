@@ -158,8 +158,8 @@ async fn a_role_re_created_under_its_name_renews_the_function_s_grant() {
         .decode_utf8()
         .unwrap()
         .into_owned();
-    // IAM's creation times are in seconds: the new role must be visibly newer.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // No pause: re-created within the same second as the function's last change, which
+    // IAM's creation time (in seconds) cannot tell; the role's new id does.
     iam.delete_role_policy()
         .role_name(w.role())
         .policy_name("catup-runtime")
@@ -200,17 +200,52 @@ async fn a_role_re_created_under_its_name_renews_the_function_s_grant() {
         mutations.iter().any(|m| m.contains("/configuration")),
         "no UpdateFunctionConfiguration: {mutations:#?}"
     );
-    let aws = w.reporting_last_modified_now().await;
+    // The function now remembers the new role's id: nothing more to renew, whatever the
+    // times say.
     w.moto.start_recording().await;
-    let bootstrap = w.bootstrap.to_str().unwrap();
-    w.catup_via(
-        &aws.endpoint(),
-        &w.stack,
-        &["deploy", "--bootstrap", bootstrap],
-    )
-    .ok();
+    w.deploy();
     assert!(w.moto.recorded_mutations().await.is_empty());
-    w.catup_via(&aws.endpoint(), &w.stack, &["status"]).ok();
+    w.catup(&["status"]).ok();
+}
+
+/// A code update after the role was re-created (someone's `update-function-code`, or a deploy
+/// cut short between the code and the configuration) moves the function's LastModified past
+/// the role's creation; the grant is still stale, and still renewed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_update_after_the_role_was_re_created_does_not_hide_the_stale_grant() {
+    let w = World::new();
+    w.deploy();
+    let iam = w.iam().await;
+    let role = iam.get_role().role_name(w.role()).send().await.unwrap();
+    let role = role.role.unwrap();
+    iam.delete_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .send()
+        .await
+        .unwrap();
+    iam.delete_role().role_name(w.role()).send().await.unwrap();
+    let trust = percent_encoding::percent_decode_str(role.assume_role_policy_document().unwrap())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    iam.create_role()
+        .role_name(w.role())
+        .assume_role_policy_document(trust)
+        .set_tags(Some(role.tags().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    // The function changes after the role's creation: LastModified is newer than the role.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let aws = w.reporting_last_modified_now().await;
+    let status = w.catup_via(&aws.endpoint(), &w.stack, &["status"]);
+    assert_eq!(status.code, 4, "{}{}", status.stdout, status.stderr);
+    assert!(
+        status.stdout.contains("role re-created"),
+        "{}",
+        status.stdout
+    );
 }
 
 /// The role deleted and not yet re-created: plan shows the role's creation and the
@@ -246,9 +281,40 @@ async fn a_deleted_role_is_planned_with_the_function_s_renewed_grant() {
         function["aspects"].to_string().contains("role re-created"),
         "{rows}"
     );
+    // Lambda refuses the renewed configuration while the new role propagates, as it does
+    // for a role just created: deploy waits it out, after CreateRole and PutRolePolicy.
+    let refused = Answer::error(
+        400,
+        "InvalidParameterValueException",
+        "The role defined for the function cannot be assumed by Lambda.",
+    );
+    let configuration = format!("/2015-03-31/functions/{}/configuration", w.function());
+    let script = vec![Scripted::new(On::lambda("PUT", &configuration), 1, refused)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    w.moto.start_recording().await;
+    let args = ["deploy", "--bootstrap", bootstrap];
+    w.catup_settling_via(&proxy.endpoint(), &args).ok();
+    assert_eq!(
+        proxy.answered(0),
+        1,
+        "the configuration was not refused once"
+    );
+    let mutations = w.recorded_mutation_lines().await;
+    let at = |needle: &str| {
+        mutations
+            .iter()
+            .position(|m| m.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle}: {mutations:#?}"))
+    };
+    let renewed = at("/configuration");
+    assert!(
+        at("CreateRole") < renewed && at("PutRolePolicy") < renewed,
+        "{mutations:#?}"
+    );
+    w.moto.start_recording().await;
     w.deploy();
-    let aws = w.reporting_last_modified_now().await;
-    w.catup_via(&aws.endpoint(), &w.stack, &["status"]).ok();
+    assert!(w.moto.recorded_mutations().await.is_empty());
+    w.catup(&["status"]).ok();
 }
 
 /// DeleteObjects answers 200 with per-key errors (InternalError, SlowDown) that SDKs do not

@@ -49,7 +49,9 @@ pub async fn read_resolved(ctx: &mut Context) -> anyhow::Result<Found> {
     }
     let tagged = match tagged {
         Some(tagged) => Some(tagged),
-        None if !unproven.is_empty() || memory_set_aside => Some(by_tags::find(aws, stack.tag_value()).await),
+        None if !unproven.is_empty() || memory_set_aside => {
+            Some(by_tags::find(aws, stack.tag_value()).await)
+        }
         None => None,
     };
     match tagged {
