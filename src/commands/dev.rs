@@ -319,6 +319,7 @@ async fn emulator_config(endpoint: &str, region: &Region) -> SdkConfig {
 
 /// Registers the handlers now; the future ends at the first Ctrl-C, SIGTERM or SIGHUP (the
 /// terminal was closed).
+#[cfg(unix)]
 fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -330,6 +331,14 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
             _ = terminate.recv() => {}
             _ = hangup.recv() => {}
         }
+    })
+}
+
+/// Elsewhere (Windows): Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
     })
 }
 

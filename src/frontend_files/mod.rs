@@ -39,6 +39,11 @@ pub const ALLOW_SECRETS_FLAG: &str = "--allow-secret-looking-files";
 /// a name that is not UTF-8 or holds a control character, a key over S3's 1,024 bytes, and
 /// (unless `allow_secret_looking`) a file that looks like a secret.
 pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> {
+    load_within(dir, allow_secret_looking, open::MAX_SITE_BYTES)
+}
+
+/// [`load`], the files together holding at most `limit` bytes.
+fn load_within(dir: &Path, allow_secret_looking: bool, limit: u64) -> anyhow::Result<Frontend> {
     if dir.is_file() {
         bail!(
             "--frontend {} is a file: pass the folder that holds index.html",
@@ -53,6 +58,7 @@ pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> 
     }
     let root = Root::of(dir)?;
     let mut walk = Walk {
+        left: limit,
         root: &root,
         frontend: Frontend {
             files: Vec::new(),
@@ -79,6 +85,8 @@ pub fn load(dir: &Path, allow_secret_looking: bool) -> anyhow::Result<Frontend> 
 struct Walk<'a> {
     root: &'a Root,
     frontend: Frontend,
+    /// The bytes the site may still hold.
+    left: u64,
 }
 
 impl Walk<'_> {
@@ -137,6 +145,14 @@ impl Walk<'_> {
         // only be caught by S3 refusing a checksum) because a website's files are small and
         // bytes in memory keep the SDK's retries of an upload working.
         let body = self.root.read(inside, shown)?;
+        self.left = self.left.checked_sub(body.len() as u64).with_context(|| {
+            format!(
+                "frontend folder {} holds over {} MB of files (at {}): catup holds a site in memory until it is uploaded; keep large media out of the site folder",
+                self.root.path.display(),
+                open::MAX_SITE_BYTES / (1024 * 1024),
+                shown.display()
+            )
+        })?;
         if let Some(why) = secret_looking(&key, &body) {
             self.frontend.secret_looking.push((key.clone(), why));
         }
@@ -290,6 +306,17 @@ mod tests {
 
     fn keys(frontend: &Frontend) -> Vec<&str> {
         frontend.files.iter().map(|f| f.key.as_str()).collect()
+    }
+
+    #[test]
+    fn a_site_over_the_total_limit_is_refused_naming_the_file_past_it() {
+        let dir = folder("total");
+        std::fs::write(dir.join("img/cat.png"), [7; 10]).unwrap();
+        let err = load_within(&dir, false, 12).unwrap_err().to_string();
+        assert!(err.contains("holds over 500 MB of files"), "{err}");
+        let fits = load_within(&dir, false, 16).unwrap();
+        assert_eq!(keys(&fits), vec!["img/cat.png", "index.html"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -16,6 +16,9 @@ use anyhow::Context;
 /// site, far below what holding it in memory would hurt (a site is read whole before upload).
 pub const MAX_SITE_FILE_BYTES: u64 = 100 * 1024 * 1024;
 
+/// The most a whole site may hold: every file is in memory until uploaded.
+pub const MAX_SITE_BYTES: u64 = 500 * 1024 * 1024;
+
 /// A file or folder's identity on disk: its device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Identity(u64, u64);
@@ -88,8 +91,14 @@ impl Root {
             );
         }
         let mut bytes = Vec::with_capacity(opened.len() as usize);
-        file.read_to_end(&mut bytes)
+        // Never past the limit, even for a file that grows while it is read.
+        (&mut file)
+            .take(MAX_SITE_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
             .with_context(|| format!("read {}", shown.display()))?;
+        if bytes.len() as u64 > MAX_SITE_FILE_BYTES {
+            return Err(changed("it grew past the size limit"));
+        }
         Ok(bytes)
     }
 

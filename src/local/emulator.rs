@@ -37,11 +37,16 @@ pub struct Emulator {
 impl Emulator {
     /// Starts moto_server and waits until it answers; nothing is left running on failure.
     pub async fn start() -> anyhow::Result<Emulator> {
+        if cfg!(not(unix)) {
+            // The watchdog is a POSIX shell script.
+            bail!("catup dev starts moto_server on macOS and Linux only (on Windows, run catup in WSL), or pass --endpoint-url of a moto_server you started");
+        }
         let Some(moto_server) = find_on_path("moto_server") else {
             bail!("moto_server is not installed (the local AWS emulator): {INSTALL_HINT}");
         };
         let port = free_port()?;
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(WATCHDOG)
             .arg("catup-emulator")
@@ -49,12 +54,12 @@ impl Emulator {
             .arg(port.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            // Its own process group: a terminal's Ctrl-C or hang-up reaches catup, which
-            // then stops the emulator in order, instead of both racing.
-            .process_group(0)
-            .spawn()
-            .context("start moto_server")?;
+            .stderr(Stdio::null());
+        // Its own process group: a terminal's Ctrl-C or hang-up reaches catup, which then
+        // stops the emulator in order, instead of both racing.
+        #[cfg(unix)]
+        command.process_group(0);
+        let mut child = command.spawn().context("start moto_server")?;
         let mut emulator = Emulator {
             lifeline: child.stdin.take(),
             child,
@@ -106,13 +111,21 @@ impl Drop for Emulator {
 
 /// The first executable `name` on PATH, as a shell finds it.
 pub fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(name))
-        .find(|path| {
-            path.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .find(|path| is_executable(path))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &std::path::Path) -> bool {
+    path.is_file() || path.with_extension("exe").is_file()
 }
 
 fn free_port() -> anyhow::Result<u16> {

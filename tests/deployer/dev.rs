@@ -396,11 +396,29 @@ async fn a_second_dev_of_the_same_stack_on_the_same_emulator_is_refused() {
     let endpoint = moto.endpoint();
     let first = Dev::start_with(&stack, None, &["--endpoint-url", &endpoint]).unwrap();
     let origin = first.url("website_url").trim_end_matches('/').to_owned();
+    // What the first dev's page relies on: its config.js and the images bucket's CORS (moto
+    // answers unsigned reads).
+    let images = format!("{stack}-images-123456789012-us-east-1");
+    let read = |url: String| async move {
+        let response = reqwest::get(&url).await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {url}: {}",
+            response.status()
+        );
+        response.text().await.unwrap()
+    };
+    let config_js = || read(format!("{origin}/config.js"));
+    let cors = || read(format!("{endpoint}/{images}?cors"));
+    let (config_before, cors_before) = (config_js().await, cors().await);
+    assert!(cors_before.contains(&origin), "{cors_before}");
     let second = Dev::start_with(&stack, None, &["--endpoint-url", &endpoint, "-v"]);
     let error = second.err().expect("the second dev started");
     assert!(
         error.contains(&format!("served by another catup dev at {origin}/")),
         "{error}"
     );
+    assert_eq!(config_js().await, config_before);
+    assert_eq!(cors().await, cors_before);
     first.stop();
 }

@@ -177,6 +177,21 @@ async fn a_second_clone_at_another_path_builds_the_same_zip_and_deploys_nothing(
         zip == zip_bootstrap(&second_binary).unwrap(),
         "the zip holds another build"
     );
+    // The wheel scripts/package made in the first clone (wheel.rs builds it once) carries
+    // the second clone's zip byte for byte: check-wheel.py finds its bytes and its SHA-256 in
+    // the wheel's binary, as the release workflow checks every platform's wheel.
+    let wheel = &crate::wheel::installed().wheel;
+    let check = std::process::Command::new("python3")
+        .arg(original.join("scripts/lib/check-wheel.py"))
+        .arg(&second_zip)
+        .arg(wheel)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "the first clone's wheel does not carry the second clone's zip:\n{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 
     // No machine-specific path is left in the binary: checkouts, target folders, cargo home.
     let cargo_home = std::env::var("CARGO_HOME")

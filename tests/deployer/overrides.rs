@@ -102,3 +102,25 @@ async fn a_role_whose_name_lambda_tags_cannot_hold_is_remembered_all_the_same() 
     assert_eq!(w.function_configuration().await.role(), Some(arn.as_str()));
     w.catup(&["status"]).ok();
 }
+
+/// A role ARN whose remembered form would pass Lambda's 256 characters per tag value (a long
+/// path) is refused before any AWS call, not at CreateFunction after the other resources.
+#[tokio::test]
+async fn a_role_arn_too_long_for_a_lambda_tag_is_refused_before_any_call() {
+    let w = World::new();
+    let path = "lab/".repeat(60);
+    let arn = format!("arn:aws:iam::123456789012:role/{path}LabRole");
+    w.moto.start_recording().await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let args = [
+        "--role-arn",
+        arn.as_str(),
+        "deploy",
+        "--bootstrap",
+        bootstrap,
+    ];
+    w.catup(&args)
+        .fails_with(1, "too long to remember in a Lambda tag");
+    let calls = w.moto.recorded_calls().await;
+    assert!(calls.is_empty(), "AWS was called: {calls:#?}");
+}

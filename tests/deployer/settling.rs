@@ -131,6 +131,7 @@ async fn a_bucket_busy_with_another_change_is_waited_out_on_every_configuration_
             busy(&images, "publicAccessBlock"),
             busy(&site, "policy"),
             busy(&site, "website"),
+            busy(&site, "tagging"),
         ],
     )
     .await;
@@ -138,10 +139,10 @@ async fn a_bucket_busy_with_another_change_is_waited_out_on_every_configuration_
         .catup_settling_via(&fresh.endpoint(), &w.deploy_args())
         .ok();
     assert_all(&run.json(), "created");
-    let answered: Vec<usize> = (0..4).map(|i| fresh.answered(i)).collect();
-    assert_eq!(answered, [1, 1, 1, 1], "{}", run.stderr);
+    let answered: Vec<usize> = (0..5).map(|i| fresh.answered(i)).collect();
+    assert_eq!(answered, [1, 1, 1, 1, 1], "{}", run.stderr);
     let says = "S3 is still applying another change to this bucket (OperationAborted)";
-    assert_eq!(run.stderr.matches(says).count(), 4, "{}", run.stderr);
+    assert_eq!(run.stderr.matches(says).count(), 5, "{}", run.stderr);
 
     // A repair: the images bucket's CORS removed by hand, its PutBucketCors answered busy.
     w.remove_images_cors().await;
@@ -152,6 +153,30 @@ async fn a_bucket_busy_with_another_change_is_waited_out_on_every_configuration_
     assert_eq!(repair.answered(0), 1, "{}", run.stderr);
     assert!(!w.images_cors_origins().await.is_empty());
     w.catup(&["status"]).ok();
+}
+
+/// DeleteBucket answered OperationAborted (a configuration change still being applied):
+/// teardown deletes the bucket again, without emptying it again, and finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_waits_out_a_bucket_busy_with_another_change() {
+    let w = World::new();
+    w.deploy();
+    let site = w.site_bucket();
+    let busy = Scripted::new(On::s3("DELETE", &site, ""), 1, operation_aborted());
+    let proxy = scripted(&w, vec![busy]).await;
+    let run = w
+        .catup_settling_via(&proxy.endpoint(), &["teardown", "--yes"])
+        .ok();
+    assert_eq!(proxy.answered(0), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("S3 is still applying another change to it (OperationAborted)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!crate::bucket_roles::bucket_exists(&w, &site).await);
+    let status = w.catup(&["status"]);
+    assert_eq!(status.code, 3, "not everything is gone:\n{}", status.stdout);
 }
 
 /// S3's answer while another change to the bucket (or its name's release) is in progress.

@@ -25,8 +25,10 @@ use crate::common::{assert_all, catup_command, detail_of, run_catup, states, Run
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The wheel, installed, and what scripts/package said of it.
-struct Installed {
+pub struct Installed {
     venv: PathBuf,
+    /// The wheel file scripts/package built.
+    pub wheel: PathBuf,
     /// The function zip scripts/package built and embedded.
     zip: Vec<u8>,
     /// The SHA-256 scripts/package printed for it (hex).
@@ -40,7 +42,7 @@ impl Installed {
 }
 
 /// Builds and installs the wheel once; later callers wait for the first.
-fn installed() -> &'static Installed {
+pub fn installed() -> &'static Installed {
     static INSTALLED: OnceLock<Installed> = OnceLock::new();
     INSTALLED.get_or_init(build_and_install)
 }
@@ -96,6 +98,7 @@ fn build_and_install() -> Installed {
     );
     Installed {
         venv,
+        wheel: PathBuf::from(&wheel),
         zip: std::fs::read(&zip_path).unwrap(),
         printed_sha256,
     }

@@ -19,6 +19,8 @@ const STILL_FILLING: Settling = Settling::up_to(Duration::from_secs(60), Duratio
 enum Emptying {
     /// DeleteBucket answered BucketNotEmpty: something arrived after the listing.
     NotEmpty,
+    /// DeleteBucket answered OperationAborted: S3 is still applying another change to it.
+    Busy,
     Failed(anyhow::Error),
 }
 
@@ -51,12 +53,18 @@ async fn delete_emptying(
 ) -> anyhow::Result<usize> {
     let deleted = std::sync::atomic::AtomicUsize::new(0);
     let skip_emptying = std::sync::atomic::AtomicBool::new(!empty_first);
+    // Why the last DeleteBucket did not go through, for the progress line.
+    let busy = std::sync::atomic::AtomicBool::new(false);
     let emptied = retry_while_settling(
         STILL_FILLING,
-        |e| matches!(e, Emptying::NotEmpty),
+        |e| matches!(e, Emptying::NotEmpty | Emptying::Busy),
         |delay, attempt| {
+            let why = match busy.load(std::sync::atomic::Ordering::Relaxed) {
+                true => "S3 is still applying another change to it (OperationAborted), deleting it again",
+                false => "S3 still finds objects in it (BucketNotEmpty: a late upload), emptying it again",
+            };
             progress(format!(
-                "bucket {bucket}: S3 still finds objects in it (BucketNotEmpty: a late upload), emptying it again in {} (attempt {attempt})",
+                "bucket {bucket}: {why} in {} (attempt {attempt})",
                 seconds(delay)
             ))
         },
@@ -65,8 +73,20 @@ async fn delete_emptying(
                 let count = empty(aws, bucket).await.map_err(Emptying::Failed)?;
                 deleted.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
             }
-            match aws.s3.delete_bucket().bucket(bucket).send().await {
+            let deleted = aws.s3.delete_bucket().bucket(bucket).send().await;
+            let code = deleted.as_ref().err().and_then(error_code).map(str::to_owned);
+            let aborted = code.as_deref() == Some("OperationAborted");
+            busy.store(
+                aborted,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            match deleted {
                 Err(e) if error_code(&e) == Some("BucketNotEmpty") => Err(Emptying::NotEmpty),
+                Err(_) if aborted => {
+                    // Emptied already: the next attempt only deletes the bucket.
+                    skip_emptying.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Err(Emptying::Busy)
+                }
                 other => other
                     .or_absent(|| format!("delete bucket {bucket}"))
                     .map(|_| ())
@@ -79,6 +99,9 @@ async fn delete_emptying(
         Ok(()) => Ok(deleted.into_inner()),
         Err(Emptying::NotEmpty) => bail!(
             "delete bucket {bucket}: BucketNotEmpty: uploads keep arriving; run teardown again once they stop"
+        ),
+        Err(Emptying::Busy) => bail!(
+            "delete bucket {bucket}: OperationAborted: S3 kept applying another change to it; run teardown again in a few minutes"
         ),
         Err(Emptying::Failed(e)) => Err(e),
     }

@@ -59,9 +59,11 @@ impl Moto {
             .text()
             .await
             .expect("read moto's recording");
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|line| parse_call(&serde_json::from_str(line).expect("recorded call is JSON")))
+        // One JSON object per call; moto's threads can write two objects before either
+        // newline, so the text is read as a stream of objects, not as lines.
+        serde_json::Deserializer::from_str(&text)
+            .into_iter::<Value>()
+            .map(|call| parse_call(&call.expect("recorded call is JSON")))
             .filter(|c| !c.url.contains("/moto-api/"))
             .collect()
     }
