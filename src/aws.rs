@@ -38,6 +38,8 @@ pub struct Aws {
     pub s3control: aws_sdk_s3control::Client,
     /// Resources by tag (GetResources): the stack's buckets without the function's memory.
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// AWS Budgets (global: the account's cost budgets).
+    pub budgets: aws_sdk_budgets::Client,
     pub region: Region,
     /// The endpoint override (an emulator), if any.
     pub endpoint_url: Option<String>,
@@ -68,6 +70,7 @@ impl Aws {
             logs: logged_client!(aws_sdk_cloudwatchlogs, config),
             s3control: s3control_client(config, endpoint_url.as_deref()),
             tagging: logged_client!(aws_sdk_resourcegroupstagging, config),
+            budgets: logged_client!(aws_sdk_budgets, config),
             region,
             endpoint_url,
             config: config.clone(),

@@ -220,6 +220,15 @@ pub struct DeployInputs {
     /// 0 removes the reservation. Without the flag the function keeps the one it has.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=10000))]
     pub concurrency: Option<u32>,
+    /// A monthly AWS cost budget of N US dollars named after the stack, emailing
+    /// --budget-email at 80% and 100% of the month's actual spend (of the whole account:
+    /// Budgets counts a stack's own costs only through activated cost allocation tags); 0
+    /// removes it. Without the flag the budget stays as it is.
+    #[arg(long, value_name = "N")]
+    pub budget_usd: Option<u32>,
+    /// Where the budget's alerts go (with --budget-usd).
+    #[arg(long, value_name = "ADDR", requires = "budget_usd")]
+    pub budget_email: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -73,7 +73,7 @@ impl DeployPlan {
         let changes = Changes::of(&planning);
         let refused = observed.foreign(desired);
         let rows = changes
-            .rows(stack, observed)
+            .rows(stack, desired, observed)
             .into_iter()
             .map(|row| PlanRow::refused_or(row, &refused))
             .collect();

@@ -21,6 +21,7 @@ pub enum Kind {
     Function,
     FunctionUrl,
     SiteFiles,
+    Budget,
 }
 
 impl fmt::Display for Kind {
@@ -33,6 +34,7 @@ impl fmt::Display for Kind {
             Kind::Function => "function",
             Kind::FunctionUrl => "function url",
             Kind::SiteFiles => "site files",
+            Kind::Budget => "budget",
         })
     }
 }
@@ -497,6 +499,8 @@ pub fn restore_tag_command(kind: Kind, name: &str, stack: &str) -> String {
         Kind::LogGroup => {
             format!("aws logs tag-log-group --log-group-name {name} --tags {STACK_TAG}={stack}")
         }
+        // Named by catup, never tagged: nothing to restore.
+        Kind::Budget => format!("aws budgets delete-budget --account-id <account> --budget-name {name}"),
         Kind::Function | Kind::FunctionUrl => format!(
             "aws lambda tag-resource --resource \"$(aws lambda get-function --function-name {name} --query Configuration.FunctionArn --output text)\" --tags {STACK_TAG}={stack}"
         ),

@@ -56,6 +56,12 @@ pub trait Resource {
     /// The resource's name in plans and status.
     fn name(stack: &Stack, observed: &Observed) -> String;
 
+    /// Whether plans and reports list it: an optional resource (a budget) only when it is
+    /// wanted or exists.
+    fn listed(_desired: &Desired, _observed: &Observed) -> bool {
+        true
+    }
+
     /// Closes the gap `applying.changes` holds for it. Reported under `applied_name`.
     fn apply(applying: &Applying<'_>) -> impl Future<Output = anyhow::Result<()>>;
 
@@ -308,9 +314,11 @@ pub(crate) async fn apply_one<R: Resource>(
         return Err(e);
     }
     let outcome = change.outcome();
-    applying
-        .reporter
-        .resource(R::KIND, &R::applied_name(applying), &outcome);
+    if R::listed(applying.desired, applying.observed) {
+        applying
+            .reporter
+            .resource(R::KIND, &R::applied_name(applying), &outcome);
+    }
     applying.milestones.done(R::KIND, outcome);
     Ok(())
 }

@@ -140,6 +140,9 @@ pub struct Overrides {
     /// `--concurrency`: the function's reserved concurrency (0: none; none: as it is). The
     /// function's reservation remembers it.
     pub concurrency: Option<u32>,
+    /// `--budget-usd` / `--budget-email`: the monthly cost budget (as it is without them).
+    /// The budget itself remembers them.
+    pub budget: crate::resources::budget::Wanted,
     /// Which names came only from the function's tags, not from this command's flags: a
     /// remembered name is a pointer, and what it points at must prove it is the stack's.
     pub from_memory: FromMemory,

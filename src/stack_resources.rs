@@ -11,7 +11,9 @@ use crate::resource::{
 use crate::resource_support::bucket::found::FoundBucket;
 use crate::resource_support::bucket_role::BucketRole;
 use crate::resources::site_files;
-use crate::resources::{function, function_url, images_bucket, log_group, role, site_bucket};
+use crate::resources::{
+    budget, function, function_url, images_bucket, log_group, role, site_bucket,
+};
 use crate::stack::Stack;
 use crate::teardown_plan::{Step, TeardownPlan};
 
@@ -147,15 +149,19 @@ macro_rules! stack_resources {
                 }
             }
 
-            /// One row per resource, in list order.
-            pub fn rows(&self, stack: &Stack, observed: &Observed) -> Vec<Row> {
-                vec![$(
-                    Row {
-                        kind: <$resource as Resource>::KIND,
-                        name: <$resource as Resource>::name(stack, observed),
-                        change: self.$field.action(),
-                    },
-                )+]
+            /// One row per listed resource, in list order.
+            pub fn rows(&self, stack: &Stack, desired: &Desired, observed: &Observed) -> Vec<Row> {
+                let mut rows = Vec::new();
+                $(
+                    if <$resource as Resource>::listed(desired, observed) {
+                        rows.push(Row {
+                            kind: <$resource as Resource>::KIND,
+                            name: <$resource as Resource>::name(stack, observed),
+                            change: self.$field.action(),
+                        });
+                    }
+                )+
+                rows
             }
 
             /// Applies every change, each as soon as what it needs is done (independent
@@ -178,6 +184,7 @@ stack_resources! {
     function: Function => function::Function,
     url: FunctionUrl => function_url::FunctionUrl,
     site_files: SiteFiles => site_files::SiteFiles,
+    budget: Budget => budget::Budget,
 }
 
 impl Observed {
@@ -248,7 +255,12 @@ mod tests {
     /// status reports as a state and deploy applies), and teardown's steps.
     #[test]
     fn every_listed_resource_is_planned_and_torn_down() {
-        let stack = Stack::example("eu-west-1");
+        let mut stack = Stack::example("eu-west-1");
+        // The optional budget is listed once it is wanted.
+        stack.overrides.budget = budget::Wanted::Monthly {
+            usd: 10,
+            email: "teacher@example.com".into(),
+        };
         let desired = Desired::of(&stack).unwrap();
         let observed = Observed::default();
         let site = SiteInput {
@@ -261,10 +273,27 @@ mod tests {
         assert_eq!(planned, KINDS);
         let teardown = TeardownPlan::of(&stack, &Found::default()).unwrap();
         for kind in KINDS {
-            // The site's files go with the site bucket: no step of their own.
+            // The site's files go with the site bucket: no step of their own. A budget that
+            // is not there is no step either (an optional resource is not reported absent).
             let steps = teardown.steps_of(*kind).count();
-            assert_eq!(steps, usize::from(*kind != Kind::SiteFiles), "{kind}");
+            let own_step = ![Kind::SiteFiles, Kind::Budget].contains(kind);
+            assert_eq!(steps, usize::from(own_step), "{kind}");
         }
+        let with_budget = Found {
+            budget: Some(budget::Actual {
+                limit_usd: Some(10.0),
+                alerts_percent: budget::ALERTS_PERCENT.to_vec(),
+                emails: None,
+            }),
+            ..Found::default()
+        };
+        let teardown = TeardownPlan::of(&stack, &with_budget).unwrap();
+        assert_eq!(teardown.steps_of(Kind::Budget).count(), 1);
+        // Not wanted and absent: no row.
+        stack.overrides.budget = budget::Wanted::AsItIs;
+        let desired = Desired::of(&stack).unwrap();
+        let plan = crate::deploy_plan::DeployPlan::new(&stack, &desired, &observed, None, &site);
+        assert!(plan.rows().iter().all(|r| r.kind != Kind::Budget));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::frontend_files;
 use crate::output::progress;
 use crate::package::build::{Build, PROFILE};
 use crate::package::{self, Package};
-use crate::resources::site_files;
+use crate::resources::{budget, site_files};
 
 /// What the package is for: uploading (zip it), or comparing only (`plan`: its hash, from an
 /// earlier zip of the same binary when there was one).
@@ -29,6 +29,28 @@ pub async fn zipped(zipping: Zipping) -> anyhow::Result<Package> {
     zipping.await.context("packaging task")?
 }
 
+/// The budget the flags ask for, its email checked before any AWS call.
+fn budget_wanted(inputs: &DeployInputs) -> anyhow::Result<budget::Wanted> {
+    Ok(match (inputs.budget_usd, &inputs.budget_email) {
+        (None, _) => budget::Wanted::AsItIs,
+        (Some(0), _) => budget::Wanted::None,
+        (Some(usd), Some(email)) => {
+            let (user, domain) = email.split_once('@').unwrap_or_default();
+            anyhow::ensure!(
+                !user.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace),
+                "--budget-email {email:?} is not an email address: pass the address the budget's alerts go to"
+            );
+            budget::Wanted::Monthly {
+                usd,
+                email: email.clone(),
+            }
+        }
+        (Some(_), None) => {
+            anyhow::bail!("--budget-usd needs --budget-email ADDR: the address its alerts go to")
+        }
+    })
+}
+
 /// What deploy and plan need before reading AWS: the connection, the site's files, and the
 /// function's package, zipping in the background (a few hundred milliseconds) while AWS is
 /// read. Local inputs first: a bad name, folder or binary fails before any build or AWS call.
@@ -44,6 +66,7 @@ pub async fn prepare(
             keep_days: inputs.keep_days,
             max_images: inputs.max_images,
             concurrency: inputs.concurrency,
+            budget: budget_wanted(inputs)?,
             ..overrides
         },
     );

@@ -259,6 +259,7 @@ pub fn merge(
         keep_days: given.keep_days,
         max_images: given.max_images,
         concurrency: given.concurrency,
+        budget: given.budget.clone(),
         from_memory: FromMemory {
             site_bucket: site_mem,
             images_bucket: images_mem,

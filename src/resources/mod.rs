@@ -2,6 +2,7 @@
 //! (read the actual state, `None` when missing), a pure `diff`, `apply(change)`, `delete`,
 //! and its `Resource` implementation. What several resources share is `resource_support`.
 
+pub mod budget;
 pub mod function;
 pub mod function_url;
 pub mod images_bucket;

@@ -203,6 +203,7 @@ fn a_deployed_stack_deletes_all_and_this_region_s_legacy_role_too() {
         function: Some(function_actual(&stack)),
         url: true,
         site_files: (),
+        budget: None,
     };
     let plan = TeardownPlan::of(&stack, &found).unwrap();
     assert!(plan.steps().all(Step::deletes), "{plan:?}");

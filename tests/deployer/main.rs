@@ -5,6 +5,7 @@ mod account_limits;
 mod any_key;
 mod bad_input;
 mod bucket_roles;
+mod budget;
 mod build_kit;
 mod build_toolchain;
 mod caps;

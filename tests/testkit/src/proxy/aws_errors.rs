@@ -41,7 +41,7 @@ pub(super) fn fault_response(
 }
 
 /// An AWS error as `service` encodes it: S3's XML, the query protocol's XML (IAM, STS), JSON
-/// 1.1 with `__type` (Logs), or REST JSON with `x-amzn-ErrorType` (Lambda).
+/// 1.1 with `__type` (Logs, Budgets), or REST JSON with `x-amzn-ErrorType` (Lambda).
 pub(super) fn aws_error(
     status: u16,
     service: &str,
@@ -57,7 +57,7 @@ pub(super) fn aws_error(
             "text/xml",
             format!("<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error><RequestId>proxy</RequestId></ErrorResponse>", xml_escape(message)),
         ),
-        "logs" => (
+        "logs" | "budgets" => (
             "application/x-amz-json-1.1",
             serde_json::json!({"__type": code, "message": message}).to_string(),
         ),

@@ -101,6 +101,15 @@ impl On {
         }
     }
 
+    /// An AWS Budgets call (JSON 1.1: `x-amz-target: AWSBudgetServiceGateway.DescribeBudget`)
+    /// by its operation.
+    pub fn budgets(operation: &'static str) -> On {
+        On {
+            service: "budgets",
+            ..On::logs(operation)
+        }
+    }
+
     /// Only the calls whose body holds `text`.
     pub fn with_body(self, text: impl Into<String>) -> On {
         On {
