@@ -3,6 +3,7 @@
 //! only. `catup list` reports it; the commands asked about a stack that is not in their
 //! region use it to say where it is.
 
+pub mod budgets;
 pub mod held;
 pub mod named;
 pub mod report;
@@ -58,11 +59,16 @@ pub struct Unread {
 }
 
 /// Every catup resource in `regions`, each under its own region, and the regions not read.
-/// IAM (global) is read beside the regions' listings and the buckets' regions.
+/// IAM and Budgets (global) are read beside the regions' listings and the buckets' regions.
 pub async fn locate(aws: &Aws, regions: &[Region]) -> anyhow::Result<(Vec<Tagged>, Vec<Unread>)> {
-    let (roles, listed) = tokio::join!(roles::find(aws, regions, None), listed(aws, regions));
+    let (roles, budgets, listed) = tokio::join!(
+        roles::find(aws, regions, None),
+        budgets::find(aws, regions),
+        listed(aws, regions)
+    );
     let (mut found, unread) = listed?;
     found.extend(roles?);
+    found.extend(budgets?);
     Ok((found, unread))
 }
 

@@ -139,6 +139,7 @@ fn open_no_follow(path: &Path) -> std::io::Result<File> {
 }
 
 /// O_NOFOLLOW's answer when the last component is a link.
+#[cfg_attr(not(unix), allow(unused_variables))]
 fn is_a_link(e: &std::io::Error) -> bool {
     #[cfg(unix)]
     return e.raw_os_error() == Some(libc::ELOOP);

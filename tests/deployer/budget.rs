@@ -120,8 +120,21 @@ async fn a_budget_is_created_read_back_kept_replaced_and_removed() {
     assert_eq!(read_back(&w).await, None);
     assert_all(&w.catup(&["status", "--json"]).ok().json(), "ok");
 
-    // Teardown removes it with the rest.
+    // Teardown removes it with the rest; list saw it as the stack's first.
     deploy("10");
+    let list = w.catup(&["list", "--json"]).ok().json();
+    let ours = list["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stack"] == w.stack.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("list has no {}: {list:#}", w.stack));
+    let budget = json!({"kind": "budget", "name": budget_name(&w)});
+    assert!(
+        ours["resources"].as_array().unwrap().contains(&budget),
+        "{ours:#}"
+    );
     let run = w.catup(&["teardown", "--yes", "--json"]).ok();
     assert_eq!(detail_of(&run.json(), "budget").0, "deleted");
     assert_eq!(read_back(&w).await, None);
