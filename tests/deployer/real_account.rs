@@ -134,53 +134,9 @@ async fn a_region_denied_by_a_service_control_policy_says_to_pass_region() {
 async fn a_role_re_created_under_its_name_renews_the_function_s_grant() {
     let w = World::new();
     w.deploy();
-    let iam = w.iam().await;
-    let role = iam
-        .get_role()
-        .role_name(w.role())
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
-    let policy = iam
-        .get_role_policy()
-        .role_name(w.role())
-        .policy_name("catup-runtime")
-        .send()
-        .await
-        .unwrap();
-    let document = percent_encoding::percent_decode_str(policy.policy_document())
-        .decode_utf8()
-        .unwrap()
-        .into_owned();
-    let trust = percent_encoding::percent_decode_str(role.assume_role_policy_document().unwrap())
-        .decode_utf8()
-        .unwrap()
-        .into_owned();
     // No pause: re-created within the same second as the function's last change, which
     // IAM's creation time (in seconds) cannot tell; the role's new id does.
-    iam.delete_role_policy()
-        .role_name(w.role())
-        .policy_name("catup-runtime")
-        .send()
-        .await
-        .unwrap();
-    iam.delete_role().role_name(w.role()).send().await.unwrap();
-    iam.create_role()
-        .role_name(w.role())
-        .assume_role_policy_document(trust)
-        .set_tags(Some(role.tags().to_vec()))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name(w.role())
-        .policy_name("catup-runtime")
-        .policy_document(document)
-        .send()
-        .await
-        .unwrap();
+    re_create_role(&w).await;
 
     let status = w.catup(&["status"]);
     assert_eq!(
@@ -208,16 +164,23 @@ async fn a_role_re_created_under_its_name_renews_the_function_s_grant() {
     w.catup(&["status"]).ok();
 }
 
-/// A code update after the role was re-created (someone's `update-function-code`, or a deploy
-/// cut short between the code and the configuration) moves the function's LastModified past
-/// the role's creation; the grant is still stale, and still renewed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_code_update_after_the_role_was_re_created_does_not_hide_the_stale_grant() {
-    let w = World::new();
-    w.deploy();
+/// Deletes the stack's role and creates it again under its name, with its trust, tags and
+/// inline policy (a console clean-up): a new role, with a new IAM id.
+async fn re_create_role(w: &World) {
     let iam = w.iam().await;
     let role = iam.get_role().role_name(w.role()).send().await.unwrap();
     let role = role.role.unwrap();
+    let policy = iam
+        .get_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .send()
+        .await
+        .unwrap();
+    let decoded = |text: &str| {
+        let text = percent_encoding::percent_decode_str(text).decode_utf8();
+        text.unwrap().into_owned()
+    };
     iam.delete_role_policy()
         .role_name(w.role())
         .policy_name("catup-runtime")
@@ -225,17 +188,30 @@ async fn a_code_update_after_the_role_was_re_created_does_not_hide_the_stale_gra
         .await
         .unwrap();
     iam.delete_role().role_name(w.role()).send().await.unwrap();
-    let trust = percent_encoding::percent_decode_str(role.assume_role_policy_document().unwrap())
-        .decode_utf8()
-        .unwrap()
-        .into_owned();
     iam.create_role()
         .role_name(w.role())
-        .assume_role_policy_document(trust)
+        .assume_role_policy_document(decoded(role.assume_role_policy_document().unwrap()))
         .set_tags(Some(role.tags().to_vec()))
         .send()
         .await
         .unwrap();
+    iam.put_role_policy()
+        .role_name(w.role())
+        .policy_name("catup-runtime")
+        .policy_document(decoded(policy.policy_document()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A code update after the role was re-created (someone's `update-function-code`, or a deploy
+/// cut short between the code and the configuration) moves the function's LastModified past
+/// the role's creation; the grant is still stale, and still renewed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_update_after_the_role_was_re_created_does_not_hide_the_stale_grant() {
+    let w = World::new();
+    w.deploy();
+    re_create_role(&w).await;
     // The function changes after the role's creation: LastModified is newer than the role.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let aws = w.reporting_last_modified_now().await;

@@ -58,6 +58,19 @@ const PNG: &[u8] = &[
 ];
 
 /// PUTs the PNG to a POST's presigned URL with the headers it was signed with.
+/// Puts the test PNG under each key, as anyone with access to the bucket may.
+async fn put_pngs(s3: &aws_sdk_s3::Client, bucket: &str, keys: &[&str]) {
+    for key in keys {
+        s3.put_object()
+            .bucket(bucket)
+            .key(*key)
+            .body(PNG.to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 async fn put_upload(http: &reqwest::Client, upload: &Value) -> reqwest::Response {
     let mut put = http
         .put(upload["uploadUrl"].as_str().unwrap())
@@ -150,15 +163,7 @@ async fn any_key_is_listed_as_itself() {
     // The control character comes second: moto echoes StartAfter (the cursor's key) raw,
     // where S3 encodes it like the keys.
     let odd = ["images/0-a b+c%41.png", "images/1-\u{1}ctl.png"];
-    for key in odd {
-        s3.put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(PNG.to_vec().into())
-            .send()
-            .await
-            .unwrap();
-    }
+    put_pngs(&s3, &bucket, &odd).await;
     let app = app(&sdk, &bucket);
     let (status, gallery) = json(&app.handle(get("limit=1")).await);
     assert_eq!(status, 200, "{gallery}");
@@ -258,15 +263,12 @@ async fn a_full_gallery_refuses_the_next_upload() {
     // Outside images/: not counted. A key with a control character (put there by anyone):
     // counted, and no break of the listing (S3 sends such a key raw in XML unless asked to
     // encode it).
-    for key in ["thumbs/not-an-upload.png", "images/0-\u{1}ctl.png"] {
-        s3.put_object()
-            .bucket(&bucket)
-            .key(key)
-            .body(PNG.to_vec().into())
-            .send()
-            .await
-            .unwrap();
-    }
+    put_pngs(
+        &s3,
+        &bucket,
+        &["thumbs/not-an-upload.png", "images/0-\u{1}ctl.png"],
+    )
+    .await;
     for _ in 0..2 {
         let (status, upload) = json(&app.handle(request()).await);
         assert_eq!(status, 200, "{upload}");
