@@ -193,6 +193,7 @@
         showStatus(`Uploaded ${uploaded.join(", ")}`);
         // Refresh before counting, so data-uploads-done = N means the gallery already shows it.
         await loadGallery(false);
+        awaitThumbnails();
         uploadsDone += 1;
         document.body.dataset.uploadsDone = String(uploadsDone);
       } catch (err) {
@@ -245,7 +246,12 @@
       link.rel = "noopener noreferrer";
       const img = document.createElement("img");
       img.className = "gallery-item";
-      img.src = image.url;
+      // The thumbnail in the grid when there is one (the link opens the original); until a
+      // fresh upload's thumbnail is made, the original, scaled by the browser.
+      const thumbnail = typeof image.thumbUrl === "string" ? image.thumbUrl : null;
+      img.src = thumbnail || image.url;
+      img.dataset.key = String(image.key);
+      img.dataset.thumbnail = thumbnail ? "true" : "false";
       img.alt = altText(image.key);
       img.loading = "lazy";
       img.decoding = "async";
@@ -261,6 +267,43 @@
       gallery.append(figure);
     }
     $("gallery-empty").hidden = gallery.children.length > 0;
+  }
+
+  // The thumbnail function (when the stack has one) makes a fresh upload's thumbnail a few
+  // seconds after it arrives: the first page is asked again a few times, and each thumbnail
+  // that appeared replaces its original in place (nothing else is reloaded).
+  const THUMBNAIL_CHECKS = 10;
+  const THUMBNAIL_CHECK_MS = 2000;
+  let thumbnailChecksLeft = 0;
+  let thumbnailTimer = null;
+  const waitingForThumbnails = () =>
+    [...document.querySelectorAll('#gallery img.gallery-item[data-thumbnail="false"]')];
+
+  function awaitThumbnails() {
+    thumbnailChecksLeft = THUMBNAIL_CHECKS;
+    if (!thumbnailTimer) thumbnailTimer = setTimeout(checkThumbnails, THUMBNAIL_CHECK_MS);
+  }
+
+  async function checkThumbnails() {
+    thumbnailTimer = null;
+    if (!waitingForThumbnails().length || thumbnailChecksLeft <= 0) return;
+    thumbnailChecksLeft -= 1;
+    try {
+      const page = await callApi(apiUrl(null));
+      const waiting = waitingForThumbnails();
+      for (const image of (page && Array.isArray(page.images) && page.images) || []) {
+        if (!image || typeof image.thumbUrl !== "string") continue;
+        const img = waiting.find((i) => i.dataset.key === String(image.key));
+        if (!img) continue;
+        img.src = image.thumbUrl;
+        img.dataset.thumbnail = "true";
+      }
+    } catch (_) {
+      // The next check (or the next gallery load) asks again.
+    }
+    if (thumbnailChecksLeft > 0 && waitingForThumbnails().length) {
+      thumbnailTimer = setTimeout(checkThumbnails, THUMBNAIL_CHECK_MS);
+    }
   }
 
   async function loadGallery(append) {

@@ -205,7 +205,7 @@ mod tests {
     fn runtime_policy_is_least_privilege() {
         let doc = Template::FunctionRuntime.render(&values()).unwrap();
         let statements = doc["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 3);
+        assert_eq!(statements.len(), 4);
         let list = &statements[0];
         assert_eq!(list["Action"], "s3:ListBucket");
         assert_eq!(
@@ -214,7 +214,7 @@ mod tests {
         );
         assert_eq!(
             list["Condition"]["StringLike"]["s3:prefix"],
-            serde_json::json!(["images/", "images/*"])
+            serde_json::json!(["images/", "images/*", "thumbs/", "thumbs/*"])
         );
         assert_eq!(
             statements[1]["Action"],
@@ -224,8 +224,14 @@ mod tests {
             statements[1]["Resource"],
             "arn:aws:s3:::cat-upload-images-123456789012-eu-west-1/images/*"
         );
+        // The thumbnails: read (their URLs are signed with this role), never written.
+        assert_eq!(statements[2]["Action"], "s3:GetObject");
         assert_eq!(
             statements[2]["Resource"],
+            "arn:aws:s3:::cat-upload-images-123456789012-eu-west-1/thumbs/*"
+        );
+        assert_eq!(
+            statements[3]["Resource"],
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/cat-upload-api:log-stream:*"
         );
     }

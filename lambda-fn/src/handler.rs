@@ -14,7 +14,9 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::content_type::ImageType;
 use crate::error::ApiError;
-use crate::keys::{decode_cursor, encode_cursor, new_image_key, IMAGES_PREFIX};
+use crate::keys::{
+    decode_cursor, encode_cursor, new_image_key, thumbnail_key, IMAGES_PREFIX, THUMBS_PREFIX,
+};
 use crate::listed_key;
 use crate::logging::RequestLog;
 use crate::presign::{ObjectMethod, PresignRequest, Presigner, S3Endpoint};
@@ -177,7 +179,8 @@ impl App {
         Ok(())
     }
 
-    /// GET: one page of the gallery, newest first, each image with a presigned GET.
+    /// GET: one page of the gallery, newest first, each image with a presigned GET, and its
+    /// thumbnail's (`thumbUrl`) once the thumbnail function has made it.
     async fn gallery(&self, query: &str) -> Result<Value, ApiError> {
         let page = PageRequest::parse(query)?;
         let listing = self
@@ -186,11 +189,12 @@ impl App {
             .bucket(&self.config.images_bucket)
             .prefix(IMAGES_PREFIX)
             .max_keys(page.limit)
-            .set_start_after(page.start_after)
+            .set_start_after(page.start_after.clone())
             .encoding_type(listed_key::LISTING_ENCODING)
-            .send()
-            .await
-            .map_err(listing_failed)?;
+            .send();
+        // The thumbnails share the images' names: the same page of thumbs/, listed beside.
+        let (listing, thumbnails) = tokio::join!(listing, self.thumbnails(&page));
+        let listing = listing.map_err(listing_failed)?;
         let encoding = listing.encoding_type();
         let objects = listing
             .contents()
@@ -221,12 +225,27 @@ impl App {
                 let last_modified = object
                     .last_modified()
                     .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-                json!({
+                let mut image = json!({
                     "key": key,
                     "url": url,
                     "size": object.size().unwrap_or(0),
                     "lastModified": last_modified,
-                })
+                });
+                let thumbnail = thumbnail_key(key).filter(|t| thumbnails.contains(t));
+                if let Some(thumbnail) = thumbnail {
+                    image["thumbUrl"] = Value::from(self.presigner.presign(
+                        &credentials,
+                        &PresignRequest {
+                            method: ObjectMethod::Get,
+                            bucket: &self.config.images_bucket,
+                            key: &thumbnail,
+                            headers: &[],
+                            expires_in: self.config.url_ttl_seconds,
+                            time: now,
+                        },
+                    ));
+                }
+                image
             })
             .collect();
         let mut body = json!({ "images": images, "expiresIn": self.config.url_ttl_seconds });
@@ -235,6 +254,35 @@ impl App {
             body["next"] = Value::from(encode_cursor(last_key));
         }
         Ok(body)
+    }
+
+    /// The thumbnails' keys from the page's start on (as many as the page holds images). A
+    /// failed listing is no error: the gallery then shows the originals.
+    async fn thumbnails(&self, page: &PageRequest) -> std::collections::HashSet<String> {
+        let start_after = page.start_after.as_deref().and_then(thumbnail_key);
+        let listing = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.config.images_bucket)
+            .prefix(THUMBS_PREFIX)
+            .max_keys(page.limit)
+            .set_start_after(start_after)
+            .encoding_type(listed_key::LISTING_ENCODING)
+            .send()
+            .await;
+        let listing = match listing {
+            Ok(listing) => listing,
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), "thumbnails not listed: the gallery shows the originals");
+                return Default::default();
+            }
+        };
+        let encoding = listing.encoding_type();
+        listing
+            .contents()
+            .iter()
+            .filter_map(|object| listed_key::decode(encoding, object.key()?).ok())
+            .collect()
     }
 
     async fn credentials(&self) -> Result<Credentials, ApiError> {

@@ -12,6 +12,15 @@ use crate::content_type::ImageType;
 
 pub const IMAGES_PREFIX: &str = "images/";
 
+/// Where the thumbnail function writes each image's thumbnail, under the same name.
+pub const THUMBS_PREFIX: &str = "thumbs/";
+
+/// `thumbs/NAME` for `images/NAME`.
+pub fn thumbnail_key(image_key: &str) -> Option<String> {
+    let name = image_key.strip_prefix(IMAGES_PREFIX)?;
+    Some(format!("{THUMBS_PREFIX}{name}"))
+}
+
 /// Larger than any millisecond timestamp until the year 2286, and 13 digits wide.
 const INVERSION_BASE: u64 = 9_999_999_999_999;
 

@@ -167,9 +167,11 @@ async fn role_trusts_lambda_and_holds_only_the_least_privilege_inline_policy() {
         json!({"Version": "2012-10-17", "Statement": [
             {"Sid": "ListImagesPrefixOnly", "Effect": "Allow", "Action": "s3:ListBucket",
              "Resource": format!("arn:aws:s3:::{images}"),
-             "Condition": {"StringLike": {"s3:prefix": ["images/", "images/*"]}}},
+             "Condition": {"StringLike": {"s3:prefix": ["images/", "images/*", "thumbs/", "thumbs/*"]}}},
             {"Sid": "ReadWriteImages", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
              "Resource": format!("arn:aws:s3:::{images}/images/*")},
+            {"Sid": "ReadThumbnails", "Effect": "Allow", "Action": "s3:GetObject",
+             "Resource": format!("arn:aws:s3:::{images}/thumbs/*")},
             {"Sid": "WriteOwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": format!("arn:aws:logs:us-east-1:123456789012:log-group:{log_group}:log-stream:*")}]})
     );

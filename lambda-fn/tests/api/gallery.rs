@@ -280,3 +280,67 @@ async fn a_full_gallery_refuses_the_next_upload() {
     assert_eq!(code, "gallery_full");
     assert!(message.contains("maximum of 3 images"), "{message}");
 }
+
+/// A thumbnail under `thumbs/` with its image's name is listed beside it (`thumbUrl`, a
+/// presigned GET of the thumbnail's own bytes), on every page; an image without one has no
+/// `thumbUrl`, and nothing else of an image changes.
+#[tokio::test]
+async fn thumbnails_are_listed_beside_their_images() {
+    let moto = Moto::start();
+    let (sdk, s3, bucket) = images_bucket(&moto).await;
+    put_pngs(
+        &s3,
+        &bucket,
+        &["images/0-a.png", "images/1-b.png", "images/2-c.png"],
+    )
+    .await;
+    let thumb = b"a thumbnail, not the original".to_vec();
+    for name in ["0-a.png", "2-c.png"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(format!("thumbs/{name}"))
+            .body(thumb.clone().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let app = app(&sdk, &bucket);
+    let http = http_client();
+    let mut thumbs_of = Vec::new();
+    let mut query = "limit=2".to_owned();
+    loop {
+        let (status, page) = json(&app.handle(get(&query)).await);
+        assert_eq!(status, 200, "{page}");
+        for image in page["images"].as_array().unwrap() {
+            let key = image["key"].as_str().unwrap().to_owned();
+            let Some(url) = image["thumbUrl"].as_str() else {
+                thumbs_of.push((key, None));
+                continue;
+            };
+            assert!(
+                url.contains("/thumbs/") && url.contains("X-Amz-Signature="),
+                "{url}"
+            );
+            let fetched = http.get(url).send().await.unwrap();
+            assert!(
+                fetched.status().is_success(),
+                "GET {url}: {}",
+                fetched.status()
+            );
+            let body = fetched.bytes().await.unwrap().to_vec();
+            thumbs_of.push((key, Some(body)));
+        }
+        match page["next"].as_str() {
+            Some(next) => query = format!("limit=2&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        thumbs_of,
+        [
+            ("images/0-a.png".to_owned(), Some(thumb.clone())),
+            ("images/1-b.png".to_owned(), None),
+            ("images/2-c.png".to_owned(), Some(thumb)),
+        ]
+    );
+}

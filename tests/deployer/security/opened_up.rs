@@ -75,7 +75,8 @@ async fn stack_checks_catch_a_stack_opened_up_behind_catup() {
         assert!(!site_policy_excess(&w).await.is_empty(), "{policy}");
     }
 
-    // Role: a wildcard action, then the whole bucket, then another log group, each alone.
+    // Role: a wildcard action, the whole bucket, a write under thumbs/ (where the thumbnail
+    // function writes), another log group, each alone.
     let role = w.role();
     let lg = "arn:aws:logs:us-east-1:123456789012:log-group";
     for (action, resource, expected) in [
@@ -88,6 +89,11 @@ async fn stack_checks_catch_a_stack_opened_up_behind_catup() {
             json!(["s3:GetObject"]),
             format!("arn:aws:s3:::{images}/*"),
             "is outside",
+        ),
+        (
+            json!(["s3:PutObject"]),
+            format!("arn:aws:s3:::{images}/thumbs/*"),
+            "thumbs/ is for reading only",
         ),
         (
             json!("logs:PutLogEvents"),

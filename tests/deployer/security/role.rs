@@ -53,9 +53,11 @@ async fn role_permission_documents(w: &World) -> Vec<(String, Value)> {
     documents
 }
 
-/// `Ok` when `resource` lies inside the images bucket's `images/` prefix or the function's own
-/// log group. The bucket itself (for listing) counts only when every action is s3:ListBucket
-/// and a condition keeps `s3:prefix` under `images/`.
+/// `Ok` when `resource` lies inside the images bucket's `images/` prefix, or `thumbs/` for
+/// reading only (the function signs the thumbnails' URLs; it never writes there: the thumbnail
+/// function's trigger listens on `images/`), or the function's own log group. The bucket
+/// itself (for listing) counts only when every action is s3:ListBucket and a condition keeps
+/// `s3:prefix` under `images/` or `thumbs/`.
 fn resource_is_the_function_s_own(
     resource: &str,
     statement: &Value,
@@ -65,6 +67,15 @@ fn resource_is_the_function_s_own(
     let bucket_arn = format!("arn:aws:s3:::{images_bucket}");
     if resource.starts_with(&format!("{bucket_arn}/images/")) {
         return Ok(());
+    }
+    if resource.starts_with(&format!("{bucket_arn}/thumbs/")) {
+        let actions = strings(statement, "Action");
+        return match actions.iter().all(|a| *a == "s3:GetObject") {
+            true => Ok(()),
+            false => Err(format!(
+                "{resource} with {actions:?}: thumbs/ is for reading only"
+            )),
+        };
     }
     if resource == log_group_arn
         || resource == format!("{log_group_arn}:*")
@@ -80,8 +91,10 @@ fn resource_is_the_function_s_own(
             .iter()
             .flat_map(|op| strings(&statement["Condition"][op], "s3:prefix"))
             .collect();
-        let prefix_bound =
-            !prefixes.is_empty() && prefixes.iter().all(|p| p.starts_with("images/"));
+        let prefix_bound = !prefixes.is_empty()
+            && prefixes
+                .iter()
+                .all(|p| p.starts_with("images/") || p.starts_with("thumbs/"));
         return if only_listing && prefix_bound {
             Ok(())
         } else {
@@ -91,7 +104,7 @@ fn resource_is_the_function_s_own(
         };
     }
     Err(format!(
-        "{resource} is outside {bucket_arn}/images/ and {log_group_arn}"
+        "{resource} is outside {bucket_arn}/images/, {bucket_arn}/thumbs/ and {log_group_arn}"
     ))
 }
 
@@ -210,6 +223,9 @@ fn role_resource_check_rejects_other_buckets_prefixes_and_log_groups() {
         "arn:aws:s3:::imgs",
         &list(json!(["images/", "images/*"]))
     ));
+    assert!(ok("arn:aws:s3:::imgs/thumbs/*", &get));
+    let put = json!({"Action": ["s3:GetObject", "s3:PutObject"]});
+    assert!(!ok("arn:aws:s3:::imgs/thumbs/*", &put));
     assert!(!ok("arn:aws:s3:::imgs", &list(json!(["*"]))));
     assert!(!ok(
         "arn:aws:s3:::imgs",
