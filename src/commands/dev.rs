@@ -150,10 +150,17 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     let stub = async { Ok(package::stub()?) };
     deploy(&ctx, stub, frontend, Some(&ports.function_url())).await?;
     let function_server = serve_function(&ctx, &config, api_listener, &ports).await?;
+    let stack = &ctx.stack;
+    let thumbnails =
+        crate::local::thumbnails::serve(&config, &stack.images_bucket, stack.name.as_str()).await?;
     let site_server = serve_site(&ctx, site_listener, &ports);
     announce(global, &ctx.stack, endpoint, &ports)?;
     // Serves until the signal in `run` drops this future (and the servers with it).
-    let _servers = (AbortOnDrop(function_server), AbortOnDrop(site_server));
+    let _servers = (
+        AbortOnDrop(function_server),
+        AbortOnDrop(site_server),
+        AbortOnDrop(thumbnails),
+    );
     std::future::pending::<()>().await;
     Ok(())
 }

@@ -6,3 +6,4 @@ pub mod function_logs;
 pub mod function_url;
 pub mod http;
 pub mod site;
+pub mod thumbnails;

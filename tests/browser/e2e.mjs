@@ -241,39 +241,30 @@ async function uploadImages() {
   log(`screenshot of the gallery: ${screenshotPath}`);
 }
 
-// What the thumbnail function does, done by hand (catup dev runs no thumbnail function yet):
-// a small PNG under thumbs/ with the first image's name, straight into moto. The page, still
-// checking after the uploads, shows it in the grid in place of the original; the link still
-// opens the original.
-async function thumbnailAppears() {
-  const first = page.locator("#gallery img.gallery-item").first();
-  const { key, src } = await first.evaluate((img) => ({ key: img.dataset.key, src: img.src }));
-  check(key && key.startsWith("images/"), `the first gallery image has no images/ key: ${key}`);
-  const bucket = new URL(src).pathname.split("/")[1];
-  const thumbKey = `thumbs/${key.slice("images/".length)}`;
-  const thumb = await drawImage(40, 25, "image/png", "t");
-  const put = await fetch(`${endpointUrl}/${bucket}/${thumbKey}`, {
-    method: "PUT",
-    headers: { "content-type": "image/png" },
-    body: thumb,
-  });
-  check(put.ok, `PUT of ${thumbKey} into moto answered HTTP ${put.status}`);
-  log(`put ${thumbKey} (40x25) beside ${key}`);
+// catup dev runs the thumbnail function on each upload (moto's S3 events, through a queue,
+// into the same handler): the page, still checking after the uploads, swaps each thumbnail in
+// for its original in the grid; the link still opens the original.
+async function thumbnailsAppear() {
+  const keys = await page.locator("#gallery img.gallery-item").evaluateAll((imgs) => imgs.map((i) => i.dataset.key));
+  check(keys.length === 2 && keys.every((k) => k && k.startsWith("images/")), `gallery keys: ${JSON.stringify(keys)}`);
   await page
     .waitForFunction(
-      (k) => {
-        const img = [...document.querySelectorAll("#gallery img.gallery-item")].find((i) => i.dataset.key === k);
-        return img && img.dataset.thumbnail === "true" && img.complete && img.naturalWidth === 40;
-      },
-      key,
+      () => [...document.querySelectorAll("#gallery img.gallery-item")].every(
+        (img) => img.dataset.thumbnail === "true" && img.complete && img.naturalWidth > 0),
     )
-    .catch(() => { throw new TestFailure(`the thumbnail of ${key} never replaced its original in the grid`); });
-  const shown = await page.evaluate((k) => {
-    const img = [...document.querySelectorAll("#gallery img.gallery-item")].find((i) => i.dataset.key === k);
-    return { src: img.src, href: img.closest("a").href };
-  }, key);
-  check(new URL(shown.src).pathname.endsWith(`/${thumbKey}`), `the grid shows ${shown.src}, not the thumbnail`);
-  check(new URL(shown.href).pathname.endsWith(`/${key}`), `the thumbnail's link goes to ${shown.href}, not the original`);
+    .catch(async () => {
+      throw new TestFailure(`the thumbnails never replaced their originals in the grid: ${JSON.stringify(await pageState())}`);
+    });
+  const shown = await page.locator("#gallery img.gallery-item").evaluateAll((imgs) =>
+    imgs.map((img) => ({ key: img.dataset.key, src: img.src, href: img.closest("a").href,
+      width: img.naturalWidth, height: img.naturalHeight })));
+  for (const s of shown) {
+    const thumbKey = `thumbs/${s.key.slice("images/".length)}`;
+    check(new URL(s.src).pathname.endsWith(`/${thumbKey}`), `the grid shows ${s.src}, not the thumbnail ${thumbKey}`);
+    check(new URL(s.href).pathname.endsWith(`/${s.key}`), `the thumbnail's link goes to ${s.href}, not the original`);
+    check(Math.max(s.width, s.height) <= 400, `the thumbnail of ${s.key} is ${s.width}x${s.height}, over 400 px`);
+  }
+  const key = shown[0].key;
   const [opened] = await Promise.all([
     context.waitForEvent("page"),
     page.locator(`#gallery img.gallery-item[data-key="${key}"]`).click(),
@@ -281,7 +272,7 @@ async function thumbnailAppears() {
   await opened.waitForLoadState();
   check(new URL(opened.url()).pathname.endsWith(`/${key}`), `a click on the thumbnail opened ${opened.url()}`);
   await opened.close();
-  log(`the grid shows the thumbnail of ${key}; a click opens the original`);
+  log(`the grid shows both thumbnails (${shown.map((s) => `${s.width}x${s.height}`).join(", ")}); a click opens the original`);
 }
 
 async function uploadText() {
@@ -365,7 +356,7 @@ async function main() {
   log(`browser up (Chromium ${context.browser()?.version() ?? "?"})`);
   await openSite();
   await uploadImages();
-  await thumbnailAppears();
+  await thumbnailsAppear();
   await uploadText();
   await galleryFull();
   // Only now any page.route: the steps above used the real CORS preflights.
