@@ -166,6 +166,7 @@ async fn in_process_requests() {
             url_ttl_seconds: 300,
             max_upload_bytes: 10 * 1024 * 1024,
             max_images: None,
+            thumbnails: false,
         },
     )
     .unwrap();

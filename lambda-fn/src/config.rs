@@ -17,6 +17,9 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// POST is refused once the bucket holds this many images (`MAX_IMAGES`; none: no cap).
     pub max_images: Option<u32>,
+    /// The stack makes thumbnails (`THUMBNAILS=1`): the gallery then says `"thumbUrl": null`
+    /// of an image whose thumbnail is not made yet, so clients know one is coming.
+    pub thumbnails: bool,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -76,6 +79,7 @@ impl Config {
             url_ttl_seconds,
             max_upload_bytes,
             max_images,
+            thumbnails: lookup("THUMBNAILS").is_some_and(|v| v.trim() == "1"),
         })
     }
 }
@@ -101,6 +105,7 @@ mod tests {
                 url_ttl_seconds: 300,
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_images: None,
+                thumbnails: false,
             })
         );
     }

@@ -232,6 +232,9 @@ impl App {
                     "lastModified": last_modified,
                 });
                 let thumbnail = thumbnail_key(key).filter(|t| thumbnails.contains(t));
+                if thumbnail.is_none() && self.config.thumbnails {
+                    image["thumbUrl"] = Value::Null;
+                }
                 if let Some(thumbnail) = thumbnail {
                     image["thumbUrl"] = Value::from(self.presigner.presign(
                         &credentials,

@@ -199,6 +199,8 @@ async fn serve_function(
     let function_config = cat_upload_fn::Config::from_lookup(|key| match key {
         "IMAGES_BUCKET" => Some(images_bucket.clone()),
         "MAX_IMAGES" => max_images.clone(),
+        // dev makes thumbnails (local/thumbnails.rs): the gallery says so before each is made.
+        "THUMBNAILS" => Some("1".to_owned()),
         _ => None,
     })?;
     let app = cat_upload_fn::App::new(config, function_config)?;

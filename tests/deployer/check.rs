@@ -100,13 +100,14 @@ async fn a_dev_app_passes_every_check_with_no_aws_configuration_and_names_its_te
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
     let passed = lines.iter().filter(|l| l.starts_with("  pass  ")).count();
-    assert_eq!(passed, 10, "{}", run.stdout);
+    // catup dev makes thumbnails: the test image's appears.
+    assert_eq!(passed, 11, "{}", run.stdout);
     assert!(
-        run.stdout.contains("passed: 10 of 10 checks"),
+        run.stdout.contains("passed: 11 of 11 checks"),
         "{}",
         run.stdout
     );
-    let thumbnails = "  n/a   its thumbnail appears (stacks that make them)";
+    let thumbnails = "  pass  its thumbnail appears (stacks that make them)";
     assert!(run.stdout.contains(thumbnails), "{}", run.stdout);
     let key = lines
         .iter()
@@ -127,7 +128,8 @@ async fn a_dev_app_passes_every_check_with_no_aws_configuration_and_names_its_te
         .await
         .unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
-    assert_eq!(keys, [key]);
+    let thumbnail = format!("thumbs/{}", key.strip_prefix("images/").unwrap());
+    assert_eq!(keys, [key, thumbnail.as_str()]);
     let _ = std::fs::remove_dir_all(&home);
 }
 
@@ -181,7 +183,7 @@ fn a_class_of_30_with_dead_and_hanging_sites_is_a_row_each_within_the_deadline()
         let student = site["student"].as_str().unwrap();
         if n < 24 {
             assert_eq!(student, format!("Student {n:02}"));
-            assert_eq!(site["score"], 10, "{site:#}");
+            assert_eq!(site["score"], 11, "{site:#}");
             assert!(site["test_image"].as_str().unwrap().starts_with("images/"));
         } else {
             assert_eq!(

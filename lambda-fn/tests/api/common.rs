@@ -21,6 +21,7 @@ pub fn app(sdk: &SdkConfig, bucket: &str) -> App {
         url_ttl_seconds: 300,
         max_upload_bytes: 10 * 1024 * 1024,
         max_images: None,
+        thumbnails: false,
     };
     App::new(sdk, config).expect("app from test SDK config")
 }

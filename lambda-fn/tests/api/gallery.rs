@@ -343,4 +343,12 @@ async fn thumbnails_are_listed_beside_their_images() {
             ("images/2-c.png".to_owned(), Some(thumb)),
         ]
     );
+    // A stack that makes thumbnails says so of an image whose thumbnail is not made yet.
+    let mut config = app.config().clone();
+    config.thumbnails = true;
+    let app = cat_upload_fn::App::new(&sdk, config).unwrap();
+    let (_, page) = json(&app.handle(get("limit=3")).await);
+    let pending: Vec<&Value> = page["images"].as_array().unwrap().iter().collect();
+    assert!(pending[1]["thumbUrl"].is_null() && pending[1].get("thumbUrl").is_some());
+    assert!(pending[0]["thumbUrl"].is_string() && pending[2]["thumbUrl"].is_string());
 }

@@ -2,7 +2,7 @@
 //! check runs once what it needs has passed, and is skipped (naming the failure) otherwise.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::page;
 use super::report::{Line, SiteReport};
@@ -156,7 +156,7 @@ async fn browse(walk: &mut Walk, http: &reqwest::Client, url: &str) {
             "the gallery lists no thumbnails: the stack makes none",
         )),
         _ => {
-            let appears = async { thumbnail_appears(c, &need(&upload)?.key).await };
+            let appears = async { c.thumbnail_appears(&need(&upload)?.key).await };
             walk.step(Step::Thumbnail, appears).await;
         }
     }
@@ -201,30 +201,4 @@ async fn regionless<T>(
         }
         other => other,
     }
-}
-
-/// How long a thumbnail may take to appear after the upload.
-const THUMBNAIL_WAIT: Duration = Duration::from_secs(20);
-const THUMBNAIL_POLL: Duration = Duration::from_secs(1);
-
-/// The gallery lists a thumbnail of `key` that loads, within [`THUMBNAIL_WAIT`].
-async fn thumbnail_appears(c: &Checker, key: &str) -> anyhow::Result<((), String)> {
-    let started = Instant::now();
-    let mut last = format!("the gallery lists no thumbnail of {key}");
-    while started.elapsed() < THUMBNAIL_WAIT {
-        let (listing, _) = c.gallery(key, Listed::OnFirstPage).await?;
-        if let Some(url) = listing.thumbnail {
-            let response = c.http.get(&url).send().await;
-            match response.map(|r| r.status()) {
-                Ok(status) if status.is_success() => {
-                    let waited = started.elapsed().as_secs();
-                    return Ok(((), format!("{status} after {waited} s: {url}")));
-                }
-                Ok(status) => last = format!("its thumbnail answered {status}: {url}"),
-                Err(e) => last = format!("GET its thumbnail: {e}"),
-            }
-        }
-        tokio::time::sleep(THUMBNAIL_POLL).await;
-    }
-    anyhow::bail!("{last} after {} s", THUMBNAIL_WAIT.as_secs())
 }

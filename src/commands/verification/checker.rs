@@ -3,6 +3,7 @@
 //! `check` (from the website URL alone); a failure the lecture knows carries its hint.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use base64::Engine;
@@ -106,6 +107,10 @@ pub(crate) struct Listing {
     pub(crate) makes_thumbnails: bool,
 }
 
+/// How long a thumbnail may take to appear after the upload.
+const THUMBNAIL_WAIT: Duration = Duration::from_secs(20);
+const THUMBNAIL_POLL: Duration = Duration::from_secs(1);
+
 /// The names a gallery entry gives its thumbnail's URL.
 const THUMBNAIL_FIELDS: [&str; 4] = ["thumbnailUrl", "thumbnail_url", "thumbUrl", "thumbnail"];
 
@@ -119,6 +124,28 @@ pub(crate) enum Listed {
 }
 
 impl Checker {
+    /// The gallery lists a thumbnail of `key` that loads, within [`THUMBNAIL_WAIT`].
+    pub(crate) async fn thumbnail_appears(&self, key: &str) -> anyhow::Result<((), String)> {
+        let started = Instant::now();
+        let mut last = format!("the gallery lists no thumbnail of {key}");
+        while started.elapsed() < THUMBNAIL_WAIT {
+            let (listing, _) = self.gallery(key, Listed::OnFirstPage).await?;
+            if let Some(url) = listing.thumbnail {
+                let response = self.http.get(&url).send().await;
+                match response.map(|r| r.status()) {
+                    Ok(status) if status.is_success() => {
+                        let waited = started.elapsed().as_secs();
+                        return Ok(((), format!("{status} after {waited} s: {url}")));
+                    }
+                    Ok(status) => last = format!("its thumbnail answered {status}: {url}"),
+                    Err(e) => last = format!("GET its thumbnail: {e}"),
+                }
+            }
+            tokio::time::sleep(THUMBNAIL_POLL).await;
+        }
+        anyhow::bail!("{last} after {} s", THUMBNAIL_WAIT.as_secs())
+    }
+
     /// Fails unless `response` carries one Access-Control-Allow-Origin, the site's origin; a
     /// Function URL's answer (`cors` says which setting it comes from).
     fn exactly_our_origin(&self, response: &reqwest::Response, cors: Cors) -> anyhow::Result<()> {

@@ -89,6 +89,7 @@ const GALLERY: &str = "GET lists the new image first";
 const BYTES: &str = "the image's URL returns its bytes";
 const CONFIG_JS: &str = "config.js holds the Function URL";
 const FOREIGN: &str = "a foreign origin's preflight is refused";
+const THUMBNAIL: &str = "its thumbnail appears (stacks that make them)";
 /// Every check a browser's path makes, in order.
 pub const BROWSER_CHECKS: [&str; 7] = [POST, PREFLIGHT, PUT, GALLERY, BYTES, CONFIG_JS, FOREIGN];
 
@@ -120,6 +121,7 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
     let png = test_png();
     let mut checks = Vec::new();
     let mut uploaded_key = None;
+    let mut makes_thumbnails = false;
     let steps = async {
         let c = &checker;
         let upload = timed(
@@ -142,6 +144,11 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
         let listing = timed(&mut checks, GALLERY, listed).await?;
         let bytes = role_settled(ctx, BYTES, || c.same_bytes(&listing.url, &png));
         timed(&mut checks, BYTES, bytes).await?;
+        // A stack that makes thumbnails (its gallery says so) makes one of the test image.
+        makes_thumbnails = listing.makes_thumbnails;
+        if makes_thumbnails {
+            timed(&mut checks, THUMBNAIL, c.thumbnail_appears(&upload.key)).await?;
+        }
         let config_js = settled(ctx, CONFIG_JS, || c.config_js(&target.website_url));
         timed(&mut checks, CONFIG_JS, config_js).await?;
         timed(&mut checks, FOREIGN, c.foreign_preflight()).await?;
@@ -149,7 +156,7 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
     };
     let steps_passed = steps.await.is_ok();
     let cleaned = match uploaded_key {
-        Some(key) => delete_test_object(ctx, &mut checks, &key).await,
+        Some(key) => delete_test_object(ctx, &mut checks, &key, makes_thumbnails).await,
         None => true,
     };
     VerifyReport {
@@ -162,18 +169,29 @@ pub async fn verify(ctx: &Context, target: &Target) -> VerifyReport {
 
 /// Deletes the test object with the caller's credentials (a check of its own); whether it
 /// was.
-async fn delete_test_object(ctx: &Context, checks: &mut Vec<CheckResult>, key: &str) -> bool {
+async fn delete_test_object(
+    ctx: &Context,
+    checks: &mut Vec<CheckResult>,
+    key: &str,
+    with_thumbnail: bool,
+) -> bool {
     let bucket = &ctx.stack.images_bucket;
+    let thumbnail = key.strip_prefix("images/").map(|n| format!("thumbs/{n}"));
+    let keys: Vec<&str> = std::iter::once(key)
+        .chain(thumbnail.as_deref().filter(|_| with_thumbnail))
+        .collect();
     let delete = async {
-        ctx.aws
-            .s3
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .or_fail(|| format!("delete {bucket}/{key}"))?;
-        Ok(((), format!("{bucket}/{key}")))
+        for key in &keys {
+            ctx.aws
+                .s3
+                .delete_object()
+                .bucket(bucket)
+                .key(*key)
+                .send()
+                .await
+                .or_fail(|| format!("delete {bucket}/{key}"))?;
+        }
+        Ok(((), format!("{bucket}/{}", keys.join(" and "))))
     };
     timed(checks, "delete the test object", delete)
         .await

@@ -209,8 +209,12 @@ async fn function_url(
         body = Bytes::from(text);
     }
     let mut response = forward(&client(), dev_api, &request, body).await;
-    if setting == Setting::MakesThumbnails && request.method() == http::Method::GET {
-        response = with_thumbnails(response).await;
+    if request.method() == http::Method::GET {
+        response = match setting {
+            Setting::MakesThumbnails => with_thumbnails(response).await,
+            // catup dev makes thumbnails; every other copy plays a stack that makes none.
+            _ => without_thumbnails(response).await,
+        };
     }
     let headers = response.headers_mut();
     if setting == Setting::FunctionAddsAllowOrigin {
@@ -224,11 +228,31 @@ async fn function_url(
 
 /// A gallery answer whose every image lists a thumbnail.
 async fn with_thumbnails(response: Response) -> Response {
+    each_image(response, |image| {
+        image["thumbnailUrl"] = image["url"].clone();
+    })
+    .await
+}
+
+/// A gallery answer with no thumbnail at all.
+async fn without_thumbnails(response: Response) -> Response {
+    each_image(response, |image| {
+        if let Some(image) = image.as_object_mut() {
+            image.remove("thumbUrl");
+        }
+    })
+    .await
+}
+
+/// The gallery answer with `change` made to each image (any other answer as it is).
+async fn each_image(response: Response, change: impl Fn(&mut serde_json::Value)) -> Response {
     let (parts, body) = response.into_parts();
     let body = body.collect().await.unwrap().to_bytes();
-    let mut gallery: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    for image in gallery["images"].as_array_mut().unwrap() {
-        image["thumbnailUrl"] = image["url"].clone();
+    let Ok(mut gallery) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return http::Response::from_parts(parts, Full::new(body));
+    };
+    if let Some(images) = gallery["images"].as_array_mut() {
+        images.iter_mut().for_each(change);
     }
     let body = Bytes::from(gallery.to_string());
     http::Response::from_parts(parts, Full::new(body))
