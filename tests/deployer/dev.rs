@@ -154,7 +154,10 @@ async fn verify_passes_against_catup_dev_and_dev_stops_on_sigterm() {
     assert_eq!(report["passed"], true, "{report:#}");
     // The browser's seven, dev's thumbnail of the test image, and the clean-up.
     assert_eq!(checks(&report).len(), 9, "{report:#}");
-    let thumbnail = ("its thumbnail appears (stacks that make them)".to_owned(), true);
+    let thumbnail = (
+        "its thumbnail appears (stacks that make them)".to_owned(),
+        true,
+    );
     assert!(checks(&report).contains(&thumbnail), "{report:#}");
 
     let endpoint = dev.url("endpoint_url").to_owned();
