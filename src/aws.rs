@@ -2,6 +2,7 @@
 //! every resource uses (one-line reasons, "not found" as a value).
 
 use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -45,6 +46,8 @@ pub struct Aws {
     pub endpoint_url: Option<String>,
     /// What the clients were built from: the same credentials serve other regions.
     config: SdkConfig,
+    /// The credentials' account, once STS said it (shared with the other regions' clients).
+    account: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Aws {
@@ -74,6 +77,7 @@ impl Aws {
             region,
             endpoint_url,
             config: config.clone(),
+            account: Arc::default(),
         }
     }
 
@@ -84,14 +88,22 @@ impl Aws {
             .to_builder()
             .region(aws_config::Region::new(region.as_str().to_owned()))
             .build();
-        Aws::from_config(&config, region.clone())
+        Aws {
+            account: self.account.clone(),
+            ..Aws::from_config(&config, region.clone())
+        }
     }
 
-    /// The account id of the caller (STS GetCallerIdentity); also the first call, that proves
-    /// the endpoint answers as AWS does and the credentials are accepted. It gets short
-    /// timeouts: an endpoint that accepts connections and never answers (a stopped emulator,
-    /// a hung proxy) is reported in seconds, by its URL.
+    /// The account id of the caller (STS GetCallerIdentity, asked once); also the first call,
+    /// that proves the endpoint answers as AWS does and the credentials are accepted. It gets
+    /// short timeouts: an endpoint that accepts connections and never answers (a stopped
+    /// emulator, a hung proxy) is reported in seconds, by its URL.
     pub async fn account_id(&self) -> anyhow::Result<String> {
+        let asked = self.account.get_or_try_init(|| self.caller_account());
+        asked.await.cloned()
+    }
+
+    async fn caller_account(&self) -> anyhow::Result<String> {
         let quick = aws_sdk_sts::config::Builder::default()
             .timeout_config(
                 TimeoutConfig::builder()
@@ -349,7 +361,13 @@ pub fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) ->
             service.raw().status().as_u16() == 404
                 || matches!(
                     service.err().code(),
-                    Some("ResourceNotFoundException" | "NoSuchEntity" | "NotFound")
+                    // Budgets answers NotFoundException with HTTP 400.
+                    Some(
+                        "ResourceNotFoundException"
+                            | "NoSuchEntity"
+                            | "NotFound"
+                            | "NotFoundException"
+                    )
                 )
         }
         _ => false,

@@ -196,12 +196,8 @@ impl DefaultBuckets {
 /// Whether `arn` is the role `name` of `account` (IAM role names are unique in an account,
 /// whatever their path).
 fn names_role(arn: &str, account: &str, name: &str) -> bool {
-    let mut parts = arn.splitn(6, ':');
-    let account_of_arn = parts.nth(4);
-    let role_name = parts
-        .next()
-        .and_then(|resource| resource.rsplit('/').next());
-    account_of_arn == Some(account) && role_name == Some(name)
+    let of_account = crate::resources::role::given::parse_role_arn(arn).is_ok_and(|a| a == account);
+    of_account && arn.rsplit('/').next() == Some(name)
 }
 
 impl Stack {

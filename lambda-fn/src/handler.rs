@@ -208,20 +208,23 @@ impl App {
             })?;
         let credentials = self.credentials().await?;
         let now = SystemTime::now();
+        let presigned_get = |key: &str| {
+            self.presigner.presign(
+                &credentials,
+                &PresignRequest {
+                    method: ObjectMethod::Get,
+                    bucket: &self.config.images_bucket,
+                    key,
+                    headers: &[],
+                    expires_in: self.config.url_ttl_seconds,
+                    time: now,
+                },
+            )
+        };
         let images: Vec<Value> = objects
             .iter()
             .map(|(key, object)| {
-                let url = self.presigner.presign(
-                    &credentials,
-                    &PresignRequest {
-                        method: ObjectMethod::Get,
-                        bucket: &self.config.images_bucket,
-                        key,
-                        headers: &[],
-                        expires_in: self.config.url_ttl_seconds,
-                        time: now,
-                    },
-                );
+                let url = presigned_get(key);
                 let last_modified = object
                     .last_modified()
                     .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
@@ -231,22 +234,11 @@ impl App {
                     "size": object.size().unwrap_or(0),
                     "lastModified": last_modified,
                 });
-                let thumbnail = thumbnail_key(key).filter(|t| thumbnails.contains(t));
-                if thumbnail.is_none() && self.config.thumbnails {
-                    image["thumbUrl"] = Value::Null;
-                }
-                if let Some(thumbnail) = thumbnail {
-                    image["thumbUrl"] = Value::from(self.presigner.presign(
-                        &credentials,
-                        &PresignRequest {
-                            method: ObjectMethod::Get,
-                            bucket: &self.config.images_bucket,
-                            key: &thumbnail,
-                            headers: &[],
-                            expires_in: self.config.url_ttl_seconds,
-                            time: now,
-                        },
-                    ));
+                // null: the stack makes thumbnails and this one is not made yet.
+                match thumbnail_key(key).filter(|t| thumbnails.contains(t)) {
+                    Some(thumbnail) => image["thumbUrl"] = Value::from(presigned_get(&thumbnail)),
+                    None if self.config.thumbnails => image["thumbUrl"] = Value::Null,
+                    None => {}
                 }
                 image
             })

@@ -151,8 +151,13 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     deploy(&ctx, stub, frontend, Some(&ports.function_url())).await?;
     let function_server = serve_function(&ctx, &config, api_listener, &ports).await?;
     let stack = &ctx.stack;
-    let thumbnails =
-        crate::local::thumbnails::serve(&config, &stack.images_bucket, stack.name.as_str()).await?;
+    let thumbnails = crate::local::thumbnails::serve(
+        &ctx.aws,
+        &config,
+        &stack.images_bucket,
+        stack.name.as_str(),
+    )
+    .await?;
     let site_server = serve_site(&ctx, site_listener, &ports);
     announce(global, &ctx.stack, endpoint, &ports)?;
     // Serves until the signal in `run` drops this future (and the servers with it).

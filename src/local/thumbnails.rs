@@ -10,11 +10,14 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
+use crate::aws::Aws;
+
 /// How long one receive waits for a message: the latency of a thumbnail in dev.
 const RECEIVE_WAIT_SECONDS: i32 = 1;
 
 /// Wires the images bucket to a queue of its own and drains it until the task is dropped.
 pub async fn serve(
+    aws: &Aws,
     config: &SdkConfig,
     images_bucket: &str,
     stack: &str,
@@ -39,19 +42,18 @@ pub async fn serve(
         .attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .context("the emulator's queue has no ARN")?;
-    notify_queue(config, images_bucket, &arn).await?;
+    notify_queue(&aws.s3, images_bucket, &arn).await?;
     let thumbnails = thumbs_fn::Config::from_lookup(|_| None)?;
     let app = thumbs_fn::App::new(config, thumbnails);
     Ok(tokio::spawn(drain(sqs, url, app)))
 }
 
 /// The thumbnail function's trigger, as it is on AWS: ObjectCreated under `images/` only.
-async fn notify_queue(config: &SdkConfig, bucket: &str, queue_arn: &str) -> anyhow::Result<()> {
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    );
+async fn notify_queue(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    queue_arn: &str,
+) -> anyhow::Result<()> {
     let prefix = FilterRule::builder()
         .name(FilterRuleName::Prefix)
         .value("images/")

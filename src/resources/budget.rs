@@ -61,16 +61,6 @@ pub fn desired(stack: &Stack) -> Desired {
     }
 }
 
-/// Budgets answers a missing budget with NotFoundException (HTTP 400, not 404).
-fn missing<E: aws_sdk_budgets::error::ProvideErrorMetadata>(
-    e: &aws_sdk_budgets::error::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> bool {
-    error_code(e) == Some("NotFoundException")
-}
-
 /// The budget, `None` when there is none. `with_emails`: also its alerts' subscribers (one
 /// call per alert), which only a deploy that sets the email compares.
 pub async fn describe(
@@ -87,16 +77,15 @@ pub async fn describe(
         .send()
         .await;
     let budget = match read {
-        Err(e) if missing(&e) => return Ok(None),
         // Lab accounts (AWS Academy) may not read budgets: there is then none of catup's
         // either (it could not have made one), unless this deploy asks for one.
         Err(e) if !with_emails && matches!(error_code(&e), Some("AccessDeniedException")) => {
             tracing::info!(target: "catup::steps", "budget {name}: not readable here (AccessDenied): taken as none");
             return Ok(None);
         }
-        other => other.or_fail(|| format!("read budget {name}"))?.budget,
+        other => other.or_absent(|| format!("read budget {name}"))?,
     };
-    let Some(budget) = budget else {
+    let Some(budget) = budget.and_then(|b| b.budget) else {
         return Ok(None);
     };
     let notifications = aws
@@ -254,20 +243,15 @@ fn alert(percent: f64, email: &str) -> anyhow::Result<NotificationWithSubscriber
 
 /// Deletes the budget; gone already is fine.
 pub async fn delete(aws: &Aws, account_id: &str, name: &str) -> anyhow::Result<Outcome> {
-    let deleted = aws
+    let gone = aws
         .budgets
         .delete_budget()
         .account_id(account_id)
         .budget_name(name)
         .send()
-        .await;
-    match deleted {
-        Err(e) if missing(&e) => Ok(Outcome::Absent),
-        other => {
-            other.or_fail(|| format!("delete budget {name}"))?;
-            Ok(Outcome::Deleted)
-        }
-    }
+        .await
+        .or_absent(|| format!("delete budget {name}"))?;
+    Ok(Outcome::of_deletion(gone.is_some()))
 }
 
 /// The optional cost budget.

@@ -2,7 +2,7 @@
 //! by catup, and so placed under its stack and region. Budgets carry no tags catup could
 //! read, so the name is what says a budget is a stack's (see resources/budget.rs).
 
-use crate::aws::{error_code, Aws, SdkResultExt};
+use crate::aws::{error_code, is_not_found, Aws, SdkResultExt};
 use crate::reconcile::Kind;
 use crate::region::Region;
 use crate::stack::StackName;
@@ -24,7 +24,7 @@ pub async fn find(aws: &Aws, regions: &[Region]) -> anyhow::Result<Vec<Tagged>> 
         let page = match page {
             Err(e) if error_code(&e) == Some("AccessDeniedException") => return Ok(Vec::new()),
             // An account with no budget at all answers NotFoundException.
-            Err(e) if error_code(&e) == Some("NotFoundException") => break,
+            Err(e) if is_not_found(&e) => break,
             other => other.or_fail(|| "list the account's budgets".to_owned())?,
         };
         found.extend(

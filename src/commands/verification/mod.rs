@@ -176,7 +176,7 @@ async fn delete_test_object(
     with_thumbnail: bool,
 ) -> bool {
     let bucket = &ctx.stack.images_bucket;
-    let thumbnail = key.strip_prefix("images/").map(|n| format!("thumbs/{n}"));
+    let thumbnail = cat_upload_fn::keys::thumbnail_key(key);
     let keys: Vec<&str> = std::iter::once(key)
         .chain(thumbnail.as_deref().filter(|_| with_thumbnail))
         .collect();

@@ -81,7 +81,7 @@ async fn delete_emptying(
                 std::sync::atomic::Ordering::Relaxed,
             );
             match deleted {
-                Err(e) if error_code(&e) == Some("BucketNotEmpty") => Err(Emptying::NotEmpty),
+                Err(_) if code.as_deref() == Some("BucketNotEmpty") => Err(Emptying::NotEmpty),
                 Err(_) if aborted => {
                     // Emptied already: the next attempt only deletes the bucket.
                     skip_emptying.store(true, std::sync::atomic::Ordering::Relaxed);
