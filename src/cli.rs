@@ -229,6 +229,18 @@ pub struct DeployInputs {
     /// Where the budget's alerts go (with --budget-usd).
     #[arg(long, value_name = "ADDR", requires = "budget_usd")]
     pub budget_email: Option<String>,
+    /// Make a thumbnail of every upload: a second function (thumbs-fn), run by the images
+    /// bucket's ObjectCreated events under images/, writes it under thumbs/, and the gallery
+    /// shows it. Remembered: later deploys keep it.
+    #[arg(long, conflicts_with = "no_thumbnails")]
+    pub thumbnails: bool,
+    /// Remove the thumbnail function, its role, log group and trigger (thumbnails made stay).
+    #[arg(long)]
+    pub no_thumbnails: bool,
+    /// The thumbnail function's prebuilt x86_64 Linux binary (thumbs-fn's thumbs-bootstrap),
+    /// needed to create it or update its code.
+    #[arg(long, value_name = "FILE")]
+    pub thumbs_bootstrap: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,13 @@ impl Serialize for PlanRow {
     }
 }
 
+/// The packages' hashes a plan compares the functions' code with (`None`: not compared).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Code<'a> {
+    pub upload: Option<&'a str>,
+    pub thumbs: Option<&'a str>,
+}
+
 impl DeployPlan {
     /// `code_sha256`: the package's, or `None` when there is no package (status), and the
     /// function's code is then not compared.
@@ -60,14 +67,15 @@ impl DeployPlan {
         stack: &Stack,
         desired: &Desired,
         observed: &Observed,
-        code_sha256: Option<&str>,
+        code: Code<'_>,
         site: &SiteInput<'_>,
     ) -> DeployPlan {
         let planning = Planning {
             stack,
             desired,
             observed,
-            code_sha256,
+            code_sha256: code.upload,
+            thumbs_code_sha256: code.thumbs,
             site,
         };
         let changes = Changes::of(&planning);

@@ -34,6 +34,8 @@ impl PolicyValues {
 pub enum Template {
     LambdaTrust,
     FunctionRuntime,
+    /// The thumbnail function's role: read `images/*`, write `thumbs/*`, its own logs.
+    ThumbsRuntime,
     SiteBucketPolicy,
     ImagesCors,
 }
@@ -49,9 +51,10 @@ pub enum RenderError {
 }
 
 impl Template {
-    pub const ALL: [Template; 4] = [
+    pub const ALL: [Template; 5] = [
         Template::LambdaTrust,
         Template::FunctionRuntime,
+        Template::ThumbsRuntime,
         Template::SiteBucketPolicy,
         Template::ImagesCors,
     ];
@@ -60,6 +63,7 @@ impl Template {
         match self {
             Template::LambdaTrust => include_str!("../policies/lambda-trust.json"),
             Template::FunctionRuntime => include_str!("../policies/function-runtime.json"),
+            Template::ThumbsRuntime => include_str!("../policies/thumbs-runtime.json"),
             Template::SiteBucketPolicy => include_str!("../policies/site-bucket-policy.json"),
             Template::ImagesCors => include_str!("../policies/images-cors.json"),
         }

@@ -22,6 +22,10 @@ pub enum Kind {
     FunctionUrl,
     SiteFiles,
     Budget,
+    ThumbsLogGroup,
+    ThumbsRole,
+    ThumbsFunction,
+    ThumbsTrigger,
 }
 
 impl fmt::Display for Kind {
@@ -35,6 +39,10 @@ impl fmt::Display for Kind {
             Kind::FunctionUrl => "function url",
             Kind::SiteFiles => "site files",
             Kind::Budget => "budget",
+            Kind::ThumbsLogGroup => "thumbnail log group",
+            Kind::ThumbsRole => "thumbnail role",
+            Kind::ThumbsFunction => "thumbnail function",
+            Kind::ThumbsTrigger => "thumbnail trigger",
         })
     }
 }
@@ -493,15 +501,17 @@ pub fn restore_tag_command(kind: Kind, name: &str, stack: &str) -> String {
     match kind {
         Kind::SiteBucket | Kind::SiteFiles => bucket("site"),
         Kind::ImagesBucket => bucket("images"),
-        Kind::Role => {
+        Kind::Role | Kind::ThumbsRole => {
             format!("aws iam tag-role --role-name {name} --tags Key={STACK_TAG},Value={stack}")
         }
-        Kind::LogGroup => {
+        Kind::LogGroup | Kind::ThumbsLogGroup => {
             format!("aws logs tag-log-group --log-group-name {name} --tags {STACK_TAG}={stack}")
         }
         // Named by catup, never tagged: nothing to restore.
         Kind::Budget => format!("aws budgets delete-budget --account-id <account> --budget-name {name}"),
-        Kind::Function | Kind::FunctionUrl => format!(
+        // The trigger is the thumbnail function's permission and the bucket's notification:
+        // whose it is, is the function's tag.
+        Kind::Function | Kind::FunctionUrl | Kind::ThumbsFunction | Kind::ThumbsTrigger => format!(
             "aws lambda tag-resource --resource \"$(aws lambda get-function --function-name {name} --query Configuration.FunctionArn --output text)\" --tags {STACK_TAG}={stack}"
         ),
     }

@@ -180,6 +180,8 @@ pub struct Planning<'a> {
     /// The package's hash (`None`: no package, as in `status`, which then does not compare
     /// the function's code).
     pub code_sha256: Option<&'a str>,
+    /// The thumbnail function's package's hash, as `code_sha256`.
+    pub thumbs_code_sha256: Option<&'a str>,
     pub site: &'a SiteInput<'a>,
 }
 
@@ -192,6 +194,8 @@ pub struct Applying<'a> {
     pub observed: &'a Observed,
     pub changes: &'a Changes,
     pub package: &'a Package,
+    /// The thumbnail function's package (`--thumbs-bootstrap`), when one was given.
+    pub thumbs_package: Option<&'a Package>,
     pub frontend: &'a [site_files::SiteFile],
     /// The URL config.js points at instead of the Function URL (`catup dev`).
     pub site_api_url: Option<&'a str>,

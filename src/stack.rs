@@ -143,6 +143,9 @@ pub struct Overrides {
     /// `--budget-usd` / `--budget-email`: the monthly cost budget (as it is without them).
     /// The budget itself remembers them.
     pub budget: crate::resources::budget::Wanted,
+    /// `--thumbnails` / `--no-thumbnails` (none: as the stack has it). The upload function's
+    /// THUMBNAILS=1 remembers it.
+    pub thumbnails: Option<bool>,
     /// Which names came only from the function's tags, not from this command's flags: a
     /// remembered name is a pointer, and what it points at must prove it is the stack's.
     pub from_memory: FromMemory,
@@ -173,8 +176,45 @@ pub struct Stack {
     pub legacy_role_name: Option<String>,
     pub role_arn: String,
     pub log_group: String,
+    /// The thumbnail function's names: `<stack>-thumbs`, its log group, and its own role
+    /// (`None` with `--role-arn`: both functions run with that one).
+    pub thumbs: ThumbsNames,
     /// The names used instead of the derived ones (given, or remembered by the function).
     pub overrides: Overrides,
+}
+
+/// The names of the thumbnail function and what is its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThumbsNames {
+    pub function_name: String,
+    pub log_group: String,
+    pub role_name: Option<String>,
+    pub role_arn: String,
+}
+
+impl ThumbsNames {
+    fn of(
+        name: &StackName,
+        region: &Region,
+        account_id: &str,
+        given_role: bool,
+        role_arn: &str,
+    ) -> ThumbsNames {
+        let function_name = format!("{}-thumbs", name.as_str());
+        let own_role = format!("{function_name}-{region}-role");
+        let (role_name, role_arn) = if given_role {
+            (None, role_arn.to_owned())
+        } else {
+            let arn = format!("arn:aws:iam::{account_id}:role/{own_role}");
+            (Some(own_role), arn)
+        };
+        ThumbsNames {
+            log_group: format!("/aws/lambda/{function_name}"),
+            function_name,
+            role_name,
+            role_arn,
+        }
+    }
 }
 
 /// The buckets' names when no flag or memory names them.
@@ -230,7 +270,9 @@ impl Stack {
             }
         };
         let legacy_role_name = role_name.as_ref().map(|_| format!("{function_name}-role"));
+        let thumbs = ThumbsNames::of(&name, &region, account_id, role_name.is_none(), &role_arn);
         Ok(Stack {
+            thumbs,
             log_group: format!("/aws/lambda/{function_name}"),
             name,
             region,
@@ -266,6 +308,19 @@ impl Stack {
 
     pub fn function_arn_of(region: &Region, account_id: &str, function: &str) -> String {
         format!("arn:aws:lambda:{region}:{account_id}:function:{function}")
+    }
+
+    /// The thumbnail function's ARN.
+    pub fn thumbs_function_arn(&self) -> String {
+        Stack::function_arn_of(&self.region, &self.account_id, &self.thumbs.function_name)
+    }
+
+    /// The thumbnail function's log group's ARN (without ":*").
+    pub fn thumbs_log_group_arn(&self) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{}",
+            self.region, self.account_id, self.thumbs.log_group
+        )
     }
 
     pub fn tag_value(&self) -> &str {

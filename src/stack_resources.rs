@@ -12,7 +12,8 @@ use crate::resource_support::bucket::found::FoundBucket;
 use crate::resource_support::bucket_role::BucketRole;
 use crate::resources::site_files;
 use crate::resources::{
-    budget, function, function_url, images_bucket, log_group, role, site_bucket,
+    budget, function, function_url, images_bucket, log_group, role, site_bucket, thumbs_function,
+    thumbs_log_group, thumbs_role, thumbs_trigger,
 };
 use crate::stack::Stack;
 use crate::teardown_plan::{Step, TeardownPlan};
@@ -185,6 +186,10 @@ stack_resources! {
     url: FunctionUrl => function_url::FunctionUrl,
     site_files: SiteFiles => site_files::SiteFiles,
     budget: Budget => budget::Budget,
+    thumbs_log_group: ThumbsLogGroup => thumbs_log_group::ThumbsLogGroup,
+    thumbs_role: ThumbsRole => thumbs_role::ThumbsRole,
+    thumbs_function: ThumbsFunction => thumbs_function::ThumbsFunction,
+    thumbs_trigger: ThumbsTrigger => thumbs_trigger::ThumbsTrigger,
 }
 
 impl Observed {
@@ -261,6 +266,8 @@ mod tests {
             usd: 10,
             email: "teacher@example.com".into(),
         };
+        // And so are the thumbnail resources.
+        stack.overrides.thumbnails = Some(true);
         let desired = Desired::of(&stack).unwrap();
         let observed = Observed::default();
         let site = SiteInput {
@@ -268,7 +275,13 @@ mod tests {
             complete: true,
             api_url: None,
         };
-        let plan = crate::deploy_plan::DeployPlan::new(&stack, &desired, &observed, None, &site);
+        let plan = crate::deploy_plan::DeployPlan::new(
+            &stack,
+            &desired,
+            &observed,
+            Default::default(),
+            &site,
+        );
         let planned: Vec<Kind> = plan.rows().iter().map(|r| r.kind).collect();
         assert_eq!(planned, KINDS);
         let teardown = TeardownPlan::of(&stack, &Found::default()).unwrap();
@@ -276,7 +289,15 @@ mod tests {
             // The site's files go with the site bucket: no step of their own. A budget that
             // is not there is no step either (an optional resource is not reported absent).
             let steps = teardown.steps_of(*kind).count();
-            let own_step = ![Kind::SiteFiles, Kind::Budget].contains(kind);
+            let optional = [
+                Kind::SiteFiles,
+                Kind::Budget,
+                Kind::ThumbsLogGroup,
+                Kind::ThumbsRole,
+                Kind::ThumbsFunction,
+                Kind::ThumbsTrigger,
+            ];
+            let own_step = !optional.contains(kind);
             assert_eq!(steps, usize::from(own_step), "{kind}");
         }
         let with_budget = Found {
@@ -291,9 +312,17 @@ mod tests {
         assert_eq!(teardown.steps_of(Kind::Budget).count(), 1);
         // Not wanted and absent: no row.
         stack.overrides.budget = budget::Wanted::AsItIs;
+        stack.overrides.thumbnails = None;
         let desired = Desired::of(&stack).unwrap();
-        let plan = crate::deploy_plan::DeployPlan::new(&stack, &desired, &observed, None, &site);
+        let plan = crate::deploy_plan::DeployPlan::new(
+            &stack,
+            &desired,
+            &observed,
+            Default::default(),
+            &site,
+        );
         assert!(plan.rows().iter().all(|r| r.kind != Kind::Budget));
+        assert!(plan.rows().iter().all(|r| r.kind < Kind::ThumbsLogGroup));
     }
 
     #[test]
@@ -308,7 +337,15 @@ mod tests {
             deleted_first(Kind::FunctionUrl),
             [Kind::SiteFiles, Kind::Function]
         );
-        assert_eq!(deleted_first(Kind::ImagesBucket), [Kind::Function]);
+        // The thumbnail trigger (a notification on the images bucket) goes before its bucket
+        // and before its function; the function before its role and log group.
+        assert_eq!(
+            deleted_first(Kind::ImagesBucket),
+            [Kind::ThumbsTrigger, Kind::Function]
+        );
+        assert_eq!(deleted_first(Kind::ThumbsFunction), [Kind::ThumbsTrigger]);
+        assert_eq!(deleted_first(Kind::ThumbsRole), [Kind::ThumbsFunction]);
+        assert_eq!(deleted_first(Kind::ThumbsLogGroup), [Kind::ThumbsFunction]);
         assert_eq!(deleted_first(Kind::LogGroup), [Kind::Function]);
         assert_eq!(deleted_first(Kind::SiteBucket), [Kind::SiteFiles]);
         assert_eq!(deleted_first(Kind::SiteFiles), Vec::<Kind>::new());

@@ -148,7 +148,7 @@ async fn serve_app(global: &GlobalArgs, setup: Setup, endpoint: &str) -> anyhow:
     }
     // The emulator runs no code: the function is deployed as a stub and served from here.
     let stub = async { Ok(package::stub()?) };
-    deploy(&ctx, stub, frontend, Some(&ports.function_url())).await?;
+    deploy(&ctx, (stub, None), frontend, Some(&ports.function_url())).await?;
     let function_server = serve_function(&ctx, &config, api_listener, &ports).await?;
     let stack = &ctx.stack;
     let thumbnails = crate::local::thumbnails::serve(

@@ -29,6 +29,25 @@ pub async fn zipped(zipping: Zipping) -> anyhow::Result<Package> {
     zipping.await.context("packaging task")?
 }
 
+/// The thumbnail function's package (`--thumbs-bootstrap`), checked and zipped before any
+/// AWS call; `None` without the flag (its code is then neither compared nor updated).
+pub fn thumbs_package(inputs: &DeployInputs, packing: Packing) -> anyhow::Result<Option<Package>> {
+    let Some(path) = &inputs.thumbs_bootstrap else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        path.is_file(),
+        "--thumbs-bootstrap {}: no such file (pass thumbs-fn's built thumbs-bootstrap)",
+        path.display()
+    );
+    let checked = package::check_file(path)?;
+    preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+    Ok(Some(match packing {
+        Packing::Zip => package::package_checked(checked)?,
+        Packing::CompareOnly => package::compare_only(checked)?,
+    }))
+}
+
 /// The budget the flags ask for, its email checked before any AWS call.
 fn budget_wanted(inputs: &DeployInputs) -> anyhow::Result<budget::Wanted> {
     Ok(match (inputs.budget_usd, &inputs.budget_email) {
@@ -67,6 +86,11 @@ pub async fn prepare(
             max_images: inputs.max_images,
             concurrency: inputs.concurrency,
             budget: budget_wanted(inputs)?,
+            thumbnails: match (inputs.thumbnails, inputs.no_thumbnails) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
             ..overrides
         },
     );

@@ -68,7 +68,7 @@ pub async fn status(
         complete: frontend.is_some(),
         api_url: None,
     };
-    let plan = DeployPlan::new(stack, &desired, &observed, None, &site);
+    let plan = DeployPlan::new(stack, &desired, &observed, Default::default(), &site);
     let states = states_of(&plan, &observed, account.drift());
     let deployed = states.iter().all(|(.., s)| *s != State::Missing);
     let in_sync = deployed

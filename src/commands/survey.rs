@@ -18,11 +18,15 @@ use crate::stack_resources::{self, Changes, Desired, Observed};
 /// points the page at its local endpoint).
 pub async fn deploy(
     ctx: &Context,
-    package: impl Future<Output = anyhow::Result<Package>>,
+    package: (
+        impl Future<Output = anyhow::Result<Package>>,
+        Option<&Package>,
+    ),
     frontend: Vec<site_files::SiteFile>,
     site_api_url: Option<&str>,
 ) -> anyhow::Result<DeployReport> {
     let (stack, reporter) = (&ctx.stack, &ctx.reporter);
+    let package_thumbs = package.1;
     let survey = survey(ctx, package, &frontend, site_api_url).await?;
     if let Some(refusal) = survey.refusal(stack) {
         return Err(refusal);
@@ -33,7 +37,7 @@ pub async fn deploy(
     for row in survey.plan.rows().iter().filter(|r| r.action.changes()) {
         reporter.note(row.sentence());
     }
-    let function_url = apply(ctx, &survey, &frontend, site_api_url).await?;
+    let function_url = apply(ctx, &survey, package_thumbs, &frontend, site_api_url).await?;
 
     let resources = reporter.lines();
     Ok(DeployReport {
@@ -77,7 +81,10 @@ impl Survey {
 /// Reads everything and plans, changing nothing.
 pub async fn survey(
     ctx: &Context,
-    package: impl Future<Output = anyhow::Result<Package>>,
+    (package, thumbs): (
+        impl Future<Output = anyhow::Result<Package>>,
+        Option<&Package>,
+    ),
     frontend: &[site_files::SiteFile],
     site_api_url: Option<&str>,
 ) -> anyhow::Result<Survey> {
@@ -105,13 +112,16 @@ pub async fn survey(
         complete: true,
         api_url: site_api_url,
     };
-    let plan = DeployPlan::new(
-        stack,
-        &desired,
-        &observed,
-        Some(&package.code_sha256),
-        &site,
-    );
+    let code = crate::deploy_plan::Code {
+        upload: Some(&package.code_sha256),
+        thumbs: thumbs.map(|t| t.code_sha256.as_str()),
+    };
+    let plan = DeployPlan::new(stack, &desired, &observed, code, &site);
+    if plan.changes.thumbs_function.is_create() && thumbs.is_none() {
+        anyhow::bail!(
+            "--thumbnails needs the thumbnail function: pass --thumbs-bootstrap FILE (thumbs-fn's thumbs-bootstrap, built with `cargo build --profile lambda -p thumbs-fn`)"
+        );
+    }
     Ok(Survey {
         desired,
         observed,
@@ -127,6 +137,7 @@ pub async fn survey(
 async fn apply(
     ctx: &Context,
     survey: &Survey,
+    thumbs_package: Option<&Package>,
     frontend: &[site_files::SiteFile],
     site_api_url: Option<&str>,
 ) -> anyhow::Result<String> {
@@ -137,6 +148,7 @@ async fn apply(
         observed: &survey.observed,
         changes: &survey.plan.changes,
         package: &survey.package,
+        thumbs_package,
         frontend,
         site_api_url,
         site_sync: survey.plan.site_sync(),

@@ -7,3 +7,4 @@ pub mod bucket;
 pub mod bucket_role;
 pub mod object_lock;
 pub mod remembered;
+pub mod thumbnails;

@@ -260,6 +260,7 @@ pub fn merge(
         max_images: given.max_images,
         concurrency: given.concurrency,
         budget: given.budget.clone(),
+        thumbnails: given.thumbnails,
         from_memory: FromMemory {
             site_bucket: site_mem,
             images_bucket: images_mem,

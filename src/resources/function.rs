@@ -14,7 +14,7 @@ use crate::aws::{error_code, Aws, Progress, SdkResultExt};
 use crate::package::Package;
 use crate::reconcile::{aspects, Change, Foreign, Kind, Outcome, Ownership};
 use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
-use crate::resource_support::remembered;
+use crate::resource_support::{remembered, thumbnails};
 use crate::stack::{Stack, STACK_TAG};
 use crate::stack_resources::Found;
 use crate::stack_resources::Observed;
@@ -57,6 +57,8 @@ pub struct Desired {
     pub max_images: MaxImages,
     /// `--concurrency`: the function's reserved concurrency.
     pub concurrency: concurrency::Reservation,
+    /// `--thumbnails` / `--no-thumbnails`, in the function's THUMBNAILS (none: as it is).
+    pub thumbnails: Option<bool>,
 }
 
 /// The variable the upload function reads its cap from.
@@ -83,8 +85,8 @@ impl MaxImages {
     }
 }
 
-/// `desired` with the cap resolved against what the function has: the flag's, or (no flag)
-/// the function's own.
+/// `desired` with the cap and the thumbnails resolved against what the function has: the
+/// flags', or (no flag) the function's own.
 pub fn with_cap(desired: &Desired, actual: Option<&Actual>) -> Desired {
     let current = actual.and_then(|a| a.settings.environment.get(MAX_IMAGES_VAR));
     let cap = match desired.max_images {
@@ -93,9 +95,15 @@ pub fn with_cap(desired: &Desired, actual: Option<&Actual>) -> Desired {
         MaxImages::None => None,
     };
     let mut resolved = desired.clone();
+    let environment = &mut resolved.settings.environment;
     if let Some(cap) = cap {
-        let environment = &mut resolved.settings.environment;
         environment.insert(MAX_IMAGES_VAR.to_owned(), cap);
+    }
+    let thumbnails = desired
+        .thumbnails
+        .unwrap_or_else(|| thumbnails::remembered(actual));
+    if thumbnails {
+        environment.insert(thumbnails::VAR.to_owned(), "1".to_owned());
     }
     resolved
 }
@@ -129,6 +137,7 @@ pub fn desired(stack: &Stack) -> Desired {
         remembered: remembered::tags_of(&stack.overrides),
         max_images: MaxImages::from_flag(stack.overrides.max_images),
         concurrency: concurrency::Reservation::from_flag(stack.overrides.concurrency),
+        thumbnails: stack.overrides.thumbnails,
         stack: stack.tag_value().to_owned(),
         settings: Settings {
             runtime: RUNTIME.into(),

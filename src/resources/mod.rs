@@ -10,3 +10,7 @@ pub mod log_group;
 pub mod role;
 pub mod site_bucket;
 pub mod site_files;
+pub mod thumbs_function;
+pub mod thumbs_log_group;
+pub mod thumbs_role;
+pub mod thumbs_trigger;

@@ -204,6 +204,7 @@ fn a_deployed_stack_deletes_all_and_this_region_s_legacy_role_too() {
         url: true,
         site_files: (),
         budget: None,
+        ..Found::default()
     };
     let plan = TeardownPlan::of(&stack, &found).unwrap();
     assert!(plan.steps().all(Step::deletes), "{plan:?}");

@@ -45,6 +45,7 @@ mod settling;
 mod snapshot;
 mod teardown;
 mod teardown_plan;
+mod thumbnails;
 mod verify_emulator;
 mod verify_preflight;
 mod verify_settling;

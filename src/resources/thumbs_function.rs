@@ -1,0 +1,153 @@
+//! The thumbnail function (`--thumbnails`): thumbs-fn's bootstrap, run by S3's ObjectCreated
+//! events under `images/` (see `thumbs_trigger`). The upload function's reads, comparison and
+//! calls, with its own name, role, memory and timeout.
+
+use std::collections::BTreeMap;
+
+use crate::reconcile::{Change, Foreign, Kind, Outcome};
+use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
+use crate::resource_support::thumbnails::{self, Optional};
+use crate::resources::function::{
+    self, concurrency, Actual, Aspect, Desired, RoleOrigin, Settings,
+};
+use crate::stack::Stack;
+use crate::stack_resources::{Found, Observed};
+use crate::teardown_plan::{owned, Step};
+
+/// A 24-megapixel JPEG takes 125 ms and 21 MB on the bench machine (README, "Thumbnails"):
+/// memory is not what sizes it, CPU is, and Lambda gives CPU by memory; at 1,024 MB (0.58 of
+/// a vCPU) a thumbnail costs about what it does at 512 MB, in half the time.
+pub const MEMORY_MB: i32 = 1024;
+/// A WebP original (the slowest format) takes under a second there; S3 events are
+/// asynchronous, so nobody waits on this.
+pub const TIMEOUT_SECONDS: i32 = 30;
+
+pub fn desired(stack: &Stack) -> Desired {
+    Desired {
+        name: stack.thumbs.function_name.clone(),
+        arn: stack.thumbs_function_arn(),
+        stack: stack.tag_value().to_owned(),
+        settings: Settings {
+            runtime: function::RUNTIME.into(),
+            handler: function::HANDLER.into(),
+            role: stack.thumbs.role_arn.clone(),
+            memory_mb: MEMORY_MB,
+            timeout_seconds: TIMEOUT_SECONDS,
+            environment: BTreeMap::new(),
+        },
+        remembered: BTreeMap::new(),
+        max_images: function::MaxImages::AsItIs,
+        concurrency: concurrency::Reservation::AsItIs,
+        thumbnails: None,
+    }
+}
+
+async fn read(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+    function::describe(r.aws, &r.stack.thumbs.function_name).await
+}
+
+pub struct ThumbsFunction;
+
+impl Resource for ThumbsFunction {
+    const KIND: Kind = Kind::ThumbsFunction;
+    const NEEDS: &'static [Need] = &[Need::Done(Kind::ThumbsRole)];
+    type Desired = Desired;
+    type Actual = Actual;
+    type Aspect = Optional<Aspect>;
+
+    fn desired(stack: &Stack) -> anyhow::Result<Desired> {
+        Ok(desired(stack))
+    }
+
+    async fn describe(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        if !thumbnails::worth_reading(r) {
+            return Ok(None);
+        }
+        read(r).await
+    }
+
+    fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
+        function::check_owner(desired, actual).map_err(|f| Foreign {
+            kind: Kind::ThumbsFunction,
+            ..f
+        })
+    }
+
+    fn diff(plan: &Planning<'_>) -> Change<Optional<Aspect>> {
+        let wanted = thumbnails::wanted(plan.desired, plan.observed);
+        let actual = plan.observed.thumbs_function.as_ref();
+        thumbnails::diff(wanted, actual.is_some(), || {
+            let desired = &plan.desired.thumbs_function;
+            function::diff(desired, plan.thumbs_code_sha256, actual, false)
+        })
+    }
+
+    fn name(stack: &Stack, _: &Observed) -> String {
+        stack.thumbs.function_name.clone()
+    }
+
+    fn listed(desired: &crate::stack_resources::Desired, observed: &Observed) -> bool {
+        let exists = observed.thumbs_function.is_some();
+        thumbnails::listed(thumbnails::wanted(desired, observed), exists)
+    }
+
+    async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
+        let desired = &a.desired.thumbs_function;
+        let Some(change) = thumbnails::own(&a.changes.thumbs_function) else {
+            function::delete(a.aws, &desired.name).await?;
+            return Ok(());
+        };
+        if change == Change::InSync {
+            return Ok(());
+        }
+        let Some(package) = a.thumbs_package else {
+            anyhow::bail!(
+                "function {}: no thumbnail function to deploy; pass --thumbs-bootstrap FILE (thumbs-fn's bootstrap)",
+                desired.name
+            );
+        };
+        let role = match a.outcome(Kind::ThumbsRole) {
+            Some(Outcome::Created) => RoleOrigin::CreatedNow,
+            Some(Outcome::External) => RoleOrigin::Given,
+            _ => RoleOrigin::CreatedEarlier,
+        };
+        let progress = |message: String| a.progress(message);
+        function::apply(a.aws, desired, package, &change, role, &progress).await?;
+        Ok(())
+    }
+
+    type Found = Option<Actual>;
+
+    async fn find(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
+        read(r).await
+    }
+
+    /// None when there is none: an optional resource is not reported absent.
+    fn teardown_steps(stack: &Stack, found: &Found) -> anyhow::Result<Vec<Step>> {
+        Ok(match &found.thumbs_function {
+            None => Vec::new(),
+            Some(actual) => {
+                let action = owned(function::check_owner(&desired(stack), actual));
+                let name = &stack.thumbs.function_name;
+                vec![Step::new(Kind::ThumbsFunction, name, action)]
+            }
+        })
+    }
+
+    /// After its trigger (which needs it at deploy), so that no upload invokes a function
+    /// that is gone.
+    async fn delete(
+        d: &Deleting<'_>,
+        gone: impl std::future::Future<Output = bool>,
+    ) -> anyhow::Result<()> {
+        let Some(step) = d.plan.steps_of(Kind::ThumbsFunction).next() else {
+            return Ok(());
+        };
+        if !step.deletes() || !gone.await {
+            return Ok(());
+        }
+        let outcome = function::delete(d.aws, &step.name).await?;
+        d.reporter.resource(step.kind, &step.name, &outcome);
+        Ok(())
+    }
+}
