@@ -56,9 +56,9 @@ macro_rules! stack_resources {
         impl Found {
             /// Every read at once; the first resource's error in list order wins.
             pub async fn read(read: &Reading<'_>) -> anyhow::Result<Found> {
-                let ($($field,)+) = tokio::join!(
+                let ($($field,)+) = Box::pin(async { tokio::join!(
                     $(<$resource as Resource>::find(read),)+
-                );
+                ) }).await;
                 Ok(Found { $($field: $field?,)+ })
             }
 
@@ -72,9 +72,9 @@ macro_rules! stack_resources {
             /// Deletes every resource, each once what must go first is gone. A failing
             /// deletion never abandons the others mid-call: all run to their end.
             pub async fn delete(deleting: &Deleting<'_>) -> Vec<anyhow::Result<()>> {
-                let ($($field,)+) = tokio::join!(
+                let ($($field,)+) = Box::pin(async { tokio::join!(
                     $(delete_one::<$resource>(deleting, deleted_first(<$resource as Resource>::KIND)),)+
-                );
+                ) }).await;
                 vec![$($field,)+]
             }
         }
@@ -113,9 +113,11 @@ macro_rules! stack_resources {
             /// Every read at once. When several fail, the error of the first resource in
             /// the list is the one returned (a bucket's own error before its objects').
             pub async fn read(read: &Reading<'_>) -> anyhow::Result<Observed> {
-                let ($($field,)+) = tokio::join!(
+                // Boxed, as every join over the list: a dozen resources' futures on the stack
+                // overflow the main thread's in a debug build (catup dev).
+                let ($($field,)+) = Box::pin(async { tokio::join!(
                     $(<$resource as Resource>::describe(read),)+
-                );
+                ) }).await;
                 let observed = Observed { $($field: $field?,)+ };
                 $(
                     tracing::info!(
@@ -168,9 +170,9 @@ macro_rules! stack_resources {
             /// Applies every change, each as soon as what it needs is done (independent
             /// resources side by side). The first error ends the deploy.
             pub async fn apply(applying: &Applying<'_>) -> anyhow::Result<()> {
-                tokio::try_join!(
+                Box::pin(async { tokio::try_join!(
                     $(apply_one::<$resource>(applying, &applying.changes.$field),)+
-                )?;
+                ) }).await?;
                 Ok(())
             }
         }
