@@ -114,6 +114,18 @@ pub struct LogsArgs {
     /// Keep printing new events as they arrive, until Ctrl-C.
     #[arg(long, short = 'f')]
     pub follow: bool,
+    /// Only this function's events: `api` (the upload function) or `thumbs` (the thumbnail
+    /// function). Without it: the upload function's, and the thumbnail function's beside them
+    /// (each line naming its function) where the stack makes thumbnails.
+    #[arg(long, value_enum)]
+    pub function: Option<LogsFunction>,
+}
+
+/// The stack's functions, as `logs --function` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogsFunction {
+    Api,
+    Thumbs,
 }
 
 const STATUS_EXIT_CODES: &str =

@@ -12,11 +12,12 @@ mod fetch;
 use fetch::Reader;
 
 use super::{exit, Context, EXIT_NOT_DEPLOYED};
-use crate::cli::{GlobalArgs, LogsArgs};
+use crate::cli::{GlobalArgs, LogsArgs, LogsFunction};
 use crate::logs::follow::{Backoff, Seen, LATE_WINDOW};
 use crate::logs::{LogEvent, Printer};
 use crate::output::{command_for, say};
 use crate::reconcile::{Kind, Ownership};
+use crate::resource_support::thumbnails;
 use crate::resources::function;
 use crate::stack::Stack;
 
@@ -58,16 +59,20 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
     let printer = Printer::new(global.json, io::stdout().is_terminal());
     let since = args.since.start_millis(Timestamp::now());
     let mut seen = Seen::new(since, LATE_WINDOW);
-    let group = &stack.log_group;
-    let reader = Reader::new(&ctx.aws, group);
+    let groups = groups(stack, args.function, thumbnails::remembered(Some(&actual)));
+    let reader = Readers::new(&ctx.aws, &groups);
     let stop = tokio::signal::ctrl_c();
     let shown = async {
         let first = reader.events_since(seen.start_millis()).await?;
         let waiting = if args.follow { "; waiting for it" } else { "" };
-        match &first {
-            None => say(format!("no logs yet: log group {group} does not exist (the function has not run since it was deployed){waiting}")),
-            Some(events) if events.is_empty() => say(no_events(stack, since, args.follow)),
-            Some(_) => {}
+        for (_, group) in &groups {
+            if !first.found.contains(group) {
+                say(format!("no logs yet: log group {group} does not exist (the function has not run since it was deployed){waiting}"));
+            }
+        }
+        let first = (!first.found.is_empty()).then_some(first.events);
+        if first.as_ref().is_some_and(Vec::is_empty) {
+            say(no_events(stack, since, args.follow));
         }
         if !show(&printer, seen.fresh(first.unwrap_or_default()))? || !args.follow {
             return anyhow::Ok(());
@@ -76,8 +81,8 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
         let mut wait = POLL_MIN;
         loop {
             tokio::time::sleep(wait).await;
-            let events = reader.events_since(seen.start_millis()).await?;
-            let fresh = seen.fresh(events.unwrap_or_default());
+            let events = reader.events_since(seen.start_millis()).await?.events;
+            let fresh = seen.fresh(events);
             wait = backoff.next(!fresh.is_empty());
             if !show(&printer, fresh)? {
                 return Ok(());
@@ -89,6 +94,66 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
         _ = stop => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The log groups `logs` reads, each with the name its lines carry (none when it reads one).
+fn groups(
+    stack: &Stack,
+    only: Option<LogsFunction>,
+    makes_thumbnails: bool,
+) -> Vec<(Option<&'static str>, String)> {
+    let api = stack.log_group.clone();
+    let thumbs = stack.thumbs.log_group.clone();
+    match only {
+        Some(LogsFunction::Api) => vec![(None, api)],
+        Some(LogsFunction::Thumbs) => vec![(None, thumbs)],
+        None if makes_thumbnails => vec![(Some("api"), api), (Some("thumbs"), thumbs)],
+        None => vec![(None, api)],
+    }
+}
+
+/// One reader per log group, their events merged in time order.
+struct Readers<'a> {
+    readers: Vec<(Option<&'static str>, &'a str, Reader<'a>)>,
+}
+
+/// What one read of every group found.
+struct Read {
+    events: Vec<LogEvent>,
+    /// The groups that exist.
+    found: Vec<String>,
+}
+
+impl<'a> Readers<'a> {
+    fn new(aws: &'a crate::aws::Aws, groups: &'a [(Option<&'static str>, String)]) -> Readers<'a> {
+        let readers = groups
+            .iter()
+            .map(|(label, group)| (*label, group.as_str(), Reader::new(aws, group)))
+            .collect();
+        Readers { readers }
+    }
+
+    /// Every group's events from `start_ms` on, in time order. One group after the other:
+    /// two at most, each call paced under FilterLogEvents' quota.
+    async fn events_since(&self, start_ms: i64) -> anyhow::Result<Read> {
+        let mut read = Read {
+            events: Vec::new(),
+            found: Vec::new(),
+        };
+        for (label, group, reader) in &self.readers {
+            if let Some(events) = reader.events_since(start_ms).await? {
+                read.found.push((*group).to_owned());
+                let labelled = events.into_iter().map(|e| LogEvent {
+                    function: *label,
+                    ..e
+                });
+                read.events.extend(labelled);
+            }
+        }
+        // Stable: events of one group keep CloudWatch's order among equal times.
+        read.events.sort_by_key(|e| e.time);
+        Ok(read)
+    }
 }
 
 /// "No events" in one line: since when, where, and how to make some.

@@ -46,6 +46,7 @@ impl FunctionLogs {
         let printer = Printer::new(false, io::stderr().is_terminal());
         FunctionLogs::new(move |line| {
             let event = LogEvent {
+                function: None,
                 time: jiff::Timestamp::now(),
                 stream: None,
                 id: None,

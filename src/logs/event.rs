@@ -17,6 +17,9 @@ pub struct LogEvent {
     /// CloudWatch's id of the event.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Which of the stack's functions wrote it (`api`, `thumbs`), when logs shows both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<&'static str>,
     #[serde(flatten)]
     pub line: Line,
 }
@@ -296,6 +299,7 @@ mod tests {
     #[test]
     fn json_output_is_flat_with_a_kind() {
         let event = LogEvent {
+            function: None,
             time: "2026-11-24T10:00:00.5Z".parse().unwrap(),
             stream: Some("s".into()),
             id: Some("1".into()),

@@ -104,6 +104,7 @@ mod tests {
 
     fn at(id: &str, millis: i64) -> LogEvent {
         LogEvent {
+            function: None,
             time: jiff::Timestamp::from_millisecond(millis).unwrap(),
             stream: Some("s".into()),
             id: Some(id.into()),

@@ -34,6 +34,10 @@ impl TextFormat {
         let mut out = String::new();
         self.paint(&mut out, &time, dim());
         out.push(' ');
+        if let Some(function) = event.function {
+            self.paint(&mut out, &format!("{function:<6}"), dim());
+            out.push(' ');
+        }
         self.paint(&mut out, &format!("{id:<SHORT_ID$}"), Style::new());
         out.push(' ');
         self.paint(&mut out, &format!("{tag:<6}"), tag_style);
@@ -168,6 +172,7 @@ mod tests {
 
     fn event(message: &str) -> LogEvent {
         LogEvent {
+            function: None,
             time: "2026-11-24T10:00:00.123Z".parse().unwrap(),
             stream: None,
             id: None,

@@ -452,3 +452,67 @@ async fn a_destination_s3_cannot_validate_yet_is_waited_out() {
     );
     assert_wired(&w).await;
 }
+
+/// `logs` shows both functions' events where the stack makes thumbnails, each naming its
+/// function, in time order; `--function` shows one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_shows_both_functions_or_the_one_asked_for() {
+    use crate::logs::fixture::{now_ms, put, stream_name};
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let flags = ["--thumbnails", "--thumbs-bootstrap", bootstrap];
+    w.deploy_as(&w.stack, &flags);
+    let at = now_ms() - 5_000;
+    let api = format!("/aws/lambda/{}", w.function());
+    let thumbs = format!("/aws/lambda/{}", thumbs_function(&w));
+    put(
+        &w,
+        &api,
+        &stream_name('a'),
+        &[(at, "upload one\n".into()), (at + 2, "upload two\n".into())],
+    )
+    .await;
+    put(
+        &w,
+        &thumbs,
+        &stream_name('b'),
+        &[(at + 1, "thumbnail one\n".into())],
+    )
+    .await;
+
+    let lines = |args: &[&str]| -> Vec<(Value, Value)> {
+        let run = w.catup(&[&["logs", "--json"][..], args].concat()).ok();
+        run.stdout
+            .lines()
+            .map(|l| {
+                let event: Value = serde_json::from_str(l).unwrap();
+                (event["function"].clone(), event["message"].clone())
+            })
+            .collect()
+    };
+    assert_eq!(
+        lines(&[]),
+        [
+            (json!("api"), json!("upload one")),
+            (json!("thumbs"), json!("thumbnail one")),
+            (json!("api"), json!("upload two")),
+        ]
+    );
+    assert_eq!(
+        lines(&["--function", "thumbs"]),
+        [(Value::Null, json!("thumbnail one"))]
+    );
+    assert_eq!(
+        lines(&["--function", "api"]),
+        [
+            (Value::Null, json!("upload one")),
+            (Value::Null, json!("upload two"))
+        ]
+    );
+    let text = w.catup(&["logs"]).ok().stdout;
+    assert!(
+        text.lines()
+            .any(|l| l.contains(" thumbs ") && l.ends_with("thumbnail one")),
+        "{text}"
+    );
+}

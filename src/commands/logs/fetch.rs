@@ -142,6 +142,7 @@ fn is_passing(e: &Failure) -> bool {
 
 fn log_event(event: &FilteredLogEvent) -> Option<LogEvent> {
     Some(LogEvent {
+        function: None,
         time: Timestamp::from_millisecond(event.timestamp()?).ok()?,
         stream: event.log_stream_name().map(str::to_owned),
         id: event.event_id().map(str::to_owned),
