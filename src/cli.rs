@@ -253,6 +253,22 @@ pub struct DeployInputs {
     /// needed to create it or update its code.
     #[arg(long, value_name = "FILE")]
     pub thumbs_bootstrap: Option<PathBuf>,
+    /// The upload function's memory in MB (128 to 10240; Lambda gives CPU in proportion).
+    /// Without the flag the function keeps what it has (128 for a new one).
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(i32).range(128..=10240))]
+    pub api_memory: Option<i32>,
+    /// The upload function's timeout in seconds (1 to 900); without the flag, as it has
+    /// (10 for a new one).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i32).range(1..=900))]
+    pub api_timeout: Option<i32>,
+    /// The thumbnail function's memory in MB (128 to 10240); without the flag, as it has
+    /// (1024 for a new one).
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(i32).range(128..=10240))]
+    pub thumbs_memory: Option<i32>,
+    /// The thumbnail function's timeout in seconds (1 to 900); without the flag, as it has
+    /// (30 for a new one).
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i32).range(1..=900))]
+    pub thumbs_timeout: Option<i32>,
 }
 
 #[derive(Debug, Args)]

@@ -146,9 +146,36 @@ pub struct Overrides {
     /// `--thumbnails` / `--no-thumbnails` (none: as the stack has it). The upload function's
     /// THUMBNAILS=1 remembers it.
     pub thumbnails: Option<bool>,
+    /// `--memory` / `--timeout` and `--thumbs-memory` / `--thumbs-timeout` (none: as the
+    /// function has it). Each function's configuration remembers them.
+    pub sizes: Sizes,
     /// Which names came only from the function's tags, not from this command's flags: a
     /// remembered name is a pointer, and what it points at must prove it is the stack's.
     pub from_memory: FromMemory,
+}
+
+/// The memory and timeout flags of both functions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sizes {
+    pub upload: Size,
+    pub thumbs: Size,
+}
+
+/// One function's memory (MB) and timeout (s) flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    pub memory_mb: Option<i32>,
+    pub timeout_seconds: Option<i32>,
+}
+
+impl Size {
+    /// Each value of `self`, else of `other`.
+    pub fn or(self, other: Size) -> Size {
+        Size {
+            memory_mb: self.memory_mb.or(other.memory_mb),
+            timeout_seconds: self.timeout_seconds.or(other.timeout_seconds),
+        }
+    }
 }
 
 /// The overrides that were read back from the function's tags (no flag given for them).

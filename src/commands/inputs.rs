@@ -91,6 +91,16 @@ pub async fn prepare(
                 (_, true) => Some(false),
                 _ => None,
             },
+            sizes: crate::stack::Sizes {
+                upload: crate::stack::Size {
+                    memory_mb: inputs.api_memory,
+                    timeout_seconds: inputs.api_timeout,
+                },
+                thumbs: crate::stack::Size {
+                    memory_mb: inputs.thumbs_memory,
+                    timeout_seconds: inputs.thumbs_timeout,
+                },
+            },
             ..overrides
         },
     );

@@ -10,7 +10,8 @@ use crate::package::Package;
 use crate::reconcile::{Kind, LineState};
 use crate::resource::{Applying, SiteInput};
 use crate::resource_support::account_access::{self, AccountAccess};
-use crate::resources::site_files;
+use crate::resource_support::thumbnails::Optional;
+use crate::resources::{function, site_files};
 use crate::stack::Stack;
 use crate::stack_resources::{self, Changes, Desired, Observed};
 
@@ -117,9 +118,12 @@ pub async fn survey(
         thumbs: thumbs.map(|t| t.code_sha256.as_str()),
     };
     let plan = DeployPlan::new(stack, &desired, &observed, code, &site);
-    if plan.changes.thumbs_function.is_create() && thumbs.is_none() {
+    // Before any change: the thumbnail function's code is needed where it is sent.
+    let thumbs_code = Optional::Of(function::Aspect::Code);
+    let sends_thumbs_code = plan.changes.thumbs_function.differs(thumbs_code);
+    if sends_thumbs_code && thumbs.is_none() {
         anyhow::bail!(
-            "--thumbnails needs the thumbnail function: pass --thumbs-bootstrap FILE (thumbs-fn's thumbs-bootstrap, built with `cargo build --profile lambda -p thumbs-fn`)"
+            "the thumbnail function needs its code: pass --thumbs-bootstrap FILE (thumbs-fn's thumbs-bootstrap, built with `cargo build --profile lambda -p thumbs-fn`)"
         );
     }
     Ok(Survey {

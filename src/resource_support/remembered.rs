@@ -8,7 +8,8 @@ use anyhow::bail;
 
 use crate::aws::{Aws, SdkResultExt};
 use crate::stack::{
-    validate_bucket_name, validate_images_bucket_name, DefaultBuckets, FromMemory, Overrides,
+    validate_bucket_name, validate_images_bucket_name, DefaultBuckets, FromMemory, Overrides, Size,
+    Sizes,
 };
 
 const SITE_BUCKET: &str = "catup:site-bucket";
@@ -17,8 +18,26 @@ const ROLE_ARN: &str = "catup:role-arn";
 /// IAM's id of the role the function's grant is for (the stack's own role): a role re-created
 /// under its name has another id, and the grant must be renewed.
 pub const ROLE_ID: &str = "catup:role-id";
+/// The memory and timeout flags of both functions, remembered by the upload function.
+const MEMORY: &str = "catup:memory";
+const TIMEOUT: &str = "catup:timeout";
+const THUMBS_MEMORY: &str = "catup:thumbs-memory";
+const THUMBS_TIMEOUT: &str = "catup:thumbs-timeout";
 /// Every tag this module writes.
-pub const KEYS: [&str; 4] = [SITE_BUCKET, IMAGES_BUCKET, ROLE_ARN, ROLE_ID];
+pub const KEYS: [&str; 8] = [
+    SITE_BUCKET,
+    IMAGES_BUCKET,
+    ROLE_ARN,
+    ROLE_ID,
+    MEMORY,
+    TIMEOUT,
+    THUMBS_MEMORY,
+    THUMBS_TIMEOUT,
+];
+
+/// What Lambda accepts: memory in MB, timeout in seconds.
+pub const MEMORY_RANGE: std::ops::RangeInclusive<i32> = 128..=10240;
+pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i32> = 1..=900;
 
 /// The tags that remember `overrides`.
 pub fn tags_of(overrides: &Overrides) -> BTreeMap<String, String> {
@@ -27,10 +46,20 @@ pub fn tags_of(overrides: &Overrides) -> BTreeMap<String, String> {
         (IMAGES_BUCKET, &overrides.images_bucket),
         (ROLE_ARN, &overrides.role_arn),
     ];
-    given
+    let sizes = &overrides.sizes;
+    let numbers = [
+        (MEMORY, sizes.upload.memory_mb),
+        (TIMEOUT, sizes.upload.timeout_seconds),
+        (THUMBS_MEMORY, sizes.thumbs.memory_mb),
+        (THUMBS_TIMEOUT, sizes.thumbs.timeout_seconds),
+    ];
+    let names = given
         .into_iter()
-        .filter_map(|(key, value)| value.as_deref().map(|v| (key.to_owned(), tag_value(v))))
-        .collect()
+        .filter_map(|(key, value)| value.as_deref().map(|v| (key.to_owned(), tag_value(v))));
+    let numbers = numbers
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key.to_owned(), v.to_string())));
+    names.chain(numbers).collect()
 }
 
 /// Lambda's tag values hold at most this many characters.
@@ -89,10 +118,26 @@ pub fn among(tags: &HashMap<String, String>) -> BTreeMap<String, String> {
 /// What the stack's function remembers, from its remembered tags (see [`among`]).
 pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
     let value = |key: &str| tags.get(key).map(|v| from_tag_value(v));
+    // A size someone edited into something Lambda would refuse is not remembered: the
+    // default (or a flag) applies instead.
+    let number = |key: &str, range: std::ops::RangeInclusive<i32>| {
+        let n = tags.get(key).and_then(|v| v.parse::<i32>().ok());
+        n.filter(|n| range.contains(n))
+    };
     Overrides {
         site_bucket: value(SITE_BUCKET),
         images_bucket: value(IMAGES_BUCKET),
         role_arn: value(ROLE_ARN),
+        sizes: Sizes {
+            upload: Size {
+                memory_mb: number(MEMORY, MEMORY_RANGE),
+                timeout_seconds: number(TIMEOUT, TIMEOUT_RANGE),
+            },
+            thumbs: Size {
+                memory_mb: number(THUMBS_MEMORY, MEMORY_RANGE),
+                timeout_seconds: number(THUMBS_TIMEOUT, TIMEOUT_RANGE),
+            },
+        },
         ..Overrides::default()
     }
 }
@@ -261,6 +306,11 @@ pub fn merge(
         concurrency: given.concurrency,
         budget: given.budget.clone(),
         thumbnails: given.thumbnails,
+        // A new size replaces the remembered one.
+        sizes: Sizes {
+            upload: given.sizes.upload.or(usable.sizes.upload),
+            thumbs: given.sizes.thumbs.or(usable.sizes.thumbs),
+        },
         from_memory: FromMemory {
             site_bucket: site_mem,
             images_bucket: images_mem,

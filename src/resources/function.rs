@@ -131,6 +131,7 @@ fn uploading(package: &Package) -> aws_sdk_lambda::config::Builder {
 }
 
 pub fn desired(stack: &Stack) -> Desired {
+    let size = stack.overrides.sizes.upload;
     Desired {
         name: stack.function_name.clone(),
         arn: stack.function_arn(),
@@ -143,8 +144,10 @@ pub fn desired(stack: &Stack) -> Desired {
             runtime: RUNTIME.into(),
             handler: HANDLER.into(),
             role: stack.role_arn.clone(),
-            memory_mb: MEMORY_MB,
-            timeout_seconds: TIMEOUT_SECONDS,
+            // The flags', or the ones the function remembers (a size changed in the console
+            // is drift, as any other setting).
+            memory_mb: size.memory_mb.unwrap_or(MEMORY_MB),
+            timeout_seconds: size.timeout_seconds.unwrap_or(TIMEOUT_SECONDS),
             environment: BTreeMap::from([(
                 "IMAGES_BUCKET".to_owned(),
                 stack.images_bucket.clone(),
@@ -559,7 +562,8 @@ impl Resource for Function {
             .as_ref()
             .and(role)
             .and_then(|r| r.role_id.clone());
-        let desired = granted_to(&with_cap(&desired.function, actual), role_id);
+        let desired = with_cap(&desired.function, actual);
+        let desired = granted_to(&desired, role_id);
         diff(&desired, plan.code_sha256, actual, recreated)
     }
 
@@ -575,7 +579,8 @@ impl Resource for Function {
         };
         let progress = |message: String| a.progress(message);
         let change = &a.changes.function;
-        let desired = with_cap(&a.desired.function, a.observed.function.as_ref());
+        let actual = a.observed.function.as_ref();
+        let desired = with_cap(&a.desired.function, actual);
         // The stack's own role publishes its IAM id once applied (created now: a new one).
         let desired = granted_to(&desired, a.address(Kind::Role));
         apply(a.aws, &desired, a.package, change, role, &progress).await?;

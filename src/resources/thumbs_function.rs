@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::package::Package;
 use crate::reconcile::{Change, Foreign, Kind, Outcome};
 use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
 use crate::resource_support::thumbnails::{self, Optional};
@@ -23,6 +24,7 @@ pub const MEMORY_MB: i32 = 1024;
 pub const TIMEOUT_SECONDS: i32 = 30;
 
 pub fn desired(stack: &Stack) -> Desired {
+    let size = stack.overrides.sizes.thumbs;
     Desired {
         name: stack.thumbs.function_name.clone(),
         arn: stack.thumbs_function_arn(),
@@ -31,8 +33,8 @@ pub fn desired(stack: &Stack) -> Desired {
             runtime: function::RUNTIME.into(),
             handler: function::HANDLER.into(),
             role: stack.thumbs.role_arn.clone(),
-            memory_mb: MEMORY_MB,
-            timeout_seconds: TIMEOUT_SECONDS,
+            memory_mb: size.memory_mb.unwrap_or(MEMORY_MB),
+            timeout_seconds: size.timeout_seconds.unwrap_or(TIMEOUT_SECONDS),
             environment: BTreeMap::new(),
         },
         remembered: BTreeMap::new(),
@@ -100,11 +102,15 @@ impl Resource for ThumbsFunction {
         if change == Change::InSync {
             return Ok(());
         }
-        let Some(package) = a.thumbs_package else {
-            anyhow::bail!(
-                "function {}: no thumbnail function to deploy; pass --thumbs-bootstrap FILE (thumbs-fn's bootstrap)",
+        // Its code is sent only when created or changed: a configuration needs no binary.
+        let not_sent = Package::not_built();
+        let package = match a.thumbs_package {
+            Some(package) => package,
+            None if !change.differs(Aspect::Code) => &not_sent,
+            None => anyhow::bail!(
+                "function {}: its code must be sent again; pass --thumbs-bootstrap FILE (thumbs-fn's thumbs-bootstrap)",
                 desired.name
-            );
+            ),
         };
         let role = match a.outcome(Kind::ThumbsRole) {
             Some(Outcome::Created) => RoleOrigin::CreatedNow,

@@ -297,7 +297,10 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
     w.deploy();
     w.moto.start_recording().await;
     w.catup(&["deploy", "--bootstrap", bootstrap, "--thumbnails"])
-        .fails_with(1, "--thumbs-bootstrap");
+        .fails_with(
+            1,
+            "the thumbnail function needs its code: pass --thumbs-bootstrap",
+        );
     assert_eq!(w.recorded_mutation_lines().await, Vec::<String>::new());
 
     let report = deploy(&["--thumbnails", "--thumbs-bootstrap", bootstrap]);
@@ -515,4 +518,78 @@ async fn logs_shows_both_functions_or_the_one_asked_for() {
             .any(|l| l.contains(" thumbs ") && l.ends_with("thumbnail one")),
         "{text}"
     );
+}
+
+/// (memory MB, timeout s) of a function, as Lambda holds them.
+async fn size_of(w: &World, function: &str) -> (Option<i32>, Option<i32>) {
+    let lambda = w.lambda().await;
+    let config = lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await;
+    let config = config.unwrap();
+    (config.memory_size(), config.timeout())
+}
+
+/// `--api-memory`/`--api-timeout` and `--thumbs-memory`/`--thumbs-timeout`: set, remembered by the upload function (a deploy
+/// without them keeps them), a size changed in the console is drift and put back, and a
+/// size Lambda would refuse is refused before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_function_s_memory_and_timeout_are_set_remembered_and_kept() {
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    w.catup(&["deploy", "--bootstrap", bootstrap, "--api-memory", "64"])
+        .fails_with(2, "--api-memory");
+    let sizes = [
+        "--api-memory",
+        "256",
+        "--api-timeout",
+        "20",
+        "--thumbs-memory",
+        "2048",
+        "--thumbs-timeout",
+        "60",
+    ];
+    let thumbs = ["--thumbnails", "--thumbs-bootstrap", bootstrap];
+    w.deploy_as(&w.stack, &[&sizes[..], &thumbs].concat());
+    assert_eq!(size_of(&w, &w.function()).await, (Some(256), Some(20)));
+    assert_eq!(
+        size_of(&w, &thumbs_function(&w)).await,
+        (Some(2048), Some(60))
+    );
+
+    w.moto.start_recording().await;
+    let report = w.deploy();
+    assert!(
+        states(&report).iter().all(|(_, s)| s == "unchanged"),
+        "{report:#}"
+    );
+    assert_eq!(w.recorded_mutation_lines().await, Vec::<String>::new());
+
+    let lambda = w.lambda().await;
+    let resize = lambda
+        .update_function_configuration()
+        .function_name(thumbs_function(&w));
+    resize.memory_size(512).send().await.unwrap();
+    let status = w.catup(&["status", "--json"]);
+    let report: Value = serde_json::from_str(&status.stdout).unwrap();
+    let row = states(&report)
+        .into_iter()
+        .find(|(k, _)| k == "thumbs_function");
+    assert_eq!(
+        row.map(|(_, s)| s).as_deref(),
+        Some("drifted"),
+        "{report:#}"
+    );
+    w.deploy();
+    assert_eq!(
+        size_of(&w, &thumbs_function(&w)).await,
+        (Some(2048), Some(60))
+    );
+    assert_eq!(size_of(&w, &w.function()).await, (Some(256), Some(20)));
+
+    // A new value replaces the remembered one.
+    w.deploy_as(&w.stack, &["--api-memory", "512"]);
+    assert_eq!(size_of(&w, &w.function()).await, (Some(512), Some(20)));
 }
