@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 const ZIP_ENV: &str = "CATUP_FUNCTION_ZIP";
+/// The thumbnail function's zip (`catup package --function thumbs`), carried beside it.
+const THUMBS_ENV: &str = "CATUP_THUMBS_ZIP";
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -41,8 +43,35 @@ fn main() {
         }
     };
     std::fs::write(out.join("function.zip"), zip).expect("write function.zip to OUT_DIR");
+    let thumbs = thumbs_zip();
+    let thumbs_said = match thumbs.is_empty() {
+        true => String::new(),
+        false => format!(" + thumbnail function {}", hex(&Sha256::digest(&thumbs))),
+    };
+    std::fs::write(out.join("thumbs.zip"), thumbs).expect("write thumbs.zip to OUT_DIR");
     std::fs::write(out.join("site.rs"), site_source(&site)).expect("write site.rs to OUT_DIR");
-    println!("cargo::rustc-env=CATUP_LONG_VERSION={version} ({carried})");
+    println!("cargo::rustc-env=CATUP_LONG_VERSION={version} ({carried}){thumbs_said}");
+}
+
+/// The thumbnail function's zip when `CATUP_THUMBS_ZIP` names one (checked as the function's
+/// is), else nothing.
+fn thumbs_zip() -> Vec<u8> {
+    println!("cargo::rerun-if-env-changed={THUMBS_ENV}");
+    let Some(path) = std::env::var_os(THUMBS_ENV).filter(|v| !v.is_empty()) else {
+        return Vec::new();
+    };
+    let path = PathBuf::from(path);
+    println!("cargo::rerun-if-changed={}", path.display());
+    let zip = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{THUMBS_ENV}={}: cannot read it: {e}", path.display()));
+    if let Err(why) = check_zip(&zip) {
+        panic!("{THUMBS_ENV}={}: {why}", path.display());
+    }
+    println!(
+        "cargo::rustc-env=CATUP_THUMBS_SHA256={}",
+        hex(&Sha256::digest(&zip))
+    );
+    zip
 }
 
 /// What Lambda's custom runtime needs and catup's zip is: one entry named `bootstrap`, a

@@ -103,6 +103,9 @@ pub struct PackageArgs {
     /// Build lambda-fn from this catup checkout instead of the one catup was built from.
     #[arg(long)]
     pub source: Option<PathBuf>,
+    /// Which function: `api` (lambda-fn, the default) or `thumbs` (thumbs-fn).
+    #[arg(long, value_enum, default_value = "api")]
+    pub function: StackFunction,
 }
 
 #[derive(Debug, Args)]
@@ -118,12 +121,12 @@ pub struct LogsArgs {
     /// function). Without it: the upload function's, and the thumbnail function's beside them
     /// (each line naming its function) where the stack makes thumbnails.
     #[arg(long, value_enum)]
-    pub function: Option<LogsFunction>,
+    pub function: Option<StackFunction>,
 }
 
-/// The stack's functions, as `logs --function` names them.
+/// The stack's functions, as `--function` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogsFunction {
+pub enum StackFunction {
     Api,
     Thumbs,
 }

@@ -78,7 +78,7 @@ pub enum PackageError {
     NoSourceTree { tree: PathBuf },
     #[error("cannot run cargo: {reason}")]
     CargoSpawn { reason: std::io::Error },
-    #[error("building lambda-fn failed (cargo {status}); see cargo's output above")]
+    #[error("building the function failed (cargo {status}); see cargo's output above")]
     BuildFailed { status: std::process::ExitStatus },
     #[error("cargo built lambda-fn but reported no `bootstrap` executable; pass --bootstrap PATH")]
     NoExecutable,
@@ -92,14 +92,22 @@ pub enum PackageError {
 /// Decides how to build lambda-fn from `tree` on this machine (a few short probes, no AWS
 /// call): a missing tool fails here, with its install command, before anything else runs.
 pub fn prepare_build(tree: &Path) -> Result<build::Build, PackageError> {
-    if !tree.join("lambda-fn").is_dir() {
+    prepare_build_of(tree, build::FunctionCrate::Upload)
+}
+
+/// [`prepare_build`] of either of the stack's functions.
+pub fn prepare_build_of(
+    tree: &Path,
+    function: build::FunctionCrate,
+) -> Result<build::Build, PackageError> {
+    if !tree.join(function.package()).is_dir() {
         return Err(PackageError::NoSourceTree {
             tree: tree.to_owned(),
         });
     }
     let found = toolchain::probe(tree);
     let path = toolchain::choose(&toolchain::Host::current(), &found)?;
-    Ok(build::Build::new(tree, path))
+    Ok(build::Build::new(tree, path).of(function))
 }
 
 /// A checked, zipped bootstrap, ready for Lambda's `ZipFile`.

@@ -4,14 +4,15 @@
 
 use std::process::ExitCode;
 
-use super::inputs::{prepare, thumbs_package, zipped, Packing};
+use super::inputs::{prepare, zipped, Packing, ThumbsInput};
 use super::survey::deploy;
 use crate::cli::{DeployArgs, GlobalArgs};
 use crate::output::emit;
 
 pub async fn run(global: &GlobalArgs, args: &DeployArgs) -> anyhow::Result<ExitCode> {
-    let thumbs = thumbs_package(&args.inputs, Packing::Zip)?;
+    let thumbs = ThumbsInput::choose(&args.inputs, Packing::Zip)?;
     let (ctx, frontend, zipping) = prepare(global, &args.inputs, Packing::Zip).await?;
+    let thumbs = thumbs.package(Packing::Zip).await?;
     let packages = (zipped(zipping), thumbs.as_ref());
     let mut report = deploy(&ctx, packages, frontend, None).await?;
     if args.verify {

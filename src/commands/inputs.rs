@@ -9,7 +9,7 @@ use super::{default_frontend, preflight, Context, SOURCE_TREE};
 use crate::cli::{DeployInputs, GlobalArgs};
 use crate::frontend_files;
 use crate::output::progress;
-use crate::package::build::{Build, PROFILE};
+use crate::package::build::{Build, FunctionCrate, PROFILE};
 use crate::package::{self, Package};
 use crate::resources::{budget, site_files};
 
@@ -29,23 +29,59 @@ pub async fn zipped(zipping: Zipping) -> anyhow::Result<Package> {
     zipping.await.context("packaging task")?
 }
 
-/// The thumbnail function's package (`--thumbs-bootstrap`), checked and zipped before any
-/// AWS call; `None` without the flag (its code is then neither compared nor updated).
-pub fn thumbs_package(inputs: &DeployInputs, packing: Packing) -> anyhow::Result<Option<Package>> {
-    let Some(path) = &inputs.thumbs_bootstrap else {
-        return Ok(None);
-    };
-    anyhow::ensure!(
-        path.is_file(),
-        "--thumbs-bootstrap {}: no such file (pass thumbs-fn's built thumbs-bootstrap)",
-        path.display()
-    );
-    let checked = package::check_file(path)?;
-    preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-    Ok(Some(match packing {
-        Packing::Zip => package::package_checked(checked)?,
-        Packing::CompareOnly => package::compare_only(checked)?,
-    }))
+/// Where the thumbnail function's package comes from: `--thumbs-bootstrap`, the one a release
+/// catup carries, or (deploy `--thumbnails` from a checkout) thumbs-fn built from source.
+/// Without any, its code is neither compared nor sent.
+pub enum ThumbsInput {
+    None,
+    Given(package::CheckedBinary),
+    Carried(Package),
+    Build(Build),
+}
+
+impl ThumbsInput {
+    /// Checks what is local (the file, the toolchain) before any AWS call or build.
+    pub fn choose(inputs: &DeployInputs, packing: Packing) -> anyhow::Result<ThumbsInput> {
+        Ok(match &inputs.thumbs_bootstrap {
+            Some(path) => {
+                anyhow::ensure!(
+                    path.is_file(),
+                    "--thumbs-bootstrap {}: no such file (pass thumbs-fn's built thumbs-bootstrap)",
+                    path.display()
+                );
+                let checked = package::check_file(path)?;
+                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+                ThumbsInput::Given(checked)
+            }
+            None if inputs.source.is_none() && package::embedded::carries_thumbs() => {
+                ThumbsInput::Carried(package::embedded::thumbs()?)
+            }
+            None if inputs.thumbnails && packing == Packing::Zip => {
+                let tree = inputs.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
+                ThumbsInput::Build(package::prepare_build_of(tree, FunctionCrate::Thumbs)?)
+            }
+            None => ThumbsInput::None,
+        })
+    }
+
+    /// The package (building it first where it is built here).
+    pub async fn package(self, packing: Packing) -> anyhow::Result<Option<Package>> {
+        let checked = match self {
+            ThumbsInput::None => return Ok(None),
+            ThumbsInput::Carried(package) => return Ok(Some(package)),
+            ThumbsInput::Given(checked) => checked,
+            ThumbsInput::Build(plan) => {
+                let checked = package::check_file(&build(plan).await?)?;
+                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+                checked
+            }
+        };
+        let zip = tokio::task::spawn_blocking(move || match packing {
+            Packing::Zip => package::package_checked(checked),
+            Packing::CompareOnly => package::compare_only(checked),
+        });
+        Ok(Some(zip.await.context("packaging task")??))
+    }
 }
 
 /// The budget the flags ask for, its email checked before any AWS call.
@@ -221,8 +257,12 @@ impl Input {
 /// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,
 /// and (for a first build only) that it takes minutes; cargo's own progress follows on stderr.
 pub async fn build(plan: Build) -> anyhow::Result<PathBuf> {
+    let (package, flag) = match plan.function {
+        FunctionCrate::Upload => ("lambda-fn", "--bootstrap"),
+        FunctionCrate::Thumbs => ("thumbs-fn", "--thumbs-bootstrap"),
+    };
     progress(format!(
-        "building the function (lambda-fn, profile {PROFILE}) from {}, since no --bootstrap was given: {}",
+        "building the function ({package}, profile {PROFILE}) from {}, since no {flag} was given: {}",
         plan.tree.display(),
         plan.path.describe()
     ));

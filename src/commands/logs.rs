@@ -12,7 +12,7 @@ mod fetch;
 use fetch::Reader;
 
 use super::{exit, Context, EXIT_NOT_DEPLOYED};
-use crate::cli::{GlobalArgs, LogsArgs, LogsFunction};
+use crate::cli::{GlobalArgs, LogsArgs, StackFunction};
 use crate::logs::follow::{Backoff, Seen, LATE_WINDOW};
 use crate::logs::{LogEvent, Printer};
 use crate::output::{command_for, say};
@@ -99,14 +99,14 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
 /// The log groups `logs` reads, each with the name its lines carry (none when it reads one).
 fn groups(
     stack: &Stack,
-    only: Option<LogsFunction>,
+    only: Option<StackFunction>,
     makes_thumbnails: bool,
 ) -> Vec<(Option<&'static str>, String)> {
     let api = stack.log_group.clone();
     let thumbs = stack.thumbs.log_group.clone();
     match only {
-        Some(LogsFunction::Api) => vec![(None, api)],
-        Some(LogsFunction::Thumbs) => vec![(None, thumbs)],
+        Some(StackFunction::Api) => vec![(None, api)],
+        Some(StackFunction::Thumbs) => vec![(None, thumbs)],
         None if makes_thumbnails => vec![(Some("api"), api), (Some("thumbs"), thumbs)],
         None => vec![(None, api)],
     }

@@ -9,13 +9,18 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use super::{preflight, SOURCE_TREE};
-use crate::cli::PackageArgs;
+use crate::cli::{PackageArgs, StackFunction};
 use crate::output::progress;
 use crate::package;
+use crate::package::build::FunctionCrate;
 
 pub async fn run(args: &PackageArgs) -> anyhow::Result<ExitCode> {
     let tree = args.source.as_deref().unwrap_or(Path::new(SOURCE_TREE));
-    let built = super::inputs::build(package::prepare_build(tree)?).await?;
+    let function = match args.function {
+        StackFunction::Api => FunctionCrate::Upload,
+        StackFunction::Thumbs => FunctionCrate::Thumbs,
+    };
+    let built = super::inputs::build(package::prepare_build_of(tree, function)?).await?;
     let checked = package::check_file(&built)?;
     preflight::check_unzipped_size(checked.bytes.len() as u64)?;
     let zipped = tokio::task::spawn_blocking(move || package::package_checked(checked));

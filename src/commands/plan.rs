@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use super::exit;
-use super::inputs::{prepare, thumbs_package, zipped, Packing};
+use super::inputs::{prepare, zipped, Packing, ThumbsInput};
 use super::survey::survey;
 use crate::cli::{GlobalArgs, PlanArgs};
 use crate::output::{emit, PlanReport};
@@ -15,8 +15,9 @@ use crate::reconcile::DeployAction;
 pub const EXIT_CHANGES: u8 = 2;
 
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> anyhow::Result<ExitCode> {
-    let thumbs = thumbs_package(&args.inputs, Packing::CompareOnly)?;
+    let thumbs = ThumbsInput::choose(&args.inputs, Packing::CompareOnly)?;
     let (ctx, frontend, zipping) = prepare(global, &args.inputs, Packing::CompareOnly).await?;
+    let thumbs = thumbs.package(Packing::CompareOnly).await?;
     let survey = survey(&ctx, (zipped(zipping), thumbs.as_ref()), &frontend, None).await?;
     let refusal = survey.refusal(&ctx.stack);
     let rows = survey.plan.rows();

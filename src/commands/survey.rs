@@ -32,6 +32,14 @@ pub async fn deploy(
     if let Some(refusal) = survey.refusal(stack) {
         return Err(refusal);
     }
+    // Before any change: the thumbnail function's code is needed where it is sent.
+    let thumbs_code = Optional::Of(function::Aspect::Code);
+    let sends_thumbs_code = survey.plan.changes.thumbs_function.differs(thumbs_code);
+    if sends_thumbs_code && package_thumbs.is_none() {
+        anyhow::bail!(
+            "the thumbnail function needs its code: pass --thumbs-bootstrap FILE (thumbs-fn's thumbs-bootstrap), or --thumbnails from a catup checkout to build it"
+        );
+    }
     if let AccountAccess::Unknown(why) = &survey.account {
         reporter.note(format!("cannot read the account's S3 Block Public Access setting ({why}); if S3 refuses the site's public policy, that setting is why"));
     }
@@ -118,14 +126,6 @@ pub async fn survey(
         thumbs: thumbs.map(|t| t.code_sha256.as_str()),
     };
     let plan = DeployPlan::new(stack, &desired, &observed, code, &site);
-    // Before any change: the thumbnail function's code is needed where it is sent.
-    let thumbs_code = Optional::Of(function::Aspect::Code);
-    let sends_thumbs_code = plan.changes.thumbs_function.differs(thumbs_code);
-    if sends_thumbs_code && thumbs.is_none() {
-        anyhow::bail!(
-            "the thumbnail function needs its code: pass --thumbs-bootstrap FILE (thumbs-fn's thumbs-bootstrap, built with `cargo build --profile lambda -p thumbs-fn`)"
-        );
-    }
     Ok(Survey {
         desired,
         observed,

@@ -18,13 +18,38 @@ pub const PROFILE: &str = "lambda";
 /// line: say that the build is alive this often (as the set-up scripts do).
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
-/// One build of the function from a source tree (a catup checkout).
+/// Which of the stack's functions a build makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FunctionCrate {
+    /// lambda-fn's `bootstrap`: the upload function.
+    #[default]
+    Upload,
+    /// thumbs-fn's `thumbs-bootstrap`: the thumbnail function (`--thumbnails`).
+    Thumbs,
+}
+
+impl FunctionCrate {
+    /// The workspace package and its binary.
+    pub fn package_and_binary(self) -> (&'static str, &'static str) {
+        match self {
+            FunctionCrate::Upload => ("lambda-fn", ENTRY_NAME),
+            FunctionCrate::Thumbs => ("thumbs-fn", "thumbs-bootstrap"),
+        }
+    }
+
+    pub fn package(self) -> &'static str {
+        self.package_and_binary().0
+    }
+}
+
+/// One build of a function from a source tree (a catup checkout).
 #[derive(Clone, Debug)]
 pub struct Build {
     pub tree: PathBuf,
     pub target_dir: PathBuf,
     pub path: BuildPath,
     cargo_home: Option<PathBuf>,
+    pub function: FunctionCrate,
 }
 
 impl Build {
@@ -35,7 +60,14 @@ impl Build {
             tree,
             path,
             cargo_home: cargo_home(),
+            function: FunctionCrate::Upload,
         }
+    }
+
+    /// The same build of another of the stack's functions (in the same target folder: the
+    /// two share every dependency they have in common).
+    pub fn of(self, function: FunctionCrate) -> Build {
+        Build { function, ..self }
     }
 
     /// The same build in another target folder (the build benchmark's cold builds).
@@ -66,7 +98,7 @@ impl Build {
     /// paths put it in the same place: cargo-zigbuild drops the glibc suffix from the folder).
     fn is_first(&self) -> bool {
         let earlier = self.target_dir.join(LAMBDA_TARGET).join(PROFILE);
-        !earlier.join(ENTRY_NAME).is_file()
+        !earlier.join(self.function.package_and_binary().1).is_file()
     }
 
     /// The command, with its output: cargo's JSON messages on stdout, progress on stderr.
@@ -81,8 +113,9 @@ impl Build {
         } else {
             command.arg("build");
         }
+        let (package, binary) = self.function.package_and_binary();
         command
-            .args(["--profile", PROFILE, "-p", "lambda-fn", "--bin", ENTRY_NAME])
+            .args(["--profile", PROFILE, "-p", package, "--bin", binary])
             .args(["--target", target, "--locked"])
             .arg("--message-format=json-render-diagnostics")
             .current_dir(&self.tree)
@@ -130,7 +163,8 @@ impl Build {
                         finished.recv_timeout(HEARTBEAT)
                     {
                         announce(format!(
-                            "still building lambda-fn ({} so far)",
+                            "still building {} ({} so far)",
+                            self.function.package(),
                             minutes(started.elapsed())
                         ));
                     }
@@ -149,8 +183,10 @@ impl Build {
                 status: output.status,
             });
         }
-        let built = executable_from_cargo_messages(&String::from_utf8_lossy(&output.stdout))
-            .ok_or(PackageError::NoExecutable)?;
+        let messages = String::from_utf8_lossy(&output.stdout);
+        let binary = self.function.package_and_binary().1;
+        let built =
+            executable_from_cargo_messages(&messages, binary).ok_or(PackageError::NoExecutable)?;
         announce(format!(
             "built {} in {}",
             built.display(),
@@ -189,11 +225,11 @@ pub fn minutes(elapsed: Duration) -> String {
 }
 
 /// The `executable` of the last `compiler-artifact` message for target `bootstrap`.
-fn executable_from_cargo_messages(stdout: &str) -> Option<PathBuf> {
+fn executable_from_cargo_messages(stdout: &str, binary: &str) -> Option<PathBuf> {
     stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == ENTRY_NAME)
+        .filter(|msg| msg["reason"] == "compiler-artifact" && msg["target"]["name"] == binary)
         .filter_map(|msg| msg["executable"].as_str().map(PathBuf::from))
         .next_back()
 }
@@ -209,6 +245,7 @@ mod tests {
             target_dir: PathBuf::from("/home/ana/code/catup/target/lambda-fn"),
             path,
             cargo_home: Some(PathBuf::from("/home/ana/.cargo")),
+            function: FunctionCrate::Upload,
         }
     }
 
@@ -313,7 +350,7 @@ mod tests {
     #[test]
     fn finds_the_bootstrap_executable_in_cargo_messages() {
         assert_eq!(
-            executable_from_cargo_messages(CARGO_MESSAGES),
+            executable_from_cargo_messages(CARGO_MESSAGES, ENTRY_NAME),
             Some(PathBuf::from("/work/main/target/lambda/bootstrap"))
         );
     }
@@ -325,10 +362,10 @@ mod tests {
             .filter(|l| !l.contains(r#""name":"bootstrap""#))
             .map(|l| format!("{l}\n"))
             .collect();
-        assert_eq!(executable_from_cargo_messages(&without), None);
-        assert_eq!(executable_from_cargo_messages(""), None);
+        assert_eq!(executable_from_cargo_messages(&without, ENTRY_NAME), None);
+        assert_eq!(executable_from_cargo_messages("", ENTRY_NAME), None);
         assert_eq!(
-            executable_from_cargo_messages("Compiling lambda-fn\nnot json\n"),
+            executable_from_cargo_messages("Compiling lambda-fn\nnot json\n", ENTRY_NAME),
             None
         );
     }

@@ -18,6 +18,20 @@ include!(concat!(env!("OUT_DIR"), "/site.rs"));
 /// Hex SHA-256 of the embedded zip, computed at build time (`catup --version` prints it).
 pub const SHA256_HEX: Option<&str> = option_env!("CATUP_FUNCTION_SHA256");
 
+/// The thumbnail function's zip (`CATUP_THUMBS_ZIP`); empty when nothing was embedded.
+const THUMBS_ZIP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/thumbs.zip"));
+pub const THUMBS_SHA256_HEX: Option<&str> = option_env!("CATUP_THUMBS_SHA256");
+
+/// Whether this catup carries the thumbnail function too.
+pub fn carries_thumbs() -> bool {
+    !THUMBS_ZIP.is_empty()
+}
+
+/// The carried thumbnail function (call only when [`carries_thumbs`]).
+pub fn thumbs() -> Result<Package, PackageError> {
+    carried(THUMBS_ZIP, THUMBS_SHA256_HEX)
+}
+
 /// Whether this catup was built with a function to ship.
 pub fn carries_function() -> bool {
     !ZIP.is_empty()
@@ -25,16 +39,20 @@ pub fn carries_function() -> bool {
 
 /// The carried function, ready to deploy (call only when [`carries_function`]).
 pub fn function() -> Result<Package, PackageError> {
-    let binary_bytes = check_zip(ZIP)?;
+    carried(ZIP, SHA256_HEX)
+}
+
+fn carried(zip: &[u8], sha256_hex: Option<&str>) -> Result<Package, PackageError> {
+    let binary_bytes = check_zip(zip)?;
     // Hashed at build time: a debug catup would spend a noticeable moment hashing megabytes.
-    let code_sha256 = match SHA256_HEX.and_then(|h| hex::decode(h).ok()) {
+    let code_sha256 = match sha256_hex.and_then(|h| hex::decode(h).ok()) {
         Some(digest) => base64::engine::general_purpose::STANDARD.encode(digest),
-        None => code_sha256(ZIP),
+        None => code_sha256(zip),
     };
     Ok(Package {
-        zip: ZIP.to_vec(),
+        zip: zip.to_vec(),
         code_sha256,
-        zipped_bytes: ZIP.len() as u64,
+        zipped_bytes: zip.len() as u64,
         binary_bytes,
         // Checked when `catup package` zipped it; not inflated again on every deploy.
         max_glibc: None,

@@ -293,16 +293,7 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
         let args = [&["deploy", "--json", "--bootstrap", bootstrap][..], extra].concat();
         w.catup(&args).ok().json()
     };
-    // Without the thumbnail function's binary nothing is changed.
     w.deploy();
-    w.moto.start_recording().await;
-    w.catup(&["deploy", "--bootstrap", bootstrap, "--thumbnails"])
-        .fails_with(
-            1,
-            "the thumbnail function needs its code: pass --thumbs-bootstrap",
-        );
-    assert_eq!(w.recorded_mutation_lines().await, Vec::<String>::new());
-
     let report = deploy(&["--thumbnails", "--thumbs-bootstrap", bootstrap]);
     let thumbs_rows = [
         ("thumbs_log_group", "created"),
@@ -329,6 +320,20 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
         "{report:#}"
     );
     assert_eq!(w.recorded_mutation_lines().await, Vec::<String>::new());
+
+    // The thumbnail function deleted by hand: it is to be created again, and without its
+    // binary nothing is changed.
+    let lambda = w.lambda().await;
+    let gone = lambda.delete_function().function_name(thumbs_function(&w));
+    gone.send().await.unwrap();
+    w.moto.start_recording().await;
+    w.catup(&["deploy", "--bootstrap", bootstrap]).fails_with(
+        1,
+        "the thumbnail function needs its code: pass --thumbs-bootstrap",
+    );
+    assert_eq!(w.recorded_mutation_lines().await, Vec::<String>::new());
+    deploy(&["--thumbs-bootstrap", bootstrap]);
+    assert_wired(&w).await;
 
     // A write under thumbs/ triggers nothing; one under images/ does.
     let queue = add_watching_queue(&w).await;

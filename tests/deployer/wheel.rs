@@ -31,6 +31,8 @@ pub struct Installed {
     pub wheel: PathBuf,
     /// The function zip scripts/package built and embedded.
     zip: Vec<u8>,
+    /// The thumbnail function's zip, embedded beside it.
+    thumbs_zip: Vec<u8>,
     /// The SHA-256 scripts/package printed for it (hex).
     printed_sha256: String,
 }
@@ -100,6 +102,7 @@ fn build_and_install() -> Installed {
         venv,
         wheel: PathBuf::from(&wheel),
         zip: std::fs::read(&zip_path).unwrap(),
+        thumbs_zip: std::fs::read(dir.join("thumbs.zip")).unwrap(),
         printed_sha256,
     }
 }
@@ -202,7 +205,11 @@ async fn the_installed_wheel_deploys_the_function_it_carries_with_no_rust_toolch
     let sha256 = hex_sha256(&installed.zip);
     assert_eq!(installed.printed_sha256, sha256, "scripts/package's hash");
     let version = installed_catup(&w, &no_toolchain, &["--version"]).ok();
-    assert_eq!(version.stdout, format!("catup 0.1.0 (function {sha256})\n"));
+    let thumbs_sha256 = hex_sha256(&installed.thumbs_zip);
+    assert_eq!(
+        version.stdout,
+        format!("catup 0.1.0 (function {sha256}) + thumbnail function {thumbs_sha256}\n")
+    );
 
     let first = installed_catup(&w, &no_toolchain, &["deploy", "--json"]).ok();
     assert_all(&first.json(), "created");
@@ -241,9 +248,24 @@ async fn the_installed_wheel_deploys_the_function_it_carries_with_no_rust_toolch
         "index.html differs from frontend/'s"
     );
 
+    // The thumbnail function rides in the binary too.
+    let args = ["deploy", "--json", "--thumbnails"];
+    let thumbs = installed_catup(&w, &no_toolchain, &args).ok();
+    assert!(!thumbs.stderr.contains("building"), "{}", thumbs.stderr);
+    let lambda = w.lambda().await;
+    let thumbs_function = format!("{}-thumbs", w.stack);
+    let config = lambda
+        .get_function_configuration()
+        .function_name(&thumbs_function);
+    let config = config.send().await.unwrap();
+    let carried = code_sha256(&installed.thumbs_zip);
+    assert_eq!(config.code_sha256(), Some(carried.as_str()));
+
     w.moto.start_recording().await;
     let again = installed_catup(&w, &no_toolchain, &["deploy", "--json"]).ok();
-    assert_all(&again.json(), "unchanged");
+    let again = states(&again.json());
+    assert_eq!(again.len(), 11, "{again:?}");
+    assert!(again.iter().all(|(_, s)| s == "unchanged"), "{again:?}");
     let mutations = w.moto.recorded_mutations().await;
     assert!(mutations.is_empty(), "mutating calls: {mutations:#?}");
     // plan compares the same carried zip: nothing to do (exit 0), still with no toolchain.
