@@ -25,6 +25,38 @@ pub(crate) fn test_png() -> Vec<u8> {
         .expect("valid base64 constant")
 }
 
+/// Checks the thumbnail is what thumbs-fn makes of the test image: a PNG fitted within its
+/// 400 px square, aspect kept. Says its format, dimensions and size.
+fn thumbnail_size(bytes: &[u8]) -> anyhow::Result<String> {
+    let dimensions = |bytes: &[u8]| {
+        let reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+        let format = reader.format();
+        anyhow::Ok((format, reader.into_dimensions()?))
+    };
+    let (_, (width, height)) = dimensions(&test_png())?;
+    let max_side = thumbs_fn::config::DEFAULT_MAX_SIDE;
+    let expected = thumbs_fn::thumbnail::fitted(width, height, max_side);
+    let (format, got) = dimensions(bytes).context("its thumbnail is not an image")?;
+    anyhow::ensure!(
+        format == Some(image::ImageFormat::Png),
+        "its thumbnail is {format:?}, not a PNG as its original"
+    );
+    anyhow::ensure!(
+        got == expected,
+        "its thumbnail is {} x {} px, not {} x {} (the {width} x {height} original within {max_side} px)",
+        got.0,
+        got.1,
+        expected.0,
+        expected.1
+    );
+    Ok(format!(
+        "PNG {} x {} px, {} bytes",
+        got.0,
+        got.1,
+        bytes.len()
+    ))
+}
+
 /// An answer that a fresh deploy gives until AWS has settled: 403, 404 or 5xx.
 #[derive(Debug)]
 pub(crate) struct NotYet(pub(crate) String);
@@ -132,12 +164,18 @@ impl Checker {
             let (listing, _) = self.gallery(key, Listed::OnFirstPage).await?;
             if let Some(url) = listing.thumbnail {
                 let response = self.http.get(&url).send().await;
-                match response.map(|r| r.status()) {
-                    Ok(status) if status.is_success() => {
+                match response {
+                    Ok(response) if response.status().is_success() => {
+                        let status = response.status();
+                        let bytes = response.bytes().await.context("GET its thumbnail")?;
+                        let size = thumbnail_size(&bytes)?;
                         let waited = started.elapsed().as_secs();
-                        return Ok(((), format!("{status} after {waited} s: {url}")));
+                        return Ok(((), format!("{status} after {waited} s, {size}: {url}")));
                     }
-                    Ok(status) => last = format!("its thumbnail answered {status}: {url}"),
+                    Ok(response) => {
+                        let status = response.status();
+                        last = format!("its thumbnail answered {status}: {url}");
+                    }
                     Err(e) => last = format!("GET its thumbnail: {e}"),
                 }
             }
@@ -431,5 +469,28 @@ impl Checker {
             .foreign_refused(&self.api, "the Function URL", "POST")
             .await?;
         Ok(((), detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+        let image = image::DynamicImage::new_rgb8(width, height);
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn the_thumbnail_must_be_the_test_image_fitted_in_its_format() {
+        let said = thumbnail_size(&encoded(1, 1, image::ImageFormat::Png)).unwrap();
+        assert!(said.starts_with("PNG 1 x 1 px"), "{said}");
+        let wrong_size = thumbnail_size(&encoded(2, 1, image::ImageFormat::Png));
+        assert!(format!("{:#}", wrong_size.unwrap_err()).contains("2 x 1 px, not 1 x 1"));
+        let wrong_format = thumbnail_size(&encoded(1, 1, image::ImageFormat::Jpeg));
+        assert!(format!("{:#}", wrong_format.unwrap_err()).contains("not a PNG"));
+        assert!(thumbnail_size(b"not an image").is_err());
     }
 }
