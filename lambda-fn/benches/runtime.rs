@@ -268,6 +268,16 @@ async fn cold_init() {
     times.sort_by(f64::total_cmp);
     let ours = times[COLD_STARTS / 2];
     println!("cold init, bootstrap:             {ours:8.2} ms (median of {COLD_STARTS}; process start to first Runtime API poll)");
+    // The thumbnail function beside it (scripts/bench-runtime builds it too).
+    if let Some(thumbs) = std::env::var_os("THUMBS_BOOTSTRAP").map(PathBuf::from) {
+        let mut times = Vec::with_capacity(COLD_STARTS);
+        for _ in 0..COLD_STARTS {
+            times.push(one_cold_start(&thumbs).await.as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        let thumbs_ms = times[COLD_STARTS / 2];
+        println!("cold init, thumbs-bootstrap:      {thumbs_ms:8.2} ms (median of {COLD_STARTS}) = {:.2}x the bootstrap's", thumbs_ms / ours);
+    }
     let script = r#"
 import time
 t = time.perf_counter()
