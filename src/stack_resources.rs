@@ -277,14 +277,17 @@ mod tests {
             complete: true,
             api_url: None,
         };
-        let plan = crate::deploy_plan::DeployPlan::new(
-            &stack,
-            &desired,
-            &observed,
-            Default::default(),
-            &site,
-        );
-        let planned: Vec<Kind> = plan.rows().iter().map(|r| r.kind).collect();
+        let rows = |stack: &Stack, desired: &Desired| {
+            let plan = crate::deploy_plan::DeployPlan::new(
+                stack,
+                desired,
+                &observed,
+                Default::default(),
+                &site,
+            );
+            plan.rows()
+        };
+        let planned: Vec<Kind> = rows(&stack, &desired).iter().map(|r| r.kind).collect();
         assert_eq!(planned, KINDS);
         let teardown = TeardownPlan::of(&stack, &Found::default()).unwrap();
         for kind in KINDS {
@@ -316,15 +319,9 @@ mod tests {
         stack.overrides.budget = budget::Wanted::AsItIs;
         stack.overrides.thumbnails = None;
         let desired = Desired::of(&stack).unwrap();
-        let plan = crate::deploy_plan::DeployPlan::new(
-            &stack,
-            &desired,
-            &observed,
-            Default::default(),
-            &site,
-        );
-        assert!(plan.rows().iter().all(|r| r.kind != Kind::Budget));
-        assert!(plan.rows().iter().all(|r| r.kind < Kind::ThumbsLogGroup));
+        let rows = rows(&stack, &desired);
+        assert!(rows.iter().all(|r| r.kind != Kind::Budget));
+        assert!(rows.iter().all(|r| r.kind < Kind::ThumbsLogGroup));
     }
 
     #[test]

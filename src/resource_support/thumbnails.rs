@@ -3,7 +3,7 @@
 //! it. The thumbnail resources are read only where that says they may exist, so a stack
 //! without thumbnails pays no call for them; teardown always looks for them.
 
-use crate::reconcile::Change;
+use crate::reconcile::{Change, Foreign, Kind};
 use crate::resource::Reading;
 use crate::resources::function;
 use crate::stack_resources::{Desired, Observed};
@@ -54,6 +54,27 @@ pub fn wanted(desired: &Desired, observed: &Observed) -> Wanted {
 /// Whether plans and reports list a thumbnail resource.
 pub fn listed(wanted: Wanted, exists: bool) -> bool {
     wanted == Wanted::On || exists
+}
+
+/// [`listed`] for the stack's flags and upload function.
+pub fn is_listed(desired: &Desired, observed: &Observed, exists: bool) -> bool {
+    listed(wanted(desired, observed), exists)
+}
+
+/// `read` where [`worth_reading`] says so; absent otherwise (no call made).
+pub async fn read_if_worth<T>(
+    r: &Reading<'_>,
+    read: impl std::future::Future<Output = anyhow::Result<Option<T>>>,
+) -> anyhow::Result<Option<T>> {
+    match worth_reading(r) {
+        true => read.await,
+        false => Ok(None),
+    }
+}
+
+/// An ownership check of the resource the thumbnail one is a copy of, named as `kind`.
+pub fn owned_as(kind: Kind, owner: Result<(), Foreign>) -> Result<(), Foreign> {
+    owner.map_err(|foreign| Foreign { kind, ..foreign })
 }
 
 /// One aspect of a thumbnail resource: its own, or its removal by `--no-thumbnails`.

@@ -62,17 +62,11 @@ impl Resource for ThumbsFunction {
     }
 
     async fn describe(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
-        if !thumbnails::worth_reading(r) {
-            return Ok(None);
-        }
-        read(r).await
+        thumbnails::read_if_worth(r, read(r)).await
     }
 
     fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-        function::check_owner(desired, actual).map_err(|f| Foreign {
-            kind: Kind::ThumbsFunction,
-            ..f
-        })
+        thumbnails::owned_as(Kind::ThumbsFunction, function::check_owner(desired, actual))
     }
 
     fn diff(plan: &Planning<'_>) -> Change<Optional<Aspect>> {
@@ -89,8 +83,7 @@ impl Resource for ThumbsFunction {
     }
 
     fn listed(desired: &crate::stack_resources::Desired, observed: &Observed) -> bool {
-        let exists = observed.thumbs_function.is_some();
-        thumbnails::listed(thumbnails::wanted(desired, observed), exists)
+        thumbnails::is_listed(desired, observed, observed.thumbs_function.is_some())
     }
 
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {

@@ -40,17 +40,14 @@ impl Resource for ThumbsLogGroup {
     }
 
     async fn describe(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
-        if !thumbnails::worth_reading(r) {
-            return Ok(None);
-        }
-        read(r).await
+        thumbnails::read_if_worth(r, read(r)).await
     }
 
     fn check_owner(desired: &Desired, actual: &Actual) -> Result<(), Foreign> {
-        log_group::check_owner(desired, actual).map_err(|f| Foreign {
-            kind: Kind::ThumbsLogGroup,
-            ..f
-        })
+        thumbnails::owned_as(
+            Kind::ThumbsLogGroup,
+            log_group::check_owner(desired, actual),
+        )
     }
 
     fn diff(plan: &Planning<'_>) -> Change<Optional<Aspect>> {
@@ -67,8 +64,7 @@ impl Resource for ThumbsLogGroup {
     }
 
     fn listed(desired: &crate::stack_resources::Desired, observed: &Observed) -> bool {
-        let exists = observed.thumbs_log_group.is_some();
-        thumbnails::listed(thumbnails::wanted(desired, observed), exists)
+        thumbnails::is_listed(desired, observed, observed.thumbs_log_group.is_some())
     }
 
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {

@@ -42,20 +42,15 @@ impl Resource for ThumbsRole {
     }
 
     async fn describe(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
-        if !thumbnails::worth_reading(r) {
-            return Ok(None);
-        }
-        role::describe_if_ours(r.aws, r.stack.thumbs.role_name.as_deref()).await
+        let read = role::describe_if_ours(r.aws, r.stack.thumbs.role_name.as_deref());
+        thumbnails::read_if_worth(r, read).await
     }
 
     fn check_owner(desired: &Option<Desired>, actual: &Actual) -> Result<(), Foreign> {
         let Some(desired) = desired else {
             return Ok(());
         };
-        role::check_owner(desired, actual).map_err(|f| Foreign {
-            kind: Kind::ThumbsRole,
-            ..f
-        })
+        thumbnails::owned_as(Kind::ThumbsRole, role::check_owner(desired, actual))
     }
 
     fn diff(plan: &Planning<'_>) -> Change<Optional<Aspect>> {
@@ -75,8 +70,7 @@ impl Resource for ThumbsRole {
     }
 
     fn listed(desired: &crate::stack_resources::Desired, observed: &Observed) -> bool {
-        let exists = observed.thumbs_role.is_some();
-        thumbnails::listed(thumbnails::wanted(desired, observed), exists)
+        thumbnails::is_listed(desired, observed, observed.thumbs_role.is_some())
     }
 
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {

@@ -388,10 +388,8 @@ impl Resource for ThumbsTrigger {
     }
 
     async fn describe(r: &Reading<'_>) -> anyhow::Result<Option<Actual>> {
-        if !thumbnails::worth_reading(r) {
-            return Ok(None);
-        }
-        describe(r.aws, &desired(r.stack)).await
+        let desired = desired(r.stack);
+        thumbnails::read_if_worth(r, describe(r.aws, &desired)).await
     }
 
     fn diff(plan: &Planning<'_>) -> Change<Optional<Aspect>> {
@@ -407,8 +405,7 @@ impl Resource for ThumbsTrigger {
     }
 
     fn listed(desired: &crate::stack_resources::Desired, observed: &Observed) -> bool {
-        let exists = observed.thumbs_trigger.is_some();
-        thumbnails::listed(thumbnails::wanted(desired, observed), exists)
+        thumbnails::is_listed(desired, observed, observed.thumbs_trigger.is_some())
     }
 
     async fn apply(a: &Applying<'_>) -> anyhow::Result<()> {
