@@ -150,3 +150,22 @@ impl Resource for ThumbsFunction {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// thumbs-fn takes half the function's memory as its budget for one decoded image: at the
+    /// default memory a 24-megapixel photo fits even decoded at full size with alpha (it is
+    /// decoded at 1/8 in fact: 21 MB peak in scripts/bench-thumbs).
+    #[test]
+    fn the_default_memory_holds_a_24_megapixel_photo_decoded_whole() {
+        let memory = MEMORY_MB.to_string();
+        let config = thumbs_fn::Config::from_lookup(|name| {
+            (name == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE").then(|| memory.clone())
+        })
+        .unwrap();
+        let whole_rgba = 6000 * 4000 * 4;
+        assert!(config.max_decoded_bytes >= whole_rgba, "{config:?}");
+    }
+}
