@@ -598,3 +598,44 @@ async fn each_function_s_memory_and_timeout_are_set_remembered_and_kept() {
     w.deploy_as(&w.stack, &["--api-memory", "512"]);
     assert_eq!(size_of(&w, &w.function()).await, (Some(512), Some(20)));
 }
+
+/// With `--role-arn` (a lab account that cannot create roles) both functions run with that
+/// role: no thumbnail role is created or deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_role_arn_both_functions_use_the_given_role() {
+    let w = World::new();
+    let lab_role = w.lab_role().await;
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let flags = [
+        "--role-arn",
+        &lab_role,
+        "--thumbnails",
+        "--thumbs-bootstrap",
+        bootstrap,
+    ];
+    let report = w.deploy_as(&w.stack, &flags);
+    let row = states(&report)
+        .into_iter()
+        .find(|(k, _)| k == "thumbs_role");
+    assert_eq!(
+        row.map(|(_, s)| s).as_deref(),
+        Some("external"),
+        "{report:#}"
+    );
+    let lambda = w.lambda().await;
+    for function in [w.function(), thumbs_function(&w)] {
+        let config = lambda.get_function_configuration().function_name(&function);
+        let config = config.send().await.unwrap();
+        assert_eq!(config.role(), Some(lab_role.as_str()), "{function}");
+    }
+    assert!(!thumbs_role_exists(&w).await);
+    assert_eq!(catup_entry(&w).await.map(|e| e.0), Some(thumbs_arn(&w)));
+    w.catup(&["teardown", "--yes"]).ok();
+    assert!(!thumbs_function_exists(&w).await);
+    let iam = w.iam().await;
+    let lab = lab_role.rsplit('/').next().unwrap();
+    assert!(
+        iam.get_role().role_name(lab).send().await.is_ok(),
+        "LabRole was deleted"
+    );
+}
