@@ -387,6 +387,30 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
     assert_wired(&w).await;
     assert_eq!(notifications(&w).await.queue_configurations(), theirs);
 
+    // Someone removes S3's permission to invoke it: drift, and deploy adds it back.
+    let lambda = w.lambda().await;
+    let remove = lambda
+        .remove_permission()
+        .function_name(thumbs_function(&w));
+    remove.statement_id("catup-s3-invoke").send().await.unwrap();
+    let status = w.catup(&["status", "--json"]);
+    assert_eq!(status.code, 4, "{}", status.stdout);
+    let report: Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        crate::common::detail_of(&report, "thumbs_trigger"),
+        ("drifted".to_owned(), "S3's invoke permission".to_owned())
+    );
+    let report = deploy(&[]);
+    let trigger = states(&report)
+        .into_iter()
+        .find(|(k, _)| k == "thumbs_trigger");
+    assert_eq!(
+        trigger.map(|(_, s)| s).as_deref(),
+        Some("updated"),
+        "{report:#}"
+    );
+    assert_wired(&w).await;
+
     // --no-thumbnails removes all four; the upload function forgets; theirs stays.
     let report = deploy(&["--no-thumbnails"]);
     assert_eq!(kinds(&report).len(), 11, "{report:#}");
