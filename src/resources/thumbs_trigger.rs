@@ -16,7 +16,7 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
 
 use crate::aws::{
-    error_code, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
+    error_code, reason, retry_while_settling, seconds, Aws, Progress, SdkResultExt, Settling,
 };
 use crate::reconcile::{aspects, Change, Kind, Outcome};
 use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
@@ -232,6 +232,7 @@ pub fn diff(desired: &Desired, actual: Option<&Actual>) -> Change<Aspect> {
 
 /// S3 checks that it may invoke the function when the notification is put: an answer that it
 /// cannot validate the destination is the permission not visible to S3 yet.
+const UNVALIDATED: &str = "Unable to validate the following destination configurations";
 const PERMISSION_VISIBLE: Settling = Settling::up_to(
     std::time::Duration::from_secs(60),
     std::time::Duration::from_secs(8),
@@ -312,7 +313,9 @@ async fn put_entry(
         .build();
     retry_while_settling(
         PERMISSION_VISIBLE,
-        |e| !removing && error_code(e) == Some("InvalidArgument"),
+        // Only that answer: another InvalidArgument (a notification of someone else's on an
+        // overlapping prefix and event) is final and said as S3 says it.
+        |e| !removing && error_code(e) == Some("InvalidArgument") && reason(e).contains(UNVALIDATED),
         |delay, attempt| {
             progress(format!(
                 "bucket {bucket}: S3 cannot validate the thumbnail function as a destination yet (its permission is propagating), retrying in {} (attempt {attempt})",

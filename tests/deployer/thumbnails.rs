@@ -663,3 +663,37 @@ async fn with_role_arn_both_functions_use_the_given_role() {
         "LabRole was deleted"
     );
 }
+
+/// A notification of someone else's on an overlapping prefix and event makes S3 refuse
+/// catup's: that InvalidArgument is final, said as S3 says it, never waited on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overlapping_notification_is_said_at_once_not_waited_on() {
+    let w = World::new();
+    let bootstrap = w.bootstrap.to_str().unwrap();
+    let overlap = Answer::error(
+        400,
+        "InvalidArgument",
+        "Configurations overlap. Configurations on the same bucket cannot share a common event type.",
+    );
+    let on = On::s3("PUT", &w.images_bucket(), "notification");
+    let script = vec![Scripted::new(on, usize::MAX, overlap)];
+    let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
+    let args = [
+        "deploy",
+        "--bootstrap",
+        bootstrap,
+        "--thumbnails",
+        "--thumbs-bootstrap",
+        bootstrap,
+    ];
+    // Unscaled waits: a retry would take seconds; the refusal must not.
+    let started = std::time::Instant::now();
+    let run = w.catup_via(&proxy.endpoint(), &w.stack, &args);
+    let run = run.fails_with(1, "Configurations overlap");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+}
