@@ -20,6 +20,7 @@ use crate::aws::{
 };
 use crate::reconcile::{aspects, Change, Kind, Outcome};
 use crate::resource::{Applying, Deleting, Need, Planning, Reading, Resource};
+use crate::resource_support::bucket::Changing;
 use crate::resource_support::thumbnails::{self, Optional};
 use crate::resources::function_url::permissions::{self, Statement};
 use crate::stack::Stack;
@@ -311,6 +312,7 @@ async fn put_entry(
         .set_topic_configurations(Some(now.topic_configurations().to_vec()))
         .set_event_bridge_configuration(now.event_bridge_configuration().cloned())
         .build();
+    let changing = Changing::new(aws, bucket, false, progress);
     retry_while_settling(
         PERMISSION_VISIBLE,
         // Only that answer: another InvalidArgument (a notification of someone else's on an
@@ -322,12 +324,16 @@ async fn put_entry(
                 seconds(delay)
             ))
         },
+        // Each attempt also waits out a bucket busy with another change (OperationAborted),
+        // as every configuration call of the buckets does.
         || {
-            aws.s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config.clone())
-                .send()
+            changing.call(|| {
+                aws.s3
+                    .put_bucket_notification_configuration()
+                    .bucket(bucket)
+                    .notification_configuration(config.clone())
+                    .send()
+            })
         },
     )
     .await

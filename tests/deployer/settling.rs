@@ -180,7 +180,7 @@ async fn teardown_waits_out_a_bucket_busy_with_another_change() {
 }
 
 /// S3's answer while another change to the bucket (or its name's release) is in progress.
-fn operation_aborted() -> Answer {
+pub(crate) fn operation_aborted() -> Answer {
     Answer::error(
         409,
         "OperationAborted",

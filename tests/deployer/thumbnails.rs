@@ -464,7 +464,12 @@ async fn a_destination_s3_cannot_validate_yet_is_waited_out() {
         "Unable to validate the following destination configurations",
     );
     let on = On::s3("PUT", &w.images_bucket(), "notification");
-    let script = vec![Scripted::new(on, 2, unvalidated)];
+    // First a bucket busy with another change, as S3 may answer any configuration call.
+    let busy = crate::settling::operation_aborted();
+    let script = vec![
+        Scripted::new(on.clone(), 1, busy),
+        Scripted::new(on, 2, unvalidated),
+    ];
     let proxy = FaultProxy::start(&w.moto.endpoint(), Policy::Script(script)).await;
     let args = [
         "deploy",
@@ -482,6 +487,8 @@ async fn a_destination_s3_cannot_validate_yet_is_waited_out() {
         "{}",
         run.stderr
     );
+    let busy = "S3 is still applying another change to this bucket (OperationAborted)";
+    assert!(run.stderr.contains(busy), "{}", run.stderr);
     assert_wired(&w).await;
 }
 
