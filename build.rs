@@ -27,13 +27,7 @@ fn main() {
             "builds its function from source".to_owned(),
         ),
         Some(path) => {
-            let path = PathBuf::from(path);
-            println!("cargo::rerun-if-changed={}", path.display());
-            let zip = std::fs::read(&path)
-                .unwrap_or_else(|e| panic!("{ZIP_ENV}={}: cannot read it: {e}", path.display()));
-            if let Err(why) = check_zip(&zip) {
-                panic!("{ZIP_ENV}={}: {why}", path.display());
-            }
+            let zip = checked_zip(ZIP_ENV, &PathBuf::from(path));
             let sha256 = hex(&Sha256::digest(&zip));
             println!("cargo::rustc-env=CATUP_FUNCTION_SHA256={sha256}");
             let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it");
@@ -60,17 +54,22 @@ fn thumbs_zip() -> Vec<u8> {
     let Some(path) = std::env::var_os(THUMBS_ENV).filter(|v| !v.is_empty()) else {
         return Vec::new();
     };
-    let path = PathBuf::from(path);
-    println!("cargo::rerun-if-changed={}", path.display());
-    let zip = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{THUMBS_ENV}={}: cannot read it: {e}", path.display()));
-    if let Err(why) = check_zip(&zip) {
-        panic!("{THUMBS_ENV}={}: {why}", path.display());
-    }
+    let zip = checked_zip(THUMBS_ENV, &PathBuf::from(path));
     println!(
         "cargo::rustc-env=CATUP_THUMBS_SHA256={}",
         hex(&Sha256::digest(&zip))
     );
+    zip
+}
+
+/// The zip `env` names, read and checked (a build with a damaged one fails here).
+fn checked_zip(env: &str, path: &Path) -> Vec<u8> {
+    println!("cargo::rerun-if-changed={}", path.display());
+    let zip = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{env}={}: cannot read it: {e}", path.display()));
+    if let Err(why) = check_zip(&zip) {
+        panic!("{env}={}: {why}", path.display());
+    }
     zip
 }
 

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::resources::function;
+
 /// Deploy the Cat Upload stack (S3 website, private images bucket, Rust Lambda behind a
 /// Function URL) to AWS in one command, and remove it with another.
 #[derive(Debug, Parser)]
@@ -258,19 +260,19 @@ pub struct DeployInputs {
     pub thumbs_bootstrap: Option<PathBuf>,
     /// The upload function's memory in MB (128 to 10240; Lambda gives CPU in proportion).
     /// Without the flag the function keeps what it has (128 for a new one).
-    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(i32).range(128..=10240))]
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(i32).range(function::MEMORY_MB_RANGE))]
     pub api_memory: Option<i32>,
     /// The upload function's timeout in seconds (1 to 900); without the flag, as it has
     /// (10 for a new one).
-    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i32).range(1..=900))]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i32).range(function::TIMEOUT_SECONDS_RANGE))]
     pub api_timeout: Option<i32>,
     /// The thumbnail function's memory in MB (128 to 10240); without the flag, as it has
     /// (1024 for a new one).
-    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(i32).range(128..=10240))]
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(i32).range(function::MEMORY_MB_RANGE))]
     pub thumbs_memory: Option<i32>,
     /// The thumbnail function's timeout in seconds (1 to 900); without the flag, as it has
     /// (30 for a new one).
-    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i32).range(1..=900))]
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(i32).range(function::TIMEOUT_SECONDS_RANGE))]
     pub thumbs_timeout: Option<i32>,
 }
 

@@ -24,6 +24,8 @@ use crate::local::site::LocalWebsite;
 use crate::output::Reporter;
 use crate::package;
 use crate::region::Region;
+use crate::resource_support::thumbnails;
+use crate::resources::function::MAX_IMAGES_VAR;
 use crate::resources::{function_url, site_files};
 use crate::stack::{Overrides, Stack, StackName};
 
@@ -203,9 +205,9 @@ async fn serve_function(
     let max_images = stack.overrides.max_images.map(|cap| cap.to_string());
     let function_config = cat_upload_fn::Config::from_lookup(|key| match key {
         "IMAGES_BUCKET" => Some(images_bucket.clone()),
-        "MAX_IMAGES" => max_images.clone(),
+        MAX_IMAGES_VAR => max_images.clone(),
         // dev makes thumbnails (local/thumbnails.rs): the gallery says so before each is made.
-        "THUMBNAILS" => Some("1".to_owned()),
+        thumbnails::VAR => Some("1".to_owned()),
         _ => None,
     })?;
     let app = cat_upload_fn::App::new(config, function_config)?;

@@ -43,16 +43,7 @@ impl ThumbsInput {
     /// Checks what is local (the file, the toolchain) before any AWS call or build.
     pub fn choose(inputs: &DeployInputs, packing: Packing) -> anyhow::Result<ThumbsInput> {
         Ok(match &inputs.thumbs_bootstrap {
-            Some(path) => {
-                anyhow::ensure!(
-                    path.is_file(),
-                    "--thumbs-bootstrap {}: no such file (pass thumbs-fn's built thumbs-bootstrap)",
-                    path.display()
-                );
-                let checked = package::check_file(path)?;
-                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-                ThumbsInput::Given(checked)
-            }
+            Some(path) => ThumbsInput::Given(given_binary("--thumbs-bootstrap", path)?),
             None if inputs.source.is_none() && package::embedded::carries_thumbs() => {
                 ThumbsInput::Carried(package::embedded::thumbs()?)
             }
@@ -70,17 +61,9 @@ impl ThumbsInput {
             ThumbsInput::None => return Ok(None),
             ThumbsInput::Carried(package) => return Ok(Some(package)),
             ThumbsInput::Given(checked) => checked,
-            ThumbsInput::Build(plan) => {
-                let checked = package::check_file(&build(plan).await?)?;
-                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-                checked
-            }
+            ThumbsInput::Build(plan) => built(plan).await?,
         };
-        let zip = tokio::task::spawn_blocking(move || match packing {
-            Packing::Zip => package::package_checked(checked),
-            Packing::CompareOnly => package::compare_only(checked),
-        });
-        Ok(Some(zip.await.context("packaging task")??))
+        Ok(Some(zipped(zip(checked, packing)).await?))
     }
 }
 
@@ -150,14 +133,7 @@ pub async fn prepare(
         }
     };
     let input = Input::choose(inputs, packing)?;
-    let zip = |checked| {
-        tokio::task::spawn_blocking(move || {
-            anyhow::Ok(match packing {
-                Packing::Zip => package::package_checked(checked)?,
-                Packing::CompareOnly => package::compare_only(checked)?,
-            })
-        })
-    };
+    let zip = |checked| zip(checked, packing);
     let (ctx, zipping) = match input {
         Input::Given(checked) => {
             let zipping = zip(checked);
@@ -174,9 +150,7 @@ pub async fn prepare(
         }
         Input::Build(plan) => {
             let ctx = Context::connect(global, names).await?;
-            let checked = package::check_file(&build(plan).await?)?;
-            preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-            (ctx, zip(checked))
+            (ctx, zip(built(plan).await?))
         }
         Input::BuildToCompare(tree) => {
             let ctx = Context::connect(global, names).await?;
@@ -186,9 +160,7 @@ pub async fn prepare(
                 (ctx, nothing)
             } else {
                 let plan = package::prepare_build(&tree)?;
-                let checked = package::check_file(&build(plan).await?)?;
-                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-                (ctx, zip(checked))
+                (ctx, zip(built(plan).await?))
             }
         }
     };
@@ -222,21 +194,7 @@ impl Input {
     /// missing one is not reported after minutes.
     fn choose(inputs: &DeployInputs, packing: Packing) -> anyhow::Result<Input> {
         Ok(match &inputs.bootstrap {
-            Some(path) => {
-                anyhow::ensure!(
-                    !path.is_dir(),
-                    "--bootstrap {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/bootstrap)",
-                    path.display()
-                );
-                anyhow::ensure!(
-                    path.is_file(),
-                    "--bootstrap {}: no such file",
-                    path.display()
-                );
-                let checked = package::check_file(path)?;
-                preflight::check_unzipped_size(checked.bytes.len() as u64)?;
-                Input::Given(checked)
-            }
+            Some(path) => Input::Given(given_binary("--bootstrap", path)?),
             // A release catup ships the function it carries: no toolchain is looked for.
             None if inputs.source.is_none() && package::embedded::carries_function() => {
                 Input::Carried(package::embedded::function()?)
@@ -254,12 +212,46 @@ impl Input {
     }
 }
 
-/// Builds lambda-fn's bootstrap, off the async runtime, saying first what is built, how, why,
-/// and (for a first build only) that it takes minutes; cargo's own progress follows on stderr.
+/// A binary given with `flag` (`--bootstrap`, `--thumbs-bootstrap`), checked before any AWS
+/// call: a file, an x86_64 Linux executable, within Lambda's size.
+fn given_binary(flag: &str, path: &Path) -> anyhow::Result<package::CheckedBinary> {
+    let example = flag.trim_start_matches('-');
+    anyhow::ensure!(
+        !path.is_dir(),
+        "{flag} {} is a folder: pass the bootstrap executable itself (e.g. target/lambda/{example})",
+        path.display()
+    );
+    anyhow::ensure!(path.is_file(), "{flag} {}: no such file", path.display());
+    let checked = package::check_file(path)?;
+    preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+    Ok(checked)
+}
+
+/// Builds `plan` and checks what it built as a given binary is checked.
+async fn built(plan: Build) -> anyhow::Result<package::CheckedBinary> {
+    let checked = package::check_file(&build(plan).await?)?;
+    preflight::check_unzipped_size(checked.bytes.len() as u64)?;
+    Ok(checked)
+}
+
+/// Zips (or, for `plan`, hashes) a checked binary in the background.
+fn zip(checked: package::CheckedBinary, packing: Packing) -> Zipping {
+    tokio::task::spawn_blocking(move || {
+        anyhow::Ok(match packing {
+            Packing::Zip => package::package_checked(checked)?,
+            Packing::CompareOnly => package::compare_only(checked)?,
+        })
+    })
+}
+
+/// Builds a function's bootstrap (lambda-fn's or thumbs-fn's), off the async runtime, saying
+/// first what is built, how, why, and (for a first build only) that it takes minutes; cargo's
+/// own progress follows on stderr.
 pub async fn build(plan: Build) -> anyhow::Result<PathBuf> {
-    let (package, flag) = match plan.function {
-        FunctionCrate::Upload => ("lambda-fn", "--bootstrap"),
-        FunctionCrate::Thumbs => ("thumbs-fn", "--thumbs-bootstrap"),
+    let package = plan.function.package();
+    let flag = match plan.function {
+        FunctionCrate::Upload => "--bootstrap",
+        FunctionCrate::Thumbs => "--thumbs-bootstrap",
     };
     progress(format!(
         "building the function ({package}, profile {PROFILE}) from {}, since no {flag} was given: {}",

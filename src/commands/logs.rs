@@ -70,11 +70,10 @@ pub async fn run(global: &GlobalArgs, args: &LogsArgs) -> anyhow::Result<ExitCod
                 say(format!("no logs yet: log group {group} does not exist (the function has not run since it was deployed){waiting}"));
             }
         }
-        let first = (!first.found.is_empty()).then_some(first.events);
-        if first.as_ref().is_some_and(Vec::is_empty) {
+        if !first.found.is_empty() && first.events.is_empty() {
             say(no_events(stack, since, args.follow));
         }
-        if !show(&printer, seen.fresh(first.unwrap_or_default()))? || !args.follow {
+        if !show(&printer, seen.fresh(first.events))? || !args.follow {
             return anyhow::Ok(());
         }
         let mut backoff = Backoff::new(POLL_MIN, POLL_MAX);

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::bail;
 
 use crate::aws::{Aws, SdkResultExt};
+use crate::resources::function::{MEMORY_MB_RANGE, TIMEOUT_SECONDS_RANGE};
 use crate::stack::{
     validate_bucket_name, validate_images_bucket_name, DefaultBuckets, FromMemory, Overrides, Size,
     Sizes,
@@ -34,10 +35,6 @@ pub const KEYS: [&str; 8] = [
     THUMBS_MEMORY,
     THUMBS_TIMEOUT,
 ];
-
-/// What Lambda accepts: memory in MB, timeout in seconds.
-pub const MEMORY_RANGE: std::ops::RangeInclusive<i32> = 128..=10240;
-pub const TIMEOUT_RANGE: std::ops::RangeInclusive<i32> = 1..=900;
 
 /// The tags that remember `overrides`.
 pub fn tags_of(overrides: &Overrides) -> BTreeMap<String, String> {
@@ -120,9 +117,9 @@ pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
     let value = |key: &str| tags.get(key).map(|v| from_tag_value(v));
     // A size someone edited into something Lambda would refuse is not remembered: the
     // default (or a flag) applies instead.
-    let number = |key: &str, range: std::ops::RangeInclusive<i32>| {
+    let number = |key: &str, range: std::ops::RangeInclusive<i64>| {
         let n = tags.get(key).and_then(|v| v.parse::<i32>().ok());
-        n.filter(|n| range.contains(n))
+        n.filter(|n| range.contains(&i64::from(*n)))
     };
     Overrides {
         site_bucket: value(SITE_BUCKET),
@@ -130,12 +127,12 @@ pub fn overrides_of(tags: &BTreeMap<String, String>) -> Overrides {
         role_arn: value(ROLE_ARN),
         sizes: Sizes {
             upload: Size {
-                memory_mb: number(MEMORY, MEMORY_RANGE),
-                timeout_seconds: number(TIMEOUT, TIMEOUT_RANGE),
+                memory_mb: number(MEMORY, MEMORY_MB_RANGE),
+                timeout_seconds: number(TIMEOUT, TIMEOUT_SECONDS_RANGE),
             },
             thumbs: Size {
-                memory_mb: number(THUMBS_MEMORY, MEMORY_RANGE),
-                timeout_seconds: number(THUMBS_TIMEOUT, TIMEOUT_RANGE),
+                memory_mb: number(THUMBS_MEMORY, MEMORY_MB_RANGE),
+                timeout_seconds: number(THUMBS_TIMEOUT, TIMEOUT_SECONDS_RANGE),
             },
         },
         ..Overrides::default()

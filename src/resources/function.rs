@@ -33,6 +33,9 @@ pub const HANDLER: &str = "bootstrap";
 pub const ARCHITECTURE: &str = "x86_64";
 pub const MEMORY_MB: i32 = 128;
 pub const TIMEOUT_SECONDS: i32 = 10;
+/// What Lambda accepts of any function: memory in MB, timeout in seconds (i64: clap's ranges).
+pub const MEMORY_MB_RANGE: std::ops::RangeInclusive<i64> = 128..=10240;
+pub const TIMEOUT_SECONDS_RANGE: std::ops::RangeInclusive<i64> = 1..=900;
 
 /// The configuration fields catup manages.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use catup_testkit::proxy::{Answer, FaultProxy, On, Policy, Scripted};
 use serde_json::{json, Value};
 
-use crate::common::{states, World};
+use crate::common::{detail_of, states, World};
 
 fn thumbs_function(w: &World) -> String {
     format!("{}-thumbs", w.stack)
@@ -362,12 +362,9 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
         .unwrap();
     let status = w.catup(&["status", "--json"]);
     let report: Value = serde_json::from_str(&status.stdout).unwrap();
-    let trigger = states(&report)
-        .into_iter()
-        .find(|(k, _)| k == "thumbs_trigger");
     assert_eq!(
-        trigger.map(|(_, s)| s).as_deref(),
-        Some("drifted"),
+        detail_of(&report, "thumbs_trigger").0,
+        "drifted",
         "{report:#}"
     );
     assert!(
@@ -376,12 +373,9 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
         status.stdout
     );
     let report = deploy(&[]);
-    let trigger = states(&report)
-        .into_iter()
-        .find(|(k, _)| k == "thumbs_trigger");
     assert_eq!(
-        trigger.map(|(_, s)| s).as_deref(),
-        Some("updated"),
+        detail_of(&report, "thumbs_trigger").0,
+        "updated",
         "{report:#}"
     );
     assert_wired(&w).await;
@@ -397,16 +391,13 @@ async fn thumbnails_are_wired_read_back_kept_repaired_and_removed() {
     assert_eq!(status.code, 4, "{}", status.stdout);
     let report: Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(
-        crate::common::detail_of(&report, "thumbs_trigger"),
+        detail_of(&report, "thumbs_trigger"),
         ("drifted".to_owned(), "S3's invoke permission".to_owned())
     );
     let report = deploy(&[]);
-    let trigger = states(&report)
-        .into_iter()
-        .find(|(k, _)| k == "thumbs_trigger");
     assert_eq!(
-        trigger.map(|(_, s)| s).as_deref(),
-        Some("updated"),
+        detail_of(&report, "thumbs_trigger").0,
+        "updated",
         "{report:#}"
     );
     assert_wired(&w).await;
@@ -610,12 +601,9 @@ async fn each_function_s_memory_and_timeout_are_set_remembered_and_kept() {
     resize.memory_size(512).send().await.unwrap();
     let status = w.catup(&["status", "--json"]);
     let report: Value = serde_json::from_str(&status.stdout).unwrap();
-    let row = states(&report)
-        .into_iter()
-        .find(|(k, _)| k == "thumbs_function");
     assert_eq!(
-        row.map(|(_, s)| s).as_deref(),
-        Some("drifted"),
+        detail_of(&report, "thumbs_function").0,
+        "drifted",
         "{report:#}"
     );
     w.deploy();
@@ -645,12 +633,9 @@ async fn with_role_arn_both_functions_use_the_given_role() {
         bootstrap,
     ];
     let report = w.deploy_as(&w.stack, &flags);
-    let row = states(&report)
-        .into_iter()
-        .find(|(k, _)| k == "thumbs_role");
     assert_eq!(
-        row.map(|(_, s)| s).as_deref(),
-        Some("external"),
+        detail_of(&report, "thumbs_role").0,
+        "external",
         "{report:#}"
     );
     let lambda = w.lambda().await;
